@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import type { Role } from '@temps/domain';
+import { openEmbeddedStores } from './embedded-stores';
+import { serve } from './serve';
+import { configFromEnv } from './temps-config';
+
+const HELP = `temps: self-hosted AI tracing (OpenTelemetry GenAI) with a live dashboard
+
+Usage:
+  temps serve                                         run ingest + projector + dashboard (embedded stores)
+  temps api-key --name NAME --role admin|member|viewer [--project ID]
+                                                      create an API key (tk_...), printed once
+  temps api-key list                                  list API keys (never their secrets)
+  temps api-key revoke KEY_ID                         revoke an API key
+
+Environment: PORT (8080), HOST (0.0.0.0), TEMPS_DATA_DIR (./data), TEMPS_BOOTSTRAP_API_KEY,
+TEMPS_MAX_BODY_BYTES (16777216).`;
+
+async function apiKey(args: string[]): Promise<void> {
+  const config = configFromEnv();
+  const stores = openEmbeddedStores(config.dataDir);
+  try {
+    if (args[0] === 'list') {
+      const keys = await stores.access.listApiKeys();
+      if (!keys.length) console.log('no API keys');
+      for (const k of keys) {
+        console.log(`${k.keyId}  ${k.prefix}…  ${k.role.padEnd(6)}  ${k.name}  projects=${k.projectIds?.join(',') ?? 'all'}  ${k.revokedAt ? `revoked ${k.revokedAt}` : `created ${k.createdAt}`}`);
+      }
+      return;
+    }
+    if (args[0] === 'revoke') {
+      if (!args[1]) throw new Error('usage: temps api-key revoke KEY_ID');
+      await stores.access.revokeApiKey(args[1]);
+      console.log(`revoked ${args[1]}`);
+      return;
+    }
+    const { values } = parseArgs({ args, options: { name: { type: 'string' }, role: { type: 'string', default: 'member' }, project: { type: 'string', multiple: true } } });
+    if (!values.name) throw new Error('usage: temps api-key --name NAME --role admin|member|viewer [--project ID]');
+    const known = await stores.access.projects();
+    for (const p of values.project ?? []) if (!known.includes(p)) throw new Error(`project ${p} does not exist (known: ${known.join(', ') || 'none; run "temps serve" once'})`);
+    const { key, secret } = await stores.access.createApiKey({ name: values.name, role: values.role as Role, projectIds: values.project });
+    console.log(secret);
+    console.error(`created API key ${key.keyId} (${key.role}, projects: ${key.projectIds?.join(',') ?? 'all'}); the secret above is shown once`);
+  } finally {
+    await stores.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': {
+      const server = await serve(configFromEnv());
+      const stop = (signal: string) => {
+        console.log(`${signal}: shutting down`);
+        server.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      return;
+    }
+    case 'api-key':
+      return apiKey(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return;
+    default:
+      throw new Error(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  console.error(`temps: ${err.message}`);
+  process.exit(1);
+});

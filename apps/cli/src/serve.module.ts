@@ -1,0 +1,30 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { AccessService } from '@temps/access';
+import { EVENT_STORE } from '@temps/event-store';
+import { INGEST_LIMITS, IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
+import { ProjectorModule } from '@temps/projector';
+import { TRACE_READ_STORE } from '@temps/read-store';
+import type { EmbeddedStores } from './embedded-stores';
+
+/** Provides the stores to every module of the all-in-one process. */
+@Global()
+@Module({})
+class StoresModule {
+  static with(stores: EmbeddedStores): DynamicModule {
+    const providers = [
+      { provide: EVENT_STORE, useValue: stores.events },
+      { provide: TRACE_READ_STORE, useValue: stores.reads },
+      { provide: AccessService, useValue: stores.access },
+      { provide: INGEST_LIMITS, useValue: ingestLimitsFromEnv() },
+    ];
+    return { module: StoresModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
+
+/** `temps serve`: ingest + projector (+ the built web app, mounted in serve.ts) in one process. */
+@Module({})
+export class ServeModule {
+  static with(stores: EmbeddedStores): DynamicModule {
+    return { module: ServeModule, imports: [StoresModule.with(stores), IngestModule, ProjectorModule] };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './ingest.module';
+export * from './ingest.tokens';
+export * from './ingest-limits';

@@ -1,0 +1,3 @@
+export * from './projector.module';
+export * from './trace-projector.service';
+export * from './trace-projection.handler';

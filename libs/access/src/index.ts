@@ -1,0 +1,3 @@
+export * from './api-key-secret';
+export * from './access-service';
+export * from './project-access.guard';

@@ -1,0 +1,120 @@
+import type { KeyValue } from './any-value';
+
+/** Bump when the shape of an event's data changes; projections read every version ever written. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+export interface RawSpanEvent {
+  timeUnixNano: string;
+  name: string;
+  attributes: KeyValue[];
+  droppedAttributesCount?: number;
+}
+
+export interface RawSpanLink {
+  traceId: string;
+  spanId: string;
+  traceState?: string;
+  attributes: KeyValue[];
+  droppedAttributesCount?: number;
+  flags?: number;
+}
+
+/** A span exactly as received: ids as lowercase hex, times as decimal nanosecond strings. */
+export interface RawSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  traceState?: string;
+  name: string;
+  /** OTLP SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: KeyValue[];
+  droppedAttributesCount?: number;
+  events: RawSpanEvent[];
+  droppedEventsCount?: number;
+  links: RawSpanLink[];
+  droppedLinksCount?: number;
+  /** OTLP status code: 0 unset, 1 ok, 2 error. */
+  status: { code: number; message?: string };
+  flags?: number;
+}
+
+export interface RawResource {
+  attributes: KeyValue[];
+  droppedAttributesCount?: number;
+  schemaUrl?: string;
+}
+
+export interface RawScope {
+  name: string;
+  version?: string;
+  attributes: KeyValue[];
+  droppedAttributesCount?: number;
+  schemaUrl?: string;
+}
+
+/** One received span with the resource and scope it came under. Never holds derived data. */
+export interface SpanReceivedData {
+  span: RawSpan;
+  resource: RawResource;
+  scope: RawScope;
+}
+
+export interface IngestMetadata {
+  projectId: string;
+  environmentId?: string;
+  deploymentId?: string;
+  /** ISO 8601 time the request was accepted. */
+  receivedAt: string;
+  requestId: string;
+  encoding: 'protobuf' | 'json';
+  schemaVersion: number;
+}
+
+export interface ProjectCreatedData {
+  projectId: string;
+  name: string;
+  createdAt: string;
+}
+
+export type Role = 'admin' | 'member' | 'viewer';
+
+export interface ApiKeyCreatedData {
+  keyId: string;
+  name: string;
+  role: Role;
+  /** sha256 of the whole secret, hex. The secret itself is shown once and never stored. */
+  secretHash: string;
+  /** First characters of the secret, to recognise a key in listings. */
+  prefix: string;
+  /** Projects the key may use; absent means every project. */
+  projectIds?: string[];
+  createdAt: string;
+}
+
+export interface ApiKeyRevokedData {
+  keyId: string;
+  revokedAt: string;
+}
+
+export const EventTypes = {
+  SpanReceived: 'SpanReceived',
+  ProjectCreated: 'ProjectCreated',
+  ApiKeyCreated: 'ApiKeyCreated',
+  ApiKeyRevoked: 'ApiKeyRevoked',
+} as const;
+
+export type DomainEvent =
+  | { type: 'SpanReceived'; data: SpanReceivedData; metadata: IngestMetadata }
+  | { type: 'ProjectCreated'; data: ProjectCreatedData; metadata?: Record<string, unknown> }
+  | { type: 'ApiKeyCreated'; data: ApiKeyCreatedData; metadata?: Record<string, unknown> }
+  | { type: 'ApiKeyRevoked'; data: ApiKeyRevokedData; metadata?: Record<string, unknown> };
+
+export const Streams = {
+  /** All events of one trace of one project; scoping by project keeps tenants' trace ids apart. */
+  trace: (projectId: string, traceId: string) => `trace-${projectId}-${traceId}`,
+  access: 'access',
+  isTrace: (stream: string) => stream.startsWith('trace-'),
+};

@@ -1,0 +1,88 @@
+/**
+ * The event store port. Small on purpose (Emmett/Jaeger style): every adapter passes the same
+ * conformance suite (test/conformance/event-store.conformance.ts).
+ */
+
+/** Named concurrency states; adapters translate them, raw revisions never leak beyond a bigint. */
+export type ExpectedState = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+export interface NewEvent {
+  /** Deterministic ids make retried appends recognisable: a known id is not stored twice. */
+  id: string;
+  type: string;
+  data: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+export interface RecordedEvent<D = unknown, M = Record<string, unknown>> {
+  id: string;
+  type: string;
+  stream: string;
+  /** 0-based position in its stream. */
+  revision: bigint;
+  /** Position in the store-wide log; strictly increasing, may have gaps. */
+  position: bigint;
+  data: D;
+  metadata: M;
+  /** ISO 8601 time the store committed the event. */
+  created: string;
+}
+
+export interface StreamWrite {
+  stream: string;
+  events: NewEvent[];
+  expected?: ExpectedState;
+}
+
+export interface AppendResult {
+  /** Events newly stored (known ids are skipped, not counted). */
+  appended: number;
+  /** Global position of the last stored event, or null when nothing new was stored. */
+  lastPosition: bigint | null;
+}
+
+export class WrongExpectedVersionError extends Error {
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedState,
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(`stream ${stream}: expected ${String(expected)}, actual ${String(actual)}`);
+    this.name = 'WrongExpectedVersionError';
+  }
+}
+
+/** The store cannot take writes right now (down, locked, overloaded): callers answer 503. */
+export class EventStoreUnavailableError extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'EventStoreUnavailableError';
+  }
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events strictly after this position. Omit to read from the start. */
+  after?: bigint;
+  limit: number;
+}
+
+export interface EventStore {
+  /**
+   * Appends to several streams. Returns only once everything is durably committed.
+   * Atomic across streams where the store can be (sqlite); otherwise stream by stream, and a
+   * retry of the whole call is safe because known event ids are skipped.
+   */
+  appendMany(writes: StreamWrite[]): Promise<AppendResult>;
+  append(stream: string, events: NewEvent[], expected?: ExpectedState): Promise<AppendResult>;
+  readStream(stream: string, options?: { fromRevision?: bigint }): Promise<RecordedEvent[]>;
+  /** Pull from the global log in batches: the caller's pace is the backpressure. */
+  readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Position of the newest event, or -1n for an empty store. */
+  headPosition(): Promise<bigint>;
+  /** Calls back after each commit made through this instance (a hint to wake readers, not a feed). */
+  onAppended(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Nest injection token for the EventStore port. */
+export const EVENT_STORE = Symbol('EventStore');

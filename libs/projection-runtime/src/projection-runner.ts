@@ -1,0 +1,151 @@
+import type { EventStore, RecordedEvent } from '@temps/event-store';
+
+/** What a runner drives: where it stands, and how to apply one batch (documents + checkpoint, atomically). */
+export interface ProjectionHandler {
+  readonly name: string;
+  checkpoint(): Promise<bigint | null>;
+  /** Must write its documents and `lastPosition` as its checkpoint together. */
+  apply(events: RecordedEvent[], lastPosition: bigint): Promise<void>;
+}
+
+export interface ProjectionStatus {
+  name: string;
+  position: bigint | null;
+  head: bigint;
+  lagEvents: number;
+  state: 'starting' | 'running' | 'caught-up' | 'failed' | 'stopped';
+  lastError: string | null;
+}
+
+export interface ProjectionRunnerOptions {
+  batchSize?: number;
+  /** Poll interval when idle, for events appended by another process. */
+  idlePollMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Pulls events after the handler's checkpoint, in batches, and applies them. Pull is the
+ * backpressure: a slow read model slows the reading, never the ingest.
+ */
+export class ProjectionRunner {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private position: bigint | null = null;
+  private state: ProjectionStatus['state'] = 'starting';
+  private lastError: string | null = null;
+  private readonly waiters = new Set<{ target: bigint; resolve: () => void }>();
+  private unsubscribe: (() => void) | null = null;
+  /** Set when an append was signalled while the loop was busy, so it does not sleep past it. */
+  private pending = false;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly handler: ProjectionHandler,
+    private readonly options: ProjectionRunnerOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.position = await this.handler.checkpoint();
+    this.unsubscribe = this.events.onAppended(() => {
+      this.pending = true;
+      this.wake?.();
+    });
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    this.wake?.();
+    await this.loop;
+    this.state = 'stopped';
+  }
+
+  /** Resolves once every event committed before this call has been applied. */
+  async whenCaughtUp(timeoutMs = 30_000): Promise<void> {
+    const target = await this.events.headPosition();
+    if (this.position !== null && this.position >= target) return;
+    if (target < 0n) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = { target, resolve: () => (clearTimeout(timer), resolve()) };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`projection ${this.handler.name} did not reach position ${target} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+      this.wake?.();
+    });
+  }
+
+  async status(): Promise<ProjectionStatus> {
+    const head = await this.events.headPosition();
+    const position = this.position;
+    return {
+      name: this.handler.name,
+      position,
+      head,
+      lagEvents: Math.max(0, Number(head - (position ?? -1n))),
+      state: this.state,
+      lastError: this.lastError,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    let failures = 0;
+    while (this.running) {
+      try {
+        this.pending = false;
+        const batch = await this.events.readAll({ after: this.position ?? undefined, limit: batchSize });
+        if (batch.length > 0) {
+          const last = batch[batch.length - 1]!.position;
+          await this.handler.apply(batch, last);
+          this.position = last;
+          this.state = 'running';
+          failures = 0;
+          this.releaseWaiters();
+          if (batch.length === batchSize) continue;
+        }
+        this.state = 'caught-up';
+        this.lastError = null;
+        this.releaseWaiters();
+        await this.sleep(this.options.idlePollMs ?? 250);
+      } catch (err) {
+        // Keep the checkpoint, back off, retry: a failed batch is applied again, which is safe (idempotent).
+        failures++;
+        this.state = 'failed';
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.options.onError?.(err);
+        await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  private releaseWaiters(): void {
+    for (const w of this.waiters) {
+      if (this.position !== null && this.position >= w.target) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.pending || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './trace-read-store';
+export * from './sqlite/sqlite-trace-read-store';

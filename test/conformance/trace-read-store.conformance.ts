@@ -1,0 +1,132 @@
+import { summarizeTrace, type SpanDocument } from '@temps/domain';
+import type { TraceReadStore } from '@temps/read-store';
+
+/** One suite for the TraceReadStore port; each adapter's spec file only wires its factory. */
+export function describeTraceReadStoreConformance(name: string, factory: () => Promise<TraceReadStore>): void {
+  describe(`TraceReadStore conformance: ${name}`, () => {
+    let store: TraceReadStore;
+    beforeEach(async () => {
+      store = await factory();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const span = (projectId: string, traceId: string, spanId: string, startMs: number, extra: Partial<SpanDocument> = {}): SpanDocument => ({
+      projectId,
+      traceId,
+      spanId,
+      parentSpanId: null,
+      name: `root ${traceId.slice(0, 4)}`,
+      kind: 'generation',
+      spanKind: 'client',
+      operation: 'chat',
+      provider: 'openai',
+      requestModel: 'gpt-4o',
+      responseModel: null,
+      inputTokens: 10,
+      outputTokens: 5,
+      cacheReadInputTokens: null,
+      cacheCreationInputTokens: null,
+      reasoningOutputTokens: null,
+      finishReasons: ['stop'],
+      responseId: null,
+      temperature: null,
+      maxTokens: null,
+      startTime: new Date(startMs).toISOString(),
+      endTime: new Date(startMs + 10).toISOString(),
+      startTimeUnixNano: `${startMs}000000`,
+      endTimeUnixNano: `${startMs + 10}000000`,
+      durationMs: 10,
+      status: 'ok',
+      statusMessage: null,
+      errorType: null,
+      agentName: null,
+      toolName: null,
+      toolCallId: null,
+      toolCallArguments: null,
+      toolCallResult: null,
+      inputMessages: [{ role: 'user', parts: [{ type: 'text', content: 'héllo 🌍' }] }],
+      outputMessages: null,
+      systemInstructions: null,
+      conversationId: null,
+      serviceName: 'svc',
+      scopeName: null,
+      attributes: { 'gen_ai.request.model': 'gpt-4o' },
+      resourceAttributes: {},
+      position: '1',
+      receivedAt: new Date(startMs).toISOString(),
+      ...extra,
+    });
+    const commitTraces = async (position: bigint, spans: SpanDocument[]) => {
+      const byTrace = new Map<string, SpanDocument[]>();
+      for (const s of spans) byTrace.set(`${s.projectId}/${s.traceId}`, [...(byTrace.get(`${s.projectId}/${s.traceId}`) ?? []), s]);
+      await store.commit({ projection: 'traces_v1', position, spans, traces: [...byTrace.values()].map((g) => summarizeTrace(g)) });
+    };
+    const tid = (n: number) => n.toString(16).padStart(32, '0');
+
+    it('has no checkpoint before the first commit, then the committed one', async () => {
+      expect(await store.checkpoint('traces_v1')).toBeNull();
+      await commitTraces(41n, [span('1', tid(1), 'a'.repeat(16), 1_000)]);
+      expect(await store.checkpoint('traces_v1')).toBe(41n);
+      expect(await store.checkpoint('other')).toBeNull();
+    });
+
+    it('stores documents that read back unchanged, scoped by project', async () => {
+      const s = span('1', tid(1), 'a'.repeat(16), 1_000);
+      await commitTraces(1n, [s]);
+      const found = await store.getTrace('1', tid(1));
+      expect(found?.spans).toEqual([s]);
+      expect(found?.trace.traceId).toBe(tid(1));
+      expect(await store.getTrace('2', tid(1))).toBeNull();
+      expect(await store.loadSpans([{ projectId: '1', traceId: tid(1) }])).toEqual([s]);
+      expect(await store.loadSpans([{ projectId: '2', traceId: tid(1) }])).toEqual([]);
+    });
+
+    it('replaces documents on a second commit of the same ids (idempotent writes)', async () => {
+      await commitTraces(1n, [span('1', tid(1), 'a'.repeat(16), 1_000)]);
+      await commitTraces(2n, [span('1', tid(1), 'a'.repeat(16), 1_000, { inputTokens: 99 })]);
+      await commitTraces(2n, [span('1', tid(1), 'a'.repeat(16), 1_000, { inputTokens: 99 })]);
+      const found = await store.getTrace('1', tid(1));
+      expect(found?.spans).toHaveLength(1);
+      expect(found?.trace.inputTokens).toBe(99);
+    });
+
+    it('lists newest first, filters, and pages with a cursor without gaps or repeats', async () => {
+      const spans: SpanDocument[] = [];
+      for (let i = 0; i < 25; i++) {
+        spans.push(
+          span('1', tid(i + 1), 'b'.repeat(16), 10_000 + (i % 5) * 1000, {
+            provider: i % 2 ? 'anthropic' : 'openai',
+            responseModel: i % 3 ? 'm-a' : 'm-b',
+            status: i === 7 ? 'error' : 'ok',
+          }),
+        );
+      }
+      spans.push(span('2', tid(100), 'c'.repeat(16), 99_000));
+      await commitTraces(30n, spans);
+
+      const all = await store.listTraces('1', { limit: 100 });
+      expect(all.items).toHaveLength(25);
+      expect(all.nextCursor).toBeNull();
+      const keys = all.items.map((t) => `${t.startKey}|${t.traceId}`);
+      expect([...keys].sort().reverse()).toEqual(keys);
+
+      const paged: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listTraces('1', { limit: 4, cursor });
+        paged.push(...page.items.map((t) => t.traceId));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(paged).toEqual(all.items.map((t) => t.traceId));
+
+      expect((await store.listTraces('1', { limit: 100, provider: 'anthropic' })).items).toHaveLength(12);
+      expect((await store.listTraces('1', { limit: 100, model: 'm-b' })).items).toHaveLength(9);
+      expect((await store.listTraces('1', { limit: 100, status: 'error' })).items.map((t) => t.traceId)).toEqual([tid(8)]);
+      const window = await store.listTraces('1', { limit: 100, from: new Date(11_000).toISOString(), to: new Date(13_000).toISOString() });
+      expect(window.items).toHaveLength(10);
+      expect(window.items.every((t) => t.startTime >= new Date(11_000).toISOString() && t.startTime < new Date(13_000).toISOString())).toBe(true);
+    });
+  });
+}
