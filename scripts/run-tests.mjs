@@ -9,7 +9,8 @@ mkdirSync(join(root, 'test/artifacts'), { recursive: true });
 rmSync(out, { force: true });
 
 const jest = join(root, 'node_modules/jest/bin/jest.js');
-const args = [jest, '--json', `--outputFile=${out}`, '--maxWorkers=2', ...process.argv.slice(2)];
+// The OTel exporters load their transport with import(): jest needs VM modules for that.
+const args = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', jest, '--json', `--outputFile=${out}`, '--maxWorkers=2', ...process.argv.slice(2)];
 const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 
 let passed = 0;

@@ -20,7 +20,7 @@ export async function serve(config: TempsConfig) {
   // Nest's body parsers are off: the OTLP receiver reads (and caps) raw bodies itself.
   const app = await NestFactory.create<NestExpressApplication>(ServeModule.with(stores), {
     bodyParser: false,
-    logger: ['error', 'warn', 'log'],
+    logger: ['error', 'warn'],
   });
   app.disable('x-powered-by');
   app.enableShutdownHooks();
