@@ -1,0 +1,22 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '@temps/event-store';
+import { describeEventStoreConformance } from './event-store.conformance';
+
+/** Every test gets its own database file in a fresh temp dir, removed (with its -wal/-shm) afterwards. */
+const opened: { store: SqliteEventStore; dir: string }[] = [];
+
+afterEach(async () => {
+  for (const { store, dir } of opened.splice(0)) {
+    await store.close(); // idempotent: the suite has usually closed it already
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describeEventStoreConformance('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'temps-event-store-'));
+  const store = SqliteEventStore.open(join(dir, 'events.db'));
+  opened.push({ store, dir });
+  return store;
+});
