@@ -88,8 +88,9 @@ export class IngestTracesService {
       const stream = Streams.trace(auth.projectId, data.span.traceId);
       let write = byStream.get(stream);
       if (!write) byStream.set(stream, (write = { stream, events: [], expected: 'any' }));
-      const id = spanEventId(auth.projectId, data.span.traceId, data.span.spanId, JSON.stringify(data));
-      write.events.push({ id, type: EventTypes.SpanReceived, data, metadata: metadata as unknown as Record<string, unknown> });
+      const dataJson = JSON.stringify(data);
+      const id = spanEventId(auth.projectId, data.span.traceId, data.span.spanId, dataJson);
+      write.events.push({ id, type: EventTypes.SpanReceived, data, dataJson, metadata: metadata as unknown as Record<string, unknown> });
     }
 
     if (byStream.size > 0) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  authorizeApiKey,
+  authorize,
   emptyAccessState,
   evolveAccess,
   Streams,
@@ -8,11 +8,13 @@ import {
   type ApiKeyCreatedData,
   type ApiKeyView,
   type AuthDecision,
+  type DeploymentTokenCreatedData,
+  type DeploymentTokenView,
   type Permission,
   type Role,
 } from '@temps/domain';
 import type { EventStore } from '@temps/event-store';
-import { generateApiKeySecret, hashSecret, newKeyId } from './api-key-secret';
+import { generateApiKeySecret, generateDeploymentTokenSecret, hashSecret, newKeyId } from './api-key-secret';
 
 const ROLES: Role[] = ['admin', 'member', 'viewer'];
 /** Re-read the access stream at most this often, so a key made or revoked elsewhere takes effect within a second. */
@@ -46,13 +48,24 @@ export class AccessService {
     return this.refreshing;
   }
 
-  async authorize(token: string | null, projectId: string | null | undefined, permission: Permission): Promise<AuthDecision> {
+  /**
+   * Decides a request from its bearer secret, the project it names (header or route) and, for the
+   * ids-in-path OTLP routes, the path ids.
+   */
+  async authorize(
+    token: string | null,
+    projectHeader: string | null | undefined,
+    permission: Permission,
+    pathIds?: { projectId: string; environmentId: string; deploymentId: string },
+  ): Promise<AuthDecision> {
     if (Date.now() - this.lastRefresh > REFRESH_MS) await this.refresh();
-    const hash = token ? hashSecret(token) : null;
-    let decision = authorizeApiKey(this.state, hash, projectId, permission);
-    if (!decision.ok && decision.status === 401 && hash && Date.now() - this.lastRefresh > 50) {
+    const secretHash = token ? hashSecret(token) : null;
+    const tokenKind = !token ? null : token.startsWith('dt_') ? 'dt' : token.startsWith('tk_') ? 'tk' : 'unknown';
+    const request = { secretHash, tokenKind, projectHeader, pathIds, permission } as const;
+    let decision = authorize(this.state, request);
+    if (!decision.ok && decision.status === 401 && secretHash && Date.now() - this.lastRefresh > 50) {
       await this.refresh(); // a key created a moment ago by another process
-      decision = authorizeApiKey(this.state, hash, projectId, permission);
+      decision = authorize(this.state, request);
     }
     return decision;
   }
@@ -93,6 +106,33 @@ export class AccessService {
     await this.refresh();
     if (!this.state.keysById.has(keyId)) throw new Error(`no API key with id ${keyId}`);
     await this.events.append(Streams.access, [{ id: randomUUID(), type: 'ApiKeyRevoked', data: { keyId, revokedAt: new Date().toISOString() } }]);
+    await this.refresh();
+  }
+
+  /** Creates a deployment token (ingest only, scoped); the secret is returned once. */
+  async createDeploymentToken(input: { projectId: string; environmentId: string; deploymentId: string }): Promise<{ token: DeploymentTokenView; secret: string }> {
+    await this.refresh();
+    if (!this.state.projects.has(input.projectId)) throw new Error(`project ${input.projectId} does not exist`);
+    for (const [name, value] of Object.entries(input)) {
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw new Error(`${name} must be 1-64 letters, digits, '_', '-' or '.'`);
+    }
+    const secret = generateDeploymentTokenSecret();
+    const data: DeploymentTokenCreatedData = { tokenId: newKeyId(), ...input, secretHash: hashSecret(secret), prefix: secret.slice(0, 7), createdAt: new Date().toISOString() };
+    await this.events.append(Streams.access, [{ id: randomUUID(), type: 'DeploymentTokenCreated', data }]);
+    await this.refresh();
+    const { secretHash: _hash, ...token } = data;
+    return { token, secret };
+  }
+
+  async listDeploymentTokens(): Promise<DeploymentTokenView[]> {
+    await this.refresh();
+    return [...this.state.deploymentTokensById.values()].map(({ secretHash: _hash, ...t }) => t);
+  }
+
+  async revokeDeploymentToken(tokenId: string): Promise<void> {
+    await this.refresh();
+    if (!this.state.deploymentTokensById.has(tokenId)) throw new Error(`no deployment token with id ${tokenId}`);
+    await this.events.append(Streams.access, [{ id: randomUUID(), type: 'DeploymentTokenRevoked', data: { tokenId, revokedAt: new Date().toISOString() } }]);
     await this.refresh();
   }
 

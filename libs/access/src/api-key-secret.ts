@@ -9,6 +9,10 @@ export function generateApiKeySecret(): string {
   return `tk_${randomBytes(32).toString('base64url')}`;
 }
 
+export function generateDeploymentTokenSecret(): string {
+  return `dt_${randomBytes(32).toString('base64url')}`;
+}
+
 export const newKeyId = () => randomUUID();
 
 /** `Bearer tk_...` -> `tk_...`; null when absent or not a bearer token. */

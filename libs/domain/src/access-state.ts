@@ -1,4 +1,4 @@
-import type { ApiKeyCreatedData, ProjectCreatedData, Role } from './events';
+import type { ApiKeyCreatedData, DeploymentTokenCreatedData, ProjectCreatedData, Role } from './events';
 
 export interface ApiKeyView {
   keyId: string;
@@ -10,14 +10,34 @@ export interface ApiKeyView {
   revokedAt?: string;
 }
 
-/** Projects and keys, folded from the `access` stream. Auth reads only this. */
-export interface AccessState {
-  projects: Map<string, ProjectCreatedData>;
-  keysByHash: Map<string, ApiKeyView & { secretHash: string }>;
-  keysById: Map<string, ApiKeyView & { secretHash: string }>;
+export interface DeploymentTokenView {
+  tokenId: string;
+  projectId: string;
+  environmentId: string;
+  deploymentId: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt?: string;
 }
 
-export const emptyAccessState = (): AccessState => ({ projects: new Map(), keysByHash: new Map(), keysById: new Map() });
+type Hashed<T> = T & { secretHash: string };
+
+/** Projects, API keys and deployment tokens, folded from the `access` stream. Auth reads only this. */
+export interface AccessState {
+  projects: Map<string, ProjectCreatedData>;
+  keysByHash: Map<string, Hashed<ApiKeyView>>;
+  keysById: Map<string, Hashed<ApiKeyView>>;
+  deploymentTokensByHash: Map<string, Hashed<DeploymentTokenView>>;
+  deploymentTokensById: Map<string, Hashed<DeploymentTokenView>>;
+}
+
+export const emptyAccessState = (): AccessState => ({
+  projects: new Map(),
+  keysByHash: new Map(),
+  keysById: new Map(),
+  deploymentTokensByHash: new Map(),
+  deploymentTokensById: new Map(),
+});
 
 export function evolveAccess(state: AccessState, event: { type: string; data: unknown }): AccessState {
   switch (event.type) {
@@ -42,6 +62,22 @@ export function evolveAccess(state: AccessState, event: { type: string; data: un
       }
       break;
     }
+    case 'DeploymentTokenCreated': {
+      const d = event.data as DeploymentTokenCreatedData;
+      const token = { ...d };
+      state.deploymentTokensByHash.set(d.secretHash, token);
+      state.deploymentTokensById.set(d.tokenId, token);
+      break;
+    }
+    case 'DeploymentTokenRevoked': {
+      const d = event.data as { tokenId: string; revokedAt: string };
+      const token = state.deploymentTokensById.get(d.tokenId);
+      if (token) {
+        token.revokedAt = d.revokedAt;
+        state.deploymentTokensByHash.delete(token.secretHash);
+      }
+      break;
+    }
   }
   return state;
 }
@@ -55,23 +91,67 @@ const ROLE_PERMISSIONS: Record<Role, Permission[]> = {
 };
 
 export type AuthDecision =
-  | { ok: true; keyId: string; role: Role; projectId: string }
+  | { ok: true; principal: string; role: Role | 'deployment'; projectId: string; environmentId?: string; deploymentId?: string }
   | { ok: false; status: 400 | 401 | 403; message: string };
 
-/** Decides a request from the key's hash, the project it names and what it wants to do. */
-export function authorizeApiKey(
-  state: AccessState,
-  secretHash: string | null,
-  projectId: string | null | undefined,
-  permission: Permission,
-): AuthDecision {
-  if (!secretHash) return { ok: false, status: 401, message: 'missing credentials: send "Authorization: Bearer tk_..."' };
-  const key = state.keysByHash.get(secretHash);
+/** What a request says about where its data goes. */
+export interface AuthRequest {
+  /** sha256 of the bearer secret, or null when none was sent. */
+  secretHash: string | null;
+  /** `dt_` or `tk_`, from the secret's prefix. */
+  tokenKind: 'tk' | 'dt' | 'unknown' | null;
+  /** The `X-Temps-Project-Id` header (or a route's `:projectId` for queries). */
+  projectHeader?: string | null;
+  /** Ids in the URL path (`/api/otel/v1/{project}/{environment}/{deployment}/traces`). */
+  pathIds?: { projectId: string; environmentId: string; deploymentId: string };
+  permission: Permission;
+}
+
+const ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Decides a request. Messages say what to change: which header, which id, which role. */
+export function authorize(state: AccessState, req: AuthRequest): AuthDecision {
+  if (!req.secretHash) return { ok: false, status: 401, message: 'missing credentials: send "Authorization: Bearer tk_..." (API key) or "Bearer dt_..." (deployment token)' };
+
+  if (req.tokenKind === 'dt') {
+    const token = req.secretHash ? state.deploymentTokensByHash.get(req.secretHash) : undefined;
+    if (!token) return { ok: false, status: 401, message: 'unknown or revoked deployment token' };
+    if (req.permission !== 'ingest') return { ok: false, status: 403, message: 'a deployment token (dt_) may only send telemetry; use an API key (tk_) to read' };
+    if (req.pathIds) {
+      const p = req.pathIds;
+      if (p.projectId !== token.projectId || p.environmentId !== token.environmentId || p.deploymentId !== token.deploymentId) {
+        return {
+          ok: false,
+          status: 403,
+          message: `the ids in the path (${p.projectId}/${p.environmentId}/${p.deploymentId}) do not match this deployment token's scope (${token.projectId}/${token.environmentId}/${token.deploymentId})`,
+        };
+      }
+    }
+    if (req.projectHeader && req.projectHeader !== token.projectId) {
+      return { ok: false, status: 403, message: `X-Temps-Project-Id ${req.projectHeader} does not match this deployment token's project ${token.projectId}` };
+    }
+    return { ok: true, principal: `dt:${token.tokenId}`, role: 'deployment', projectId: token.projectId, environmentId: token.environmentId, deploymentId: token.deploymentId };
+  }
+
+  const key = state.keysByHash.get(req.secretHash);
   if (!key) return { ok: false, status: 401, message: 'unknown or revoked API key' };
+  let projectId = req.pathIds?.projectId ?? req.projectHeader ?? null;
+  if (req.pathIds && req.projectHeader && req.projectHeader !== req.pathIds.projectId) {
+    return { ok: false, status: 400, message: `X-Temps-Project-Id ${req.projectHeader} differs from the project ${req.pathIds.projectId} in the path` };
+  }
   if (!projectId) return { ok: false, status: 400, message: 'missing X-Temps-Project-Id header: an API key (tk_) must name the project it sends to' };
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(projectId)) return { ok: false, status: 400, message: `invalid project id "${projectId.slice(0, 64)}"` };
+  if (!ID.test(projectId)) return { ok: false, status: 400, message: `invalid project id "${projectId.slice(0, 64)}"` };
   if (!state.projects.has(projectId)) return { ok: false, status: 403, message: `project ${projectId} does not exist or is not accessible with this key` };
   if (key.projectIds && !key.projectIds.includes(projectId)) return { ok: false, status: 403, message: `this API key is not allowed to use project ${projectId}` };
-  if (!ROLE_PERMISSIONS[key.role].includes(permission)) return { ok: false, status: 403, message: `role ${key.role} may not ${permission}` };
-  return { ok: true, keyId: key.keyId, role: key.role, projectId };
+  if (!ROLE_PERMISSIONS[key.role].includes(req.permission)) {
+    return { ok: false, status: 403, message: `an API key with role ${key.role} may not ${req.permission === 'ingest' ? 'send telemetry' : 'read'}` };
+  }
+  projectId = String(projectId);
+  return {
+    ok: true,
+    principal: `tk:${key.keyId}`,
+    role: key.role,
+    projectId,
+    ...(req.pathIds ? { environmentId: req.pathIds.environmentId, deploymentId: req.pathIds.deploymentId } : {}),
+  };
 }

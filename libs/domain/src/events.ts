@@ -1,4 +1,4 @@
-import type { KeyValue } from './any-value';
+import type { AnyValue, KeyValue } from './any-value';
 
 /** Bump when the shape of an event's data changes; projections read every version ever written. */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -39,6 +39,8 @@ export interface RawSpan {
   /** OTLP status code: 0 unset, 1 ok, 2 error. */
   status: { code: number; message?: string };
   flags?: number;
+  /** Attribute keys whose values were cut to the configured length limit (the rest is as received). */
+  truncatedAttributes?: string[];
 }
 
 export interface RawResource {
@@ -53,6 +55,50 @@ export interface RawScope {
   attributes: KeyValue[];
   droppedAttributesCount?: number;
   schemaUrl?: string;
+}
+
+/** An OTLP LogRecord exactly as received (GenAI content events arrive this way). */
+export interface RawLogRecord {
+  timeUnixNano: string;
+  observedTimeUnixNano: string;
+  severityNumber: number;
+  severityText?: string;
+  /** LogRecord field 12; older SDKs put the name in the `event.name` attribute instead. */
+  eventName?: string;
+  body?: AnyValue;
+  attributes: KeyValue[];
+  droppedAttributesCount?: number;
+  flags?: number;
+  /** Lowercase hex; absent when the record carries no trace context. */
+  traceId?: string;
+  spanId?: string;
+  /** Attribute keys whose values were cut to the configured length limit. */
+  truncatedAttributes?: string[];
+}
+
+export interface LogRecordReceivedData {
+  logRecord: RawLogRecord;
+  resource: RawResource;
+  scope: RawScope;
+}
+
+/** One OTLP Metric with all its data points, as received (points keep the OTLP/JSON shape). */
+export interface RawMetric {
+  name: string;
+  description?: string;
+  unit?: string;
+  /** Which oneof member was set. */
+  type: 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary' | 'empty';
+  aggregationTemporality?: number;
+  isMonotonic?: boolean;
+  dataPoints: Record<string, unknown>[];
+  metadata?: KeyValue[];
+}
+
+export interface MetricReceivedData {
+  metric: RawMetric;
+  resource: RawResource;
+  scope: RawScope;
 }
 
 /** One received span with the resource and scope it came under. Never holds derived data. */
@@ -99,22 +145,50 @@ export interface ApiKeyRevokedData {
   revokedAt: string;
 }
 
+/** A deployment token: ingest only, scoped to one project, environment and deployment. */
+export interface DeploymentTokenCreatedData {
+  tokenId: string;
+  projectId: string;
+  environmentId: string;
+  deploymentId: string;
+  secretHash: string;
+  prefix: string;
+  createdAt: string;
+}
+
+export interface DeploymentTokenRevokedData {
+  tokenId: string;
+  revokedAt: string;
+}
+
 export const EventTypes = {
   SpanReceived: 'SpanReceived',
+  LogRecordReceived: 'LogRecordReceived',
+  MetricReceived: 'MetricReceived',
   ProjectCreated: 'ProjectCreated',
   ApiKeyCreated: 'ApiKeyCreated',
   ApiKeyRevoked: 'ApiKeyRevoked',
+  DeploymentTokenCreated: 'DeploymentTokenCreated',
+  DeploymentTokenRevoked: 'DeploymentTokenRevoked',
 } as const;
 
 export type DomainEvent =
   | { type: 'SpanReceived'; data: SpanReceivedData; metadata: IngestMetadata }
+  | { type: 'LogRecordReceived'; data: LogRecordReceivedData; metadata: IngestMetadata }
+  | { type: 'MetricReceived'; data: MetricReceivedData; metadata: IngestMetadata }
   | { type: 'ProjectCreated'; data: ProjectCreatedData; metadata?: Record<string, unknown> }
   | { type: 'ApiKeyCreated'; data: ApiKeyCreatedData; metadata?: Record<string, unknown> }
-  | { type: 'ApiKeyRevoked'; data: ApiKeyRevokedData; metadata?: Record<string, unknown> };
+  | { type: 'ApiKeyRevoked'; data: ApiKeyRevokedData; metadata?: Record<string, unknown> }
+  | { type: 'DeploymentTokenCreated'; data: DeploymentTokenCreatedData; metadata?: Record<string, unknown> }
+  | { type: 'DeploymentTokenRevoked'; data: DeploymentTokenRevokedData; metadata?: Record<string, unknown> };
 
 export const Streams = {
   /** All events of one trace of one project; scoping by project keeps tenants' trace ids apart. */
   trace: (projectId: string, traceId: string) => `trace-${projectId}-${traceId}`,
+  /** Log records without trace context, per project. */
+  logs: (projectId: string) => `logs-${projectId}`,
+  /** Metric data, per project. */
+  metrics: (projectId: string) => `metrics-${projectId}`,
   access: 'access',
   isTrace: (stream: string) => stream.startsWith('trace-'),
 };

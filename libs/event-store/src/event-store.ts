@@ -11,6 +11,8 @@ export interface NewEvent {
   id: string;
   type: string;
   data: unknown;
+  /** `JSON.stringify(data)` when the caller already made it (ingest hashes it for the id): saves a second pass. */
+  dataJson?: string;
   metadata?: Record<string, unknown>;
 }
 

@@ -159,6 +159,14 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /** A request's events usually share one metadata object: serialize it once. */
+  private metadataJson(metadata: Record<string, unknown> | undefined, cache: Map<object, string>): string {
+    if (!metadata) return '{}';
+    let json = cache.get(metadata);
+    if (json === undefined) cache.set(metadata, (json = JSON.stringify(metadata)));
+    return json;
+  }
+
   private migrate(): void {
     this.db.exec('BEGIN IMMEDIATE');
     try {
@@ -192,6 +200,7 @@ export class SqliteEventStore implements EventStore {
   async appendMany(writes: StreamWrite[]): Promise<AppendResult> {
     this.assertOpen();
     const created = new Date().toISOString();
+    const metadataCache = new Map<object, string>();
     let appended = 0;
     let lastPosition: bigint | null = null;
     try {
@@ -214,8 +223,8 @@ export class SqliteEventStore implements EventStore {
               write.stream,
               next,
               e.type,
-              JSON.stringify(e.data) ?? 'null',
-              JSON.stringify(e.metadata ?? {}),
+              e.dataJson ?? JSON.stringify(e.data) ?? 'null',
+              this.metadataJson(e.metadata, metadataCache),
               created,
             );
             if (!r.changes) continue; // known id: a retried append

@@ -18,13 +18,15 @@ export class SqliteTraceReadStore implements TraceReadStore {
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
       PRAGMA busy_timeout = 5000;
+      -- Documents are large: rowid tables with unique indexes (WITHOUT ROWID suits small rows only).
       CREATE TABLE IF NOT EXISTS spans (
         project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
-        doc TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID;
+        doc TEXT NOT NULL);
+      CREATE UNIQUE INDEX IF NOT EXISTS spans_by_id ON spans (project_id, trace_id, span_id);
       CREATE TABLE IF NOT EXISTS traces (
         project_id TEXT NOT NULL, trace_id TEXT NOT NULL, start_key TEXT NOT NULL, status TEXT NOT NULL,
-        providers TEXT NOT NULL, models TEXT NOT NULL, doc TEXT NOT NULL,
-        PRIMARY KEY (project_id, trace_id)) WITHOUT ROWID;
+        providers TEXT NOT NULL, models TEXT NOT NULL, doc TEXT NOT NULL);
+      CREATE UNIQUE INDEX IF NOT EXISTS traces_by_id ON traces (project_id, trace_id);
       CREATE INDEX IF NOT EXISTS traces_by_start ON traces (project_id, start_key DESC, trace_id DESC);
       CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position TEXT NOT NULL);
     `);
