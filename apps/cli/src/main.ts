@@ -13,6 +13,9 @@ Usage:
                                                       create an API key (tk_...), printed once
   temps api-key list                                  list API keys (never their secrets)
   temps api-key revoke KEY_ID                         revoke an API key
+  temps deployment-token --project P --environment E --deployment D
+                                                      create a deployment token (dt_..., ingest only), printed once
+  temps deployment-token list | revoke TOKEN_ID
 
 Environment: PORT (8080), HOST (0.0.0.0), TEMPS_DATA_DIR (./data), TEMPS_BOOTSTRAP_API_KEY,
 TEMPS_MAX_BODY_BYTES (16777216).`;
@@ -47,6 +50,35 @@ async function apiKey(args: string[]): Promise<void> {
   }
 }
 
+async function deploymentToken(args: string[]): Promise<void> {
+  const stores = openEmbeddedStores(configFromEnv().dataDir);
+  try {
+    if (args[0] === 'list') {
+      const tokens = await stores.access.listDeploymentTokens();
+      if (!tokens.length) console.log('no deployment tokens');
+      for (const t of tokens) {
+        console.log(`${t.tokenId}  ${t.prefix}…  project=${t.projectId} environment=${t.environmentId} deployment=${t.deploymentId}  ${t.revokedAt ? `revoked ${t.revokedAt}` : `created ${t.createdAt}`}`);
+      }
+      return;
+    }
+    if (args[0] === 'revoke') {
+      if (!args[1]) throw new Error('usage: temps deployment-token revoke TOKEN_ID');
+      await stores.access.revokeDeploymentToken(args[1]);
+      console.log(`revoked ${args[1]}`);
+      return;
+    }
+    const { values } = parseArgs({ args, options: { project: { type: 'string' }, environment: { type: 'string' }, deployment: { type: 'string' } } });
+    if (!values.project || !values.environment || !values.deployment) {
+      throw new Error('usage: temps deployment-token --project P --environment E --deployment D');
+    }
+    const { token, secret } = await stores.access.createDeploymentToken({ projectId: values.project, environmentId: values.environment, deploymentId: values.deployment });
+    console.log(secret);
+    console.error(`created deployment token ${token.tokenId} for ${token.projectId}/${token.environmentId}/${token.deploymentId}; the secret above is shown once`);
+  } finally {
+    await stores.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -62,6 +94,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'api-key':
       return apiKey(rest);
+    case 'deployment-token':
+      return deploymentToken(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,80 @@
+import { session } from './session.svelte';
+import type { TraceDetail, TracePage } from './types';
+
+/** An HTTP error from the query API, with the server's message when it gave one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  get forbidden() {
+    return this.status === 403;
+  }
+  get notFound() {
+    return this.status === 404;
+  }
+}
+
+async function messageOf(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { message?: unknown; error?: unknown };
+    const m = Array.isArray(body.message) ? body.message.join('; ') : body.message ?? body.error;
+    if (typeof m === 'string' && m) return m;
+  } catch {
+    /* not JSON */
+  }
+  return `${res.status} ${res.statusText || 'error'}`;
+}
+
+/** GET a JSON path with the session's key. A 401 signs the dashboard out (the Connect form shows). */
+export async function getJson<T>(path: string, init: { signal?: AbortSignal; token?: string } = {}): Promise<T> {
+  const token = init.token ?? session.token;
+  if (!token) throw new ApiError(401, 'No API key');
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      signal: init.signal,
+      cache: 'no-store',
+    });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new ApiError(0, 'Could not reach the Temps server. Is it running?');
+  }
+  if (res.status === 401) {
+    const message = await messageOf(res);
+    if (!init.token) session.rejected(`The server did not accept this API key: ${message}`);
+    throw new ApiError(401, message);
+  }
+  if (!res.ok) throw new ApiError(res.status, await messageOf(res));
+  return (await res.json()) as T;
+}
+
+export interface TraceFilters {
+  provider?: string;
+  model?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+}
+
+const enc = encodeURIComponent;
+
+export function tracesPath(projectId: string, filters: TraceFilters, limit: number, cursor?: string | null): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+  q.set('limit', String(limit));
+  if (cursor) q.set('cursor', cursor);
+  return `/api/projects/${enc(projectId)}/ai/traces?${q}`;
+}
+
+export function listTraces(projectId: string, filters: TraceFilters, limit: number, cursor?: string | null, signal?: AbortSignal) {
+  return getJson<TracePage>(tracesPath(projectId, filters, limit, cursor), { signal });
+}
+
+export function getTrace(projectId: string, traceId: string, signal?: AbortSignal) {
+  return getJson<TraceDetail>(`/api/projects/${enc(projectId)}/ai/traces/${enc(traceId)}`, { signal });
+}

@@ -1,0 +1,202 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { sendAgentTrace } from '../support/send-spans';
+import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
+
+/**
+ * The AI Activity dashboard in a real browser (Debian chromium driven by playwright-core) against the
+ * real `temps serve`, fed by the real OTel exporter. Screenshots land in test/artifacts/ (gitignored).
+ */
+const CHROMIUM = process.env.TEMPS_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ARTIFACTS = join(repoRoot, 'test/artifacts');
+const UI_TIMEOUT = 15_000;
+
+const haveChromium = existsSync(CHROMIUM);
+
+if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
+  describe('AI Activity dashboard in a real browser', () => {
+    it.skip(`skipped: chromium not installed (${CHROMIUM}; apt-get install chromium, or set TEMPS_CHROMIUM)`, () => undefined);
+  });
+} else {
+  describe('AI Activity dashboard in a real browser', () => {
+    let server: RunningServer;
+    let browser: BrowserContext;
+    let page: Page;
+    let userDataDir: string;
+    let firstTraceId: string;
+    let secondTraceId: string;
+
+    const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: false });
+    const row = (traceId: string) => page.locator(`[data-testid="trace-row"][data-trace-id="${traceId}"]`);
+
+    /** Runs a step; on failure saves a screenshot and adds the server's output to the error. */
+    async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+      try {
+        return await fn();
+      } catch (err) {
+        await page?.screenshot({ path: join(ARTIFACTS, `dashboard-failed-${name}.png`), fullPage: true }).catch(() => undefined);
+        const e = err as Error;
+        e.message = `${name}: ${e.message}\n--- page: ${page?.url()}\n--- server output (tail):\n${server?.output().slice(-3000)}`;
+        throw e;
+      }
+    }
+
+    beforeAll(async () => {
+      if (!haveChromium) {
+        throw new Error(
+          `TEMPS_REQUIRE_BROWSER=1 but no chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or point TEMPS_CHROMIUM at one`,
+        );
+      }
+      if (!existsSync(join(repoRoot, 'apps/web/build/index.html'))) {
+        throw new Error('the dashboard is not built (apps/web/build/index.html missing): run "npm run build:web" (npm test builds it first)');
+      }
+      mkdirSync(ARTIFACTS, { recursive: true });
+      server = await startServer();
+      const first = await sendAgentTrace(server.url, server.apiKey, server.projectId, { agentName: 'research-assistant' });
+      firstTraceId = first.traceId;
+      await eventually(
+        async () => {
+          const { body } = await getJson(server, `/api/projects/${server.projectId}/ai/traces`);
+          return body.items?.find((t: { traceId: string; spanCount: number }) => t.traceId === firstTraceId && t.spanCount === 4);
+        },
+        UI_TIMEOUT,
+        'the first trace in the query API',
+      );
+
+      userDataDir = mkdtempSync(join(tmpdir(), 'temps-chromium-'));
+      browser = await chromium.launchPersistentContext(userDataDir, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        viewport: { width: 1440, height: 900 },
+        timezoneId: 'UTC',
+        locale: 'en-US',
+      });
+      page = browser.pages()[0] ?? (await browser.newPage());
+      page.setDefaultTimeout(UI_TIMEOUT);
+    }, 90_000);
+
+    afterAll(async () => {
+      await browser?.close().catch(() => undefined);
+      await server?.stop();
+      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    });
+
+    it('opens from the start-up link (#token=…), keeps the key and lists the first trace', async () => {
+      await step('open', async () => {
+        await page.goto(`${server.url}/#token=${server.apiKey}`);
+        await page.waitForURL(`**/projects/${server.projectId}/ai`);
+      });
+      await step('first-trace', async () => {
+        const first = row(firstTraceId);
+        await first.waitFor();
+        await expectText(first, 'invoke_agent research-assistant');
+        await expectText(first, 'gpt-4o');
+        await expectText(first, '560'); // input tokens, counted once
+      });
+      // The key left the address bar and lives in localStorage.
+      expect(page.url()).not.toContain('token=');
+      expect(await page.evaluate(() => localStorage.getItem('temps.token'))).toBe(server.apiKey);
+      await step('live', () => page.locator('[data-live-state="live"]').waitFor());
+      await page.getByRole('heading', { name: 'AI Activity' }).waitFor();
+      await shot('list');
+    });
+
+    it('shows a newly sent trace at the top without a reload', async () => {
+      // Survives only if the page is not reloaded.
+      await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+      const second = await sendAgentTrace(server.url, server.apiKey, server.projectId, { agentName: 'travel-planner' });
+      secondTraceId = second.traceId;
+      await step('live-insert', async () => {
+        const r = row(secondTraceId);
+        await r.waitFor();
+        await expectText(r, 'invoke_agent travel-planner');
+        await eventually(async () => ((await r.textContent())?.includes('4 spans') ? true : undefined), UI_TIMEOUT, 'the live row to reach 4 spans');
+      });
+      const order = await page.locator('[data-testid="trace-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-trace-id')));
+      expect(order).toEqual([secondTraceId, firstTraceId]);
+      expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+      await shot('live');
+    });
+
+    it('opens the trace page with the 4-span tree and the span details', async () => {
+      await step('open-trace', async () => {
+        await row(secondTraceId).getByRole('link', { name: 'invoke_agent travel-planner' }).click();
+        await page.waitForURL(`**/projects/${server.projectId}/ai/traces/${secondTraceId}**`);
+      });
+      const items = page.locator('[data-testid="span-tree"] [role="treeitem"]');
+      await step('span-tree', async () => {
+        await eventually(async () => ((await items.count()) === 4 ? true : undefined), UI_TIMEOUT, '4 spans in the tree');
+      });
+      const levels = await items.evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-level')));
+      const names = await items.evaluateAll((rows) => rows.map((r) => (r.querySelector('.name') as HTMLElement | null)?.innerText.trim()));
+      expect(names).toEqual(['invoke_agent travel-planner', 'chat gpt-4o', 'execute_tool search_web', 'chat gpt-4o']);
+      expect(levels).toEqual(['1', '2', '2', '2']);
+      const kinds = await items.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')));
+      expect(kinds).toEqual(['agent', 'generation', 'tool', 'generation']);
+      // The two chats in the order they ran: 150 -> 32 tokens (asks for the tool), then 410 -> 96.
+      await expectText(items.nth(1), '150');
+      await expectText(items.nth(3), '410');
+
+      const summary = page.getByTestId('trace-summary');
+      await expectText(summary, 'invoke_agent travel-planner');
+      await expectText(summary, 'gpt-4o-2024-08-06');
+
+      // The first chat: the conversation with the tool call it asked for.
+      await step('chat-detail', async () => {
+        await items.nth(1).click();
+        const detail = page.getByTestId('span-detail');
+        await expectText(detail, 'What is new in quantum computing?');
+        await expectText(detail.getByTestId('tool-call'), 'search_web');
+        await expectText(detail.getByTestId('attributes'), 'gen_ai.request.model');
+        await detail.getByTestId('finish-reason').first().waitFor();
+      });
+      await shot('trace-chat');
+
+      // The tool span: its arguments and result.
+      await step('tool-detail', async () => {
+        await items.nth(2).click();
+        const tool = page.getByTestId('span-detail').getByTestId('tool-section');
+        await expectText(tool, 'quantum computing news');
+        await expectText(tool, 'Error-corrected qubits');
+      });
+      await shot('trace-tool');
+
+      // The root selected again: the view a user lands on.
+      await items.nth(0).click();
+      await page.getByTestId('span-detail').locator('h2', { hasText: 'invoke_agent travel-planner' }).waitFor();
+      await shot('trace');
+    });
+
+    it('asks for a key again when the stored one is refused (401)', async () => {
+      await page.evaluate(() => localStorage.setItem('temps.token', 'tk_not_a_real_key'));
+      await page.goto(`${server.url}/projects/${server.projectId}/ai`);
+      const form = page.getByTestId('connect-form');
+      await step('connect-form', () => form.waitFor());
+      await expectText(form, 'not accept');
+      await shot('connect');
+      await form.getByLabel('API key').fill(server.apiKey);
+      await form.getByRole('button', { name: 'Connect' }).click();
+      await step('reconnected', () => row(firstTraceId).waitFor());
+    });
+  });
+}
+
+async function expectText(locator: Locator, text: string) {
+  await locator.filter({ hasText: text }).first().waitFor({ timeout: UI_TIMEOUT }).catch(async () => {
+    const actual = ((await locator.first().textContent().catch(() => null)) ?? '').replace(/\s+/g, ' ').slice(0, 500);
+    throw new Error(`expected to see "${text}" in ${locator}, found: "${actual}"`);
+  });
+}
