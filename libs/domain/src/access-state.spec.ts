@@ -1,0 +1,59 @@
+import { authorize, emptyAccessState, evolveAccess, type AccessState, type AuthRequest } from './access-state';
+
+function stateWith(): AccessState {
+  const s = emptyAccessState();
+  const events = [
+    { type: 'ProjectCreated', data: { projectId: '1', name: 'one', createdAt: 't' } },
+    { type: 'ProjectCreated', data: { projectId: '2', name: 'two', createdAt: 't' } },
+    { type: 'ApiKeyCreated', data: { keyId: 'admin', name: 'a', role: 'admin', secretHash: 'h-admin', prefix: 'tk_a', createdAt: 't' } },
+    { type: 'ApiKeyCreated', data: { keyId: 'viewer', name: 'v', role: 'viewer', secretHash: 'h-viewer', prefix: 'tk_v', createdAt: 't' } },
+    { type: 'ApiKeyCreated', data: { keyId: 'p1', name: 'p', role: 'member', secretHash: 'h-p1', prefix: 'tk_p', projectIds: ['1'], createdAt: 't' } },
+    { type: 'ApiKeyCreated', data: { keyId: 'gone', name: 'g', role: 'admin', secretHash: 'h-gone', prefix: 'tk_g', createdAt: 't' } },
+    { type: 'ApiKeyRevoked', data: { keyId: 'gone', revokedAt: 't' } },
+    { type: 'DeploymentTokenCreated', data: { tokenId: 'd1', projectId: '2', environmentId: 'prod', deploymentId: 'dep-7', secretHash: 'h-dt', prefix: 'dt_x', createdAt: 't' } },
+    { type: 'DeploymentTokenCreated', data: { tokenId: 'd2', projectId: '2', environmentId: 'prod', deploymentId: 'dep-8', secretHash: 'h-dt-gone', prefix: 'dt_y', createdAt: 't' } },
+    { type: 'DeploymentTokenRevoked', data: { tokenId: 'd2', revokedAt: 't' } },
+  ];
+  return events.reduce(evolveAccess, s);
+}
+
+const tk = (hash: string | null, extra: Partial<AuthRequest> = {}): AuthRequest => ({ secretHash: hash, tokenKind: hash ? 'tk' : null, permission: 'ingest', ...extra });
+const dt = (hash: string, extra: Partial<AuthRequest> = {}): AuthRequest => ({ secretHash: hash, tokenKind: 'dt', permission: 'ingest', ...extra });
+
+describe('authorize (API keys and deployment tokens)', () => {
+  const state = stateWith();
+
+  it('lets an admin key send to and read any existing project named by the header', () => {
+    expect(authorize(state, tk('h-admin', { projectHeader: '2' }))).toMatchObject({ ok: true, projectId: '2', role: 'admin' });
+    expect(authorize(state, tk('h-admin', { projectHeader: '1', permission: 'read' }))).toMatchObject({ ok: true });
+  });
+
+  it('answers 401, 400 and 403 with messages that say what to change', () => {
+    expect(authorize(state, tk(null))).toMatchObject({ ok: false, status: 401, message: expect.stringMatching(/Authorization: Bearer/) });
+    expect(authorize(state, tk('nope', { projectHeader: '1' }))).toMatchObject({ ok: false, status: 401 });
+    expect(authorize(state, tk('h-gone', { projectHeader: '1' }))).toMatchObject({ ok: false, status: 401, message: expect.stringMatching(/revoked/) });
+    expect(authorize(state, tk('h-admin'))).toMatchObject({ ok: false, status: 400, message: expect.stringMatching(/X-Temps-Project-Id/) });
+    expect(authorize(state, tk('h-admin', { projectHeader: '9' }))).toMatchObject({ ok: false, status: 403 });
+    expect(authorize(state, tk('h-p1', { projectHeader: '2' }))).toMatchObject({ ok: false, status: 403, message: expect.stringMatching(/project 2/) });
+    expect(authorize(state, tk('h-viewer', { projectHeader: '1' }))).toMatchObject({ ok: false, status: 403, message: expect.stringMatching(/viewer/) });
+    expect(authorize(state, tk('h-viewer', { projectHeader: '1', permission: 'read' }))).toMatchObject({ ok: true });
+  });
+
+  it('infers project, environment and deployment from a deployment token, ingest only', () => {
+    expect(authorize(state, dt('h-dt'))).toEqual({ ok: true, principal: 'dt:d1', role: 'deployment', projectId: '2', environmentId: 'prod', deploymentId: 'dep-7' });
+    expect(authorize(state, dt('h-dt', { permission: 'read' }))).toMatchObject({ ok: false, status: 403 });
+    expect(authorize(state, dt('h-dt-gone'))).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it('requires ids in the path to match a deployment token scope (403 otherwise)', () => {
+    expect(authorize(state, dt('h-dt', { pathIds: { projectId: '2', environmentId: 'prod', deploymentId: 'dep-7' } }))).toMatchObject({ ok: true });
+    expect(authorize(state, dt('h-dt', { pathIds: { projectId: '2', environmentId: 'prod', deploymentId: 'dep-8' } }))).toMatchObject({ ok: false, status: 403, message: expect.stringMatching(/do not match/) });
+    expect(authorize(state, dt('h-dt', { pathIds: { projectId: '1', environmentId: 'prod', deploymentId: 'dep-7' } }))).toMatchObject({ ok: false, status: 403 });
+  });
+
+  it('takes the project of an API key request from the path ids when given', () => {
+    const pathIds = { projectId: '1', environmentId: 'staging', deploymentId: 'd' };
+    expect(authorize(state, tk('h-admin', { pathIds }))).toMatchObject({ ok: true, projectId: '1', environmentId: 'staging', deploymentId: 'd' });
+    expect(authorize(state, tk('h-admin', { pathIds, projectHeader: '2' }))).toMatchObject({ ok: false, status: 400 });
+  });
+});
