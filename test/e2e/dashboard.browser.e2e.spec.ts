@@ -41,13 +41,23 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
     const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: false });
     const row = (traceId: string) => page.locator(`[data-testid="trace-row"][data-trace-id="${traceId}"]`);
 
+    /** The seed's agent workflow through the real OTel exporter (the exporter rejects with an array of errors). */
+    async function send(agentName: string) {
+      try {
+        return await sendAgentTrace(server.url, server.apiKey, server.projectId, { agentName });
+      } catch (err) {
+        const errors = (Array.isArray(err) ? err : [err]) as unknown[];
+        throw new Error(`the OTel exporter could not send the trace: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
+      }
+    }
+
     /** Runs a step; on failure saves a screenshot and adds the server's output to the error. */
     async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
       try {
         return await fn();
       } catch (err) {
         await page?.screenshot({ path: join(ARTIFACTS, `dashboard-failed-${name}.png`), fullPage: true }).catch(() => undefined);
-        const e = err as Error;
+        const e = err instanceof Error ? err : new Error(String(err));
         e.message = `${name}: ${e.message}\n--- page: ${page?.url()}\n--- server output (tail):\n${server?.output().slice(-3000)}`;
         throw e;
       }
@@ -64,7 +74,7 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
       }
       mkdirSync(ARTIFACTS, { recursive: true });
       server = await startServer();
-      const first = await sendAgentTrace(server.url, server.apiKey, server.projectId, { agentName: 'research-assistant' });
+      const first = await step('send-first-trace', () => send('research-assistant'));
       firstTraceId = first.traceId;
       await eventually(
         async () => {
@@ -116,8 +126,8 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
 
     it('shows a newly sent trace at the top without a reload', async () => {
       // Survives only if the page is not reloaded.
-      await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
-      const second = await sendAgentTrace(server.url, server.apiKey, server.projectId, { agentName: 'travel-planner' });
+      await page.evaluate(() => ((globalThis as unknown as { __noReload: boolean }).__noReload = true));
+      const second = await step('send-second-trace', () => send('travel-planner'));
       secondTraceId = second.traceId;
       await step('live-insert', async () => {
         const r = row(secondTraceId);
@@ -127,7 +137,7 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
       });
       const order = await page.locator('[data-testid="trace-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-trace-id')));
       expect(order).toEqual([secondTraceId, firstTraceId]);
-      expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+      expect(await page.evaluate(() => (globalThis as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
       await shot('live');
     });
 
@@ -141,14 +151,19 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
         await eventually(async () => ((await items.count()) === 4 ? true : undefined), UI_TIMEOUT, '4 spans in the tree');
       });
       const levels = await items.evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-level')));
-      const names = await items.evaluateAll((rows) => rows.map((r) => (r.querySelector('.name') as HTMLElement | null)?.innerText.trim()));
-      expect(names).toEqual(['invoke_agent travel-planner', 'chat gpt-4o', 'execute_tool search_web', 'chat gpt-4o']);
+      const names = await items.evaluateAll((rows) => rows.map((r) => r.querySelector('.name')?.textContent?.trim()));
+      // The agent span is the root; its three children are indented under it. (Their order among
+      // themselves is not asserted: the OTel JS SDK stamps starts in whole milliseconds, so siblings
+      // started within the same millisecond have equal start times.)
+      expect(names[0]).toBe('invoke_agent travel-planner');
+      expect(names.slice(1).sort()).toEqual(['chat gpt-4o', 'chat gpt-4o', 'execute_tool search_web']);
       expect(levels).toEqual(['1', '2', '2', '2']);
       const kinds = await items.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')));
-      expect(kinds).toEqual(['agent', 'generation', 'tool', 'generation']);
-      // The two chats in the order they ran: 150 -> 32 tokens (asks for the tool), then 410 -> 96.
-      await expectText(items.nth(1), '150');
-      await expectText(items.nth(3), '410');
+      expect(kinds[0]).toBe('agent');
+      expect(kinds.slice(1).sort()).toEqual(['generation', 'generation', 'tool']);
+      const firstChat = items.filter({ hasText: '150→32' });
+      const toolRow = items.filter({ hasText: 'execute_tool search_web' });
+      await expectText(firstChat, 'gpt-4o-2024-08-06');
 
       const summary = page.getByTestId('trace-summary');
       await expectText(summary, 'invoke_agent travel-planner');
@@ -156,7 +171,7 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
 
       // The first chat: the conversation with the tool call it asked for.
       await step('chat-detail', async () => {
-        await items.nth(1).click();
+        await firstChat.click();
         const detail = page.getByTestId('span-detail');
         await expectText(detail, 'What is new in quantum computing?');
         await expectText(detail.getByTestId('tool-call'), 'search_web');
@@ -167,7 +182,7 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
 
       // The tool span: its arguments and result.
       await step('tool-detail', async () => {
-        await items.nth(2).click();
+        await toolRow.click();
         const tool = page.getByTestId('span-detail').getByTestId('tool-section');
         await expectText(tool, 'quantum computing news');
         await expectText(tool, 'Error-corrected qubits');

@@ -61,6 +61,14 @@ export function formatFullTime(iso: string): string {
   return d ? fullFmt.format(d) : iso;
 }
 
+const shortFmt = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
+
+/** "Nov 26, 14:03" */
+export function formatShort(iso: string): string {
+  const d = toDate(iso);
+  return d ? shortFmt.format(d) : iso;
+}
+
 /** "just now", "42s ago", "5m ago", "3h ago", "2d ago" */
 export function formatRelative(iso: string, now = Date.now()): string {
   const d = toDate(iso);

@@ -57,9 +57,16 @@ export function buildTree(spans: readonly SpanDetail[]): { roots: TreeNode[]; st
       roots.push(node);
     }
   }
-  // Many SDKs stamp starts with millisecond precision: siblings started in the same millisecond are
-  // ordered by their (more precise) end, which is the order a sequential agent ran them in.
-  const byStart = (a: TreeNode, b: TreeNode) => a.startMs - b.startMs || a.endMs - b.endMs || order.get(a.span.spanId)! - order.get(b.span.spanId)!;
+  // The OTel JS SDK stamps starts with Date.now() (whole milliseconds), so siblings often share a start.
+  // Then arrival order decides (exporters send spans as they end), else the order the server gave.
+  const arrival = (n: TreeNode) => (n.span.position && /^\d+$/.test(n.span.position) ? n.span.position.padStart(20, '0') : '');
+  const byStart = (a: TreeNode, b: TreeNode) => {
+    if (a.startMs !== b.startMs) return a.startMs - b.startMs;
+    const pa = arrival(a);
+    const pb = arrival(b);
+    if (pa && pb && pa !== pb) return pa < pb ? -1 : 1;
+    return order.get(a.span.spanId)! - order.get(b.span.spanId)!;
+  };
   // Cycles (a bad exporter) would never reach a root: cut them loose as roots.
   const reachable = new Set<TreeNode>();
   const walk = (n: TreeNode) => {

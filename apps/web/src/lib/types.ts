@@ -67,6 +67,8 @@ export interface SpanDetail {
   /** Full precision (decimal string of nanoseconds since the epoch), when the server sends it. */
   startTimeUnixNano?: string;
   endTimeUnixNano?: string;
+  /** Event-store position of the span (arrival order), when the server sends it. */
+  position?: string;
   durationMs: number;
   status: TraceStatus;
   statusMessage: string | null;
