@@ -27,10 +27,17 @@ export async function serve(config: TempsConfig) {
 
   const indexHtml = join(config.webDir, 'index.html');
   if (existsSync(indexHtml)) {
-    app.useStaticAssets(config.webDir, { index: false, maxAge: '1h', immutable: false });
+    // Hashed build chunks never change; a missing one is a 404 (a stale tab after an upgrade), not index.html.
+    app.useStaticAssets(join(config.webDir, '_app'), {
+      prefix: '/_app',
+      fallthrough: false,
+      setHeaders: (res, path) => res.setHeader('Cache-Control', path.includes('/immutable/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    });
+    app.useStaticAssets(config.webDir, { index: false, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') });
     // The dashboard is a single-page app: unknown GET paths outside the APIs get its index.html.
     app.use((req: Request, res: Response, next: NextFunction) => {
       if (req.method !== 'GET' || API_PREFIXES.some((p) => req.path.startsWith(p))) return next();
+      res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(indexHtml);
     });
   } else {

@@ -55,7 +55,7 @@ export class TracesQueryService {
     if (!found) throw new NotFoundException(`trace ${traceId} not found in project ${projectId}`);
     return {
       trace: toTraceListItem(found.trace),
-      spans: found.spans.map(({ projectId: _p, position: _pos, ...span }) => span),
+      spans: found.spans.map(({ projectId: _p, ...span }) => span),
     };
   }
 }
