@@ -5,8 +5,11 @@
 //     request bodies the senders will post, in spans/s on one core.
 //  2. Ingest: 4 concurrent senders POST 512-span protobuf batches to a fresh `temps serve`; acked spans/s.
 //     Ratio = ingest / decode baseline.
-//  3. Ack-to-visible: one 4-span trace at a time; time from the 200 to the trace being returned by the
+//  3. The same spans as OTLP/JSON and as gzip'd protobuf (each on a fresh server), ratio to (2).
+//  4. Ack-to-visible: one 4-span trace at a time; time from the 200 to the trace being returned by the
 //     query API with all its spans (polled every 2 ms). p50 / p99.
+//  5. Overload: 64 concurrent senders against a fresh server; peak RSS (VmHWM) and how many 429s,
+//     beside the peak RSS of the 4-sender run: bounded in-flight work means 429s, not memory growth.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +19,9 @@ import { performance } from 'node:perf_hooks';
 import { context, trace, SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 
 const root = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -27,7 +32,7 @@ const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 100);
 const API_KEY = 'tk_bench_0123456789abcdefghijklmnop';
 
 /** Real SDK spans, serialized by the real OTel serializer: a GenAI agent trace shape, 20-ish attributes per span. */
-function makeRequests(count, spansPerRequest) {
+function makeRequests(count, spansPerRequest, serializer = ProtobufTraceSerializer) {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'bench-app', 'deployment.environment': 'bench' }),
@@ -66,14 +71,14 @@ function makeRequests(count, spansPerRequest) {
       }
       agent.end();
     }
-    bodies.push(Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())));
+    bodies.push(Buffer.from(serializer.serializeRequest(exporter.getFinishedSpans())));
   }
   return bodies;
 }
 
-function startServer(dataDir) {
+function startServer(dataDir, env = {}) {
   const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bin/temps.js'), 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEMPS_DATA_DIR: dataDir, TEMPS_BOOTSTRAP_API_KEY: API_KEY },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEMPS_DATA_DIR: dataDir, TEMPS_BOOTSTRAP_API_KEY: API_KEY, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -87,21 +92,65 @@ function startServer(dataDir) {
   });
 }
 
-const headers = { 'Content-Type': 'application/x-protobuf', Authorization: `Bearer ${API_KEY}`, 'X-Temps-Project-Id': '1' };
-async function post(url, body) {
+/** Runs `fn` against a fresh server on a fresh data dir; returns fn's result and the server's peak RSS. */
+async function withServer(fn, env) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'temps-bench-'));
+  const { child, url } = await startServer(dataDir, env);
+  try {
+    const result = await fn(url);
+    const peakRssMiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024;
+    return { ...result, peakRssMiB: Math.round(peakRssMiB) };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const auth = { Authorization: `Bearer ${API_KEY}`, 'X-Temps-Project-Id': '1' };
+const protobufHeaders = { 'Content-Type': 'application/x-protobuf', ...auth };
+async function post(url, body, headers = protobufHeaders) {
   const res = await fetch(`${url}/api/otel/v1/traces`, { method: 'POST', headers, body });
   await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`export answered ${res.status}`);
+  return res.status;
+}
+
+/** `senders` concurrent loops post every body once (a 429/503 is retried after a short pause); acked spans/s. */
+async function pushAll(url, bodies, senders, headers) {
+  const queue = [...bodies];
+  let acked = 0;
+  let throttled = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: senders }, async () => {
+      for (let b = queue.shift(); b; b = queue.shift()) {
+        for (;;) {
+          const status = await post(url, b, headers);
+          if (status === 200) break;
+          if (status !== 429 && status !== 503) throw new Error(`export answered ${status}`);
+          throttled++;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        acked += BATCH;
+      }
+    }),
+  );
+  return { spansPerSec: acked / ((performance.now() - t0) / 1000), throttled };
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const ratio = (a, b) => Number((a / b).toFixed(3));
 
 async function main() {
-  console.log(`preparing ${SENDERS * BATCHES_PER_SENDER} requests of ${BATCH} spans with the OTel SDK serializer...`);
-  const bodies = makeRequests(SENDERS * BATCHES_PER_SENDER, BATCH);
+  const count = SENDERS * BATCHES_PER_SENDER;
+  console.log(`preparing ${count} requests of ${BATCH} spans with the OTel SDK serializers (protobuf, JSON)...`);
+  const bodies = makeRequests(count, BATCH);
+  const jsonBodies = makeRequests(count, BATCH, JsonTraceSerializer);
+  const gzipBodies = makeRequests(count, BATCH).map((b) => gzipSync(b));
+  const overloadBodies = makeRequests(64, BATCH);
   const totalSpans = bodies.length * BATCH;
-  const avgKb = bodies.reduce((a, b) => a + b.length, 0) / bodies.length / 1024;
+  const kib = (list) => Math.round(list.reduce((a, b) => a + b.length, 0) / list.length / 1024);
 
   // 1. Baseline: protobuf decode alone, same bytes, best of 3 passes.
   const otlp = require(join(root, 'libs/otlp/src/generated/otlp.js'));
@@ -114,80 +163,75 @@ async function main() {
   }
   const decodeRate = totalSpans / (best / 1000);
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'temps-bench-'));
-  const { child, url } = await startServer(dataDir);
-  try {
-    await post(url, bodies[0]); // warm-up (also the first trace ids: re-posting it later is a dedup no-op)
-    // 2. Ingest throughput.
-    const queue = bodies.slice(1);
-    const t0 = performance.now();
-    let acked = 0;
-    await Promise.all(
-      Array.from({ length: SENDERS }, async () => {
-        for (let b = queue.shift(); b; b = queue.shift()) {
-          await post(url, b);
-          acked += BATCH;
-        }
-      }),
-    );
-    const ingestSeconds = (performance.now() - t0) / 1000;
-    const ingestRate = acked / ingestSeconds;
-
+  // 2 + 4. Protobuf ingest, then ack-to-visible latency on the same server.
+  const protobuf = await withServer(async (url) => {
+    const ingest = await pushAll(url, bodies, SENDERS, protobufHeaders);
     // Let the projector drain the backlog before measuring latency: wait for the last trace posted.
-    const lastReq = Req.decode(bodies[bodies.length - 1]).resourceSpans[0].scopeSpans[0].spans;
-    const lastHex = Buffer.from(lastReq[lastReq.length - 1].traceId).toString("hex");
+    const lastSpans = Req.decode(bodies[bodies.length - 1]).resourceSpans[0].scopeSpans[0].spans;
+    const lastHex = Buffer.from(lastSpans[lastSpans.length - 1].traceId).toString('hex');
     const drainStart = performance.now();
-    while ((await fetch(`${url}/api/projects/1/ai/traces/${lastHex}`, { headers })).status !== 200) {
-      if (performance.now() - drainStart > 180_000) throw new Error("projector did not drain the backlog in 3 minutes");
-      await new Promise((r2) => setTimeout(r2, 100));
+    while ((await fetch(`${url}/api/projects/1/ai/traces/${lastHex}`, { headers: auth })).status !== 200) {
+      if (performance.now() - drainStart > 180_000) throw new Error('projector did not drain the backlog in 3 minutes');
+      await new Promise((r) => setTimeout(r, 100));
     }
     const drainSeconds = (performance.now() - drainStart) / 1000;
-    // 3. Ack-to-visible latency.
-    const single = makeRequests(LATENCY_SAMPLES, 4);
     const latencies = [];
-    const idle = await new Promise((r) => setTimeout(r, 1000));
-    void idle;
-    for (const body of single) {
-      const traceId = Req.decode(body).resourceSpans[0].scopeSpans[0].spans[0].traceId;
-      const hex = Buffer.from(traceId).toString('hex');
-      await post(url, body);
+    for (const body of makeRequests(LATENCY_SAMPLES, 4)) {
+      const hex = Buffer.from(Req.decode(body).resourceSpans[0].scopeSpans[0].spans[0].traceId).toString('hex');
+      if ((await post(url, body)) !== 200) throw new Error('latency export failed');
       const acked = performance.now();
       for (;;) {
-        const r = await fetch(`${url}/api/projects/1/ai/traces/${hex}`, { headers });
-        if (r.status === 200) {
-          const j = await r.json();
-          if (j.spans.length === 4) break;
-        } else await r.arrayBuffer();
+        const r = await fetch(`${url}/api/projects/1/ai/traces/${hex}`, { headers: auth });
+        if (r.status === 200 && (await r.json()).spans.length === 4) break;
+        if (r.status !== 200) await r.arrayBuffer();
         await new Promise((r2) => setTimeout(r2, 2));
       }
       latencies.push(performance.now() - acked);
     }
     latencies.sort((a, b) => a - b);
+    return { ...ingest, drainSeconds, latencies };
+  });
 
-    const result = {
-      date: new Date().toISOString(),
-      node: process.version,
-      requests: bodies.length,
-      spansPerRequest: BATCH,
-      avgRequestKiB: Math.round(avgKb),
-      senders: SENDERS,
-      baselineDecodeSpansPerSec: Math.round(decodeRate),
-      ingestAckedSpansPerSec: Math.round(ingestRate),
-      ingestToDecodeRatio: Number((ingestRate / decodeRate).toFixed(3)),
-      ackToVisibleMs: { p50: Number(pct(latencies, 50).toFixed(1)), p99: Number(pct(latencies, 99).toFixed(1)), samples: latencies.length },
-    };
-    console.log('');
-    console.log(`baseline  protobuf decode alone      ${fmt(decodeRate)} spans/s (${result.requests} x ${BATCH}-span requests, ${result.avgRequestKiB} KiB each)`);
-    console.log(`ingest    acked by temps serve       ${fmt(ingestRate)} spans/s with ${SENDERS} concurrent senders`);
-    console.log(`ratio     ingest / decode            ${result.ingestToDecodeRatio}`);
-    console.log(`latency   ack -> visible in query API p50 ${result.ackToVisibleMs.p50} ms, p99 ${result.ackToVisibleMs.p99} ms (${latencies.length} traces)`);
-    mkdirSync(join(root, 'test/artifacts'), { recursive: true });
-    writeFileSync(join(root, 'test/artifacts/bench.json'), JSON.stringify(result, null, 2));
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  // 3. JSON and gzip'd protobuf, each on a fresh server.
+  const json = await withServer((url) => pushAll(url, jsonBodies, SENDERS, { ...protobufHeaders, 'Content-Type': 'application/json' }));
+  const gzip = await withServer((url) => pushAll(url, gzipBodies, SENDERS, { ...protobufHeaders, 'Content-Encoding': 'gzip' }));
+
+  // 5. Overload: 64 senders at once against the default in-flight bounds.
+  const overload = await withServer(async (url) => {
+    const results = await Promise.all(overloadBodies.map((b) => post(url, b)));
+    const throttled = results.filter((s) => s === 429).length;
+    const retried = await pushAll(url, overloadBodies.filter((_, i) => results[i] !== 200), 4, protobufHeaders);
+    return { throttled, ok: results.filter((s) => s === 200).length, retriedThrottled: retried.throttled };
+  }, { TEMPS_MAX_INFLIGHT_REQUESTS: process.env.BENCH_OVERLOAD_INFLIGHT ?? '16' });
+
+  const lat = protobuf.latencies;
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    requests: bodies.length,
+    spansPerRequest: BATCH,
+    requestKiB: { protobuf: kib(bodies), json: kib(jsonBodies), gzip: kib(gzipBodies) },
+    senders: SENDERS,
+    baselineDecodeSpansPerSec: Math.round(decodeRate),
+    ingest: {
+      protobuf: { spansPerSec: Math.round(protobuf.spansPerSec), ratioToDecode: ratio(protobuf.spansPerSec, decodeRate), peakRssMiB: protobuf.peakRssMiB },
+      json: { spansPerSec: Math.round(json.spansPerSec), ratioToProtobuf: ratio(json.spansPerSec, protobuf.spansPerSec), peakRssMiB: json.peakRssMiB },
+      gzipProtobuf: { spansPerSec: Math.round(gzip.spansPerSec), ratioToProtobuf: ratio(gzip.spansPerSec, protobuf.spansPerSec), peakRssMiB: gzip.peakRssMiB },
+    },
+    projectorDrainSeconds: Number(protobuf.drainSeconds.toFixed(2)),
+    ackToVisibleMs: { p50: Number(pct(lat, 50).toFixed(1)), p99: Number(pct(lat, 99).toFixed(1)), samples: lat.length },
+    overload: { concurrent: overloadBodies.length, ok: overload.ok, throttled429: overload.throttled, peakRssMiB: overload.peakRssMiB, ratioToNormalPeakRss: ratio(overload.peakRssMiB, protobuf.peakRssMiB) },
+  };
+  console.log('');
+  console.log(`baseline  protobuf decode alone         ${fmt(decodeRate)} spans/s (${result.requests} x ${BATCH}-span requests, ${result.requestKiB.protobuf} KiB each)`);
+  console.log(`ingest    protobuf, ${SENDERS} senders        ${fmt(protobuf.spansPerSec)} spans/s   ratio to decode ${result.ingest.protobuf.ratioToDecode}`);
+  console.log(`ingest    JSON (${result.requestKiB.json} KiB requests)     ${fmt(json.spansPerSec)} spans/s   ratio to protobuf ingest ${result.ingest.json.ratioToProtobuf}`);
+  console.log(`ingest    gzip protobuf (${result.requestKiB.gzip} KiB)     ${fmt(gzip.spansPerSec)} spans/s   ratio to protobuf ingest ${result.ingest.gzipProtobuf.ratioToProtobuf}`);
+  console.log(`projector drained the protobuf backlog ${result.projectorDrainSeconds} s after the last ack`);
+  console.log(`latency   ack -> visible in query API    p50 ${result.ackToVisibleMs.p50} ms, p99 ${result.ackToVisibleMs.p99} ms (${lat.length} traces)`);
+  console.log(`overload  ${overloadBodies.length} concurrent requests        ${overload.ok} ok, ${overload.throttled} answered 429; peak RSS ${overload.peakRssMiB} MiB vs ${protobuf.peakRssMiB} MiB with ${SENDERS} senders (ratio ${result.overload.ratioToNormalPeakRss})`);
+  mkdirSync(join(root, 'test/artifacts'), { recursive: true });
+  writeFileSync(join(root, 'test/artifacts/bench.json'), JSON.stringify(result, null, 2));
 }
 
 main().catch((err) => {

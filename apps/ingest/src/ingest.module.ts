@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { IngestTracesService } from './ingest-traces.service';
-import { OtlpTracesController } from './otlp-traces.controller';
+import { OtlpController } from './otlp.controller';
+import { OtlpIngestService } from './otlp-ingest.service';
 
 /** The OTLP/HTTP receiver. Needs EVENT_STORE, AccessService and INGEST_LIMITS from the host module. */
 @Module({
-  controllers: [OtlpTracesController],
-  providers: [IngestTracesService],
+  controllers: [OtlpController],
+  providers: [OtlpIngestService],
 })
 export class IngestModule {}

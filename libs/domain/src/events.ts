@@ -93,6 +93,8 @@ export interface RawMetric {
   isMonotonic?: boolean;
   dataPoints: Record<string, unknown>[];
   metadata?: KeyValue[];
+  /** Paths of values cut to the configured length limit (e.g. `dataPoints[3].attributes.k`). */
+  truncatedAttributes?: string[];
 }
 
 export interface MetricReceivedData {

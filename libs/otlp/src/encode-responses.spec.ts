@@ -1,5 +1,5 @@
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { encodeRpcStatus, encodeTraceResponse, rpcStatusJson, traceResponseJson } from './index';
+import { JsonLogsSerializer, JsonMetricsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { encodeLogsResponse, encodeMetricsResponse, encodeRpcStatus, encodeTraceResponse, logsResponseJson, metricsResponseJson, rpcStatusJson, traceResponseJson } from './index';
 import { google, opentelemetry } from './generated/otlp';
 
 const { ExportTraceServiceResponse } = opentelemetry.proto.collector.trace.v1;
@@ -82,5 +82,47 @@ describe('OTLP/JSON equivalents', () => {
     const status = { code: 14, message: 'the event store is unavailable, retry later' };
     expect(rpcStatusJson(status)).toStrictEqual(status);
     expect(Status.toObject(Status.decode(encodeRpcStatus(status)))).toEqual(rpcStatusJson(status));
+  });
+});
+
+describe('logs and metrics responses', () => {
+  const { ExportLogsServiceResponse } = opentelemetry.proto.collector.logs.v1;
+  const { ExportMetricsServiceResponse } = opentelemetry.proto.collector.metrics.v1;
+
+  it('encode full success as the empty message and JSON {}', () => {
+    for (const bytes of [encodeLogsResponse(), encodeLogsResponse({ rejectedLogRecords: 0, errorMessage: '' }), encodeMetricsResponse(), encodeMetricsResponse({ rejectedDataPoints: 0, errorMessage: '' })]) {
+      expect(bytes).toBeInstanceOf(Uint8Array);
+      expect(bytes.length).toBe(0);
+    }
+    expect(ProtobufLogsSerializer.deserializeResponse(encodeLogsResponse())).toEqual({});
+    expect(ProtobufMetricsSerializer.deserializeResponse(encodeMetricsResponse())).toEqual({});
+    expect(logsResponseJson()).toEqual({});
+    expect(metricsResponseJson({ rejectedDataPoints: 0, errorMessage: '' })).toEqual({});
+  });
+
+  it('encode partial success with rejected_log_records / rejected_data_points (field 1) and error_message (field 2)', () => {
+    const logs = { rejectedLogRecords: 2, errorMessage: '2 rejected: invalid trace id: must be 16 bytes, got 15' };
+    const logsBytes = encodeLogsResponse(logs);
+    expect(ExportLogsServiceResponse.toObject(ExportLogsServiceResponse.decode(logsBytes), { longs: String })).toEqual({
+      partialSuccess: { rejectedLogRecords: '2', errorMessage: logs.errorMessage },
+    });
+    expect(ProtobufLogsSerializer.deserializeResponse(logsBytes)).toEqual({ partialSuccess: logs });
+    expect([...encodeLogsResponse({ rejectedLogRecords: 3, errorMessage: 'x' })]).toEqual([0x0a, 0x05, 0x08, 0x03, 0x12, 0x01, 0x78]);
+
+    const metrics = { rejectedDataPoints: 2 ** 40 + 1, errorMessage: '5 rejected: too many data point attributes: 5000 > 1024' };
+    const metricsBytes = encodeMetricsResponse(metrics);
+    expect(ExportMetricsServiceResponse.toObject(ExportMetricsServiceResponse.decode(metricsBytes), { longs: String })).toEqual({
+      partialSuccess: { rejectedDataPoints: '1099511627777', errorMessage: metrics.errorMessage },
+    });
+    expect(ProtobufMetricsSerializer.deserializeResponse(metricsBytes)).toEqual({ partialSuccess: metrics });
+  });
+
+  it('have OTLP/JSON twins that the real JSON exporters read', () => {
+    const logs = logsResponseJson({ rejectedLogRecords: 4, errorMessage: 'm' });
+    expect(logs).toStrictEqual({ partialSuccess: { rejectedLogRecords: '4', errorMessage: 'm' } });
+    expect(Number(JsonLogsSerializer.deserializeResponse(new TextEncoder().encode(JSON.stringify(logs))).partialSuccess?.rejectedLogRecords)).toBe(4);
+    const metrics = metricsResponseJson({ rejectedDataPoints: 0, errorMessage: 'a warning' });
+    expect(metrics).toStrictEqual({ partialSuccess: { rejectedDataPoints: '0', errorMessage: 'a warning' } });
+    expect(JsonMetricsSerializer.deserializeResponse(new TextEncoder().encode(JSON.stringify(metrics))).partialSuccess?.errorMessage).toBe('a warning');
   });
 });

@@ -1,4 +1,19 @@
-export * from './decode-trace-request';
-export * from './validate-span';
+export { DEFAULT_DECODE_LIMITS, type DecodeLimits, type DecodeResult, type MetricRejection, type Rejection } from './limits';
+export { decodeTraceRequest } from './decode-trace-request';
+export { decodeTraceRequestJson } from './decode-trace-request-json';
+export { decodeLogsRequest } from './decode-logs-request';
+export { decodeLogsRequestJson } from './decode-logs-request-json';
+export { decodeMetricsRequest } from './decode-metrics-request';
+export { decodeMetricsRequestJson } from './decode-metrics-request-json';
+export type {
+  BucketsJson,
+  DecodedMetric,
+  ExemplarJson,
+  ExponentialHistogramDataPointJson,
+  HistogramDataPointJson,
+  NumberDataPointJson,
+  SummaryDataPointJson,
+} from './metric-shapes';
+export { validateSpan } from './validate-span';
 export * from './encode-responses';
 export * from './otlp-decode-error';

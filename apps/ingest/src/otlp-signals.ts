@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { EventTypes, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
+import type { NewEvent } from '@temps/event-store';
+import * as otlp from '@temps/otlp';
+import { spanEventId } from './span-event-id';
+
+export type Signal = 'traces' | 'logs' | 'metrics';
+export type Encoding = 'protobuf' | 'json';
+
+export interface Decoded<T> {
+  items: T[];
+  rejected: { reason: string }[];
+}
+
+/** One OTLP signal: how to decode it, how to answer, and which event each item becomes. */
+export interface SignalCodec<T> {
+  signal: Signal;
+  /** The OTLP request message, for error messages. */
+  requestName: string;
+  decode(encoding: Encoding, body: Uint8Array, limits: otlp.DecodeLimits): Decoded<T>;
+  /** Success (with partial_success when some items were rejected) in the request's encoding. */
+  response(encoding: Encoding, rejected: number, message: string): Uint8Array | object;
+  /** The stream and event for one accepted item. */
+  toEvent(item: T, metadata: IngestMetadata): { stream: string; event: NewEvent };
+}
+
+const contentId = (kind: string, projectId: string, json: string) => {
+  const h = createHash('sha256').update(kind).update('\0').update(projectId).update('\0').update(json).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+const traces: SignalCodec<SpanReceivedData> = {
+  signal: 'traces',
+  requestName: 'ExportTraceServiceRequest',
+  decode: (encoding, body, limits) => (encoding === 'json' ? otlp.decodeTraceRequestJson(body, limits) : otlp.decodeTraceRequest(body, limits)),
+  response: (encoding, rejected, message) => {
+    const partial = rejected ? { rejectedSpans: rejected, errorMessage: message } : undefined;
+    return encoding === 'json' ? otlp.traceResponseJson(partial) : otlp.encodeTraceResponse(partial);
+  },
+  toEvent: (data, metadata) => {
+    const dataJson = JSON.stringify(data);
+    return {
+      stream: Streams.trace(metadata.projectId, data.span.traceId),
+      event: { id: spanEventId(metadata.projectId, data.span.traceId, data.span.spanId, dataJson), type: EventTypes.SpanReceived, data, dataJson, metadata: metadata as never },
+    };
+  },
+};
+
+const logs: SignalCodec<LogRecordReceivedData> = {
+  signal: 'logs',
+  requestName: 'ExportLogsServiceRequest',
+  decode: (encoding, body, limits) => (encoding === 'json' ? otlp.decodeLogsRequestJson(body, limits) : otlp.decodeLogsRequest(body, limits)),
+  response: (encoding, rejected, message) => {
+    const partial = rejected ? { rejectedLogRecords: rejected, errorMessage: message } : undefined;
+    return encoding === 'json' ? otlp.logsResponseJson(partial) : otlp.encodeLogsResponse(partial);
+  },
+  toEvent: (data, metadata) => {
+    const dataJson = JSON.stringify(data);
+    const traceId = data.logRecord.traceId;
+    // Records with trace context join their trace's stream (GenAI content events); the rest go per project.
+    return {
+      stream: traceId ? Streams.trace(metadata.projectId, traceId) : Streams.logs(metadata.projectId),
+      event: { id: contentId('log', metadata.projectId, dataJson), type: EventTypes.LogRecordReceived, data, dataJson, metadata: metadata as never },
+    };
+  },
+};
+
+const metrics: SignalCodec<MetricReceivedData> = {
+  signal: 'metrics',
+  requestName: 'ExportMetricsServiceRequest',
+  decode: (encoding, body, limits) => (encoding === 'json' ? otlp.decodeMetricsRequestJson(body, limits) : otlp.decodeMetricsRequest(body, limits)),
+  response: (encoding, rejected, message) => {
+    const partial = rejected ? { rejectedDataPoints: rejected, errorMessage: message } : undefined;
+    return encoding === 'json' ? otlp.metricsResponseJson(partial) : otlp.encodeMetricsResponse(partial);
+  },
+  toEvent: (data, metadata) => {
+    const dataJson = JSON.stringify(data);
+    return {
+      stream: Streams.metrics(metadata.projectId),
+      event: { id: contentId('metric', metadata.projectId, dataJson), type: EventTypes.MetricReceived, data, dataJson, metadata: metadata as never },
+    };
+  },
+};
+
+export const SIGNAL_CODECS: Record<Signal, SignalCodec<unknown>> = { traces, logs, metrics } as Record<Signal, SignalCodec<unknown>>;

@@ -1,0 +1,525 @@
+import fc from 'fast-check';
+import { util } from 'protobufjs/minimal';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { AnyValue, KeyValue, RawResource, RawScope, RawSpan, RawSpanEvent, RawSpanLink, SpanReceivedData } from '@temps/domain';
+import {
+  decodeLogsRequest,
+  decodeLogsRequestJson,
+  decodeMetricsRequest,
+  decodeMetricsRequestJson,
+  decodeTraceRequest,
+  decodeTraceRequestJson,
+  OtlpDecodeError,
+  validateSpan,
+  type DecodeResult,
+} from './index';
+import { opentelemetry } from './generated/otlp';
+
+const { ExportTraceServiceRequest } = opentelemetry.proto.collector.trace.v1;
+type Long = NonNullable<opentelemetry.proto.trace.v1.Span.$Properties['startTimeUnixNano']>;
+const enc = (s: string) => new TextEncoder().encode(s);
+
+// ---------------------------------------------------------------------------------------------
+// (a) No input crashes a decoder with anything but OtlpDecodeError.
+// ---------------------------------------------------------------------------------------------
+
+const DECODERS = [
+  ['decodeTraceRequest', decodeTraceRequest],
+  ['decodeLogsRequest', decodeLogsRequest],
+  ['decodeMetricsRequest', decodeMetricsRequest],
+  ['decodeTraceRequestJson', decodeTraceRequestJson],
+  ['decodeLogsRequestJson', decodeLogsRequestJson],
+  ['decodeMetricsRequestJson', decodeMetricsRequestJson],
+] as const;
+
+/** The decoder returns a well-formed result (serializable, valid spans) or throws OtlpDecodeError. */
+function decodesOrRefuses(decode: (b: Uint8Array) => DecodeResult<unknown>, body: Uint8Array): void {
+  let result: DecodeResult<unknown>;
+  try {
+    result = decode(body);
+  } catch (err) {
+    if (!(err instanceof OtlpDecodeError)) throw err;
+    expect(err.message).toMatch(/^could not decode Export\w+ServiceRequest (protobuf|JSON): /);
+    return;
+  }
+  expect(Array.isArray(result.items)).toBe(true);
+  for (const r of result.rejected) expect(typeof r.reason).toBe('string');
+  expect(() => JSON.stringify(result)).not.toThrow();
+  if (decode === decodeTraceRequest || decode === decodeTraceRequestJson) {
+    for (const item of result.items as SpanReceivedData[]) expect(validateSpan(item.span)).toBeNull();
+  }
+}
+
+/** A real request body to mutate. */
+function sdkSpans(): ReadableSpan[] {
+  const spans: ReadableSpan[] = [];
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'fuzz' }),
+    spanProcessors: [{ onStart() {}, onEnd: (s: ReadableSpan) => spans.push(s), forceFlush: async () => {}, shutdown: async () => {} }],
+  });
+  const tracer = provider.getTracer('fuzz-scope', '1.0.0');
+  const root = tracer.startSpan('root', { kind: SpanKind.SERVER });
+  const child = tracer.startSpan('chat', { kind: SpanKind.CLIENT, links: [{ context: root.spanContext(), attributes: { why: 'x' } }] }, trace.setSpan(context.active(), root));
+  child.setAttributes({ s: 'text ✓', i: 42, d: 0.5, b: true, arr: ['a', 'b'], kv: { n: { m: 1 } } as never, bytes: new Uint8Array([1, 2, 3]) as never });
+  child.addEvent('evt', { k: 'v' });
+  child.end();
+  root.end();
+  return spans;
+}
+
+/** Applies byte-level mutations: overwrite, delete, insert, truncate. */
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 8 }) }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+);
+type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
+
+function mutate(body: Uint8Array, mutations: Mutation[]): Uint8Array {
+  let b = Array.from(body);
+  for (const m of mutations) {
+    if (!b.length) break;
+    const at = m.at % b.length;
+    if (m.kind === 'set') b[at] = m.byte;
+    else if (m.kind === 'delete') b.splice(at, m.n);
+    else if (m.kind === 'insert') b.splice(at, 0, ...m.bytes);
+    else b = b.slice(0, at);
+  }
+  return Uint8Array.from(b);
+}
+
+/** JSON-ish values whose keys are OTLP field names, so that the walk gets deep before failing. */
+const OTLP_KEYS = [
+  'resourceSpans', 'resource_spans', 'resourceLogs', 'resourceMetrics', 'scopeSpans', 'scope_logs', 'scopeLogs', 'scopeMetrics', 'spans', 'logRecords',
+  'metrics', 'resource', 'scope', 'attributes', 'key', 'value', 'stringValue', 'intValue', 'int_value', 'doubleValue', 'boolValue', 'bytesValue',
+  'arrayValue', 'kvlistValue', 'values', 'traceId', 'spanId', 'parentSpanId', 'name', 'kind', 'startTimeUnixNano', 'endTimeUnixNano', 'timeUnixNano',
+  'events', 'links', 'status', 'code', 'message', 'flags', 'droppedAttributesCount', 'body', 'severityNumber', 'gauge', 'sum', 'histogram',
+  'exponentialHistogram', 'summary', 'dataPoints', 'asInt', 'asDouble', 'exemplars', 'bucketCounts', 'explicitBounds', 'positive', 'offset',
+  'quantileValues', 'count', 'schemaUrl', 'version', 'aggregationTemporality', 'isMonotonic',
+];
+const leaf = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom('4bf92f3577b34da6a3ce929d0e0e4736', '00F067AA0BA902B7', 'SPAN_KIND_CLIENT', 'NaN', '-Infinity', '18446744073709551616', 'AAEC+v8='),
+  fc.integer(),
+  fc.double(),
+  fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map((b) => ({ $raw: b.toString() })),
+  fc.boolean(),
+  fc.constant(null),
+);
+const otlpish: fc.Arbitrary<unknown> = fc.letrec<{ node: unknown }>((tie) => ({
+  node: fc.oneof(
+    { maxDepth: 7, depthIdentifier: 'otlpish' },
+    leaf,
+    fc.array(tie('node'), { maxLength: 4 }),
+    fc.dictionary(fc.constantFrom(...OTLP_KEYS), tie('node'), { maxKeys: 5 }),
+  ),
+})).node;
+
+/** JSON text, with { $raw } leaves written as bare number literals (beyond 2^53 too). */
+function toJsonText(v: unknown): string {
+  if (v && typeof v === 'object' && '$raw' in v) return String((v as { $raw: string }).$raw);
+  if (Array.isArray(v)) return `[${v.map(toJsonText).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toJsonText(x)}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+describe('property: decoders never crash with anything but OtlpDecodeError', () => {
+  const spans = sdkSpans();
+  const realPb = ProtobufTraceSerializer.serializeRequest(spans)!;
+  const realJson = new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)!);
+
+  it.each(DECODERS)('%s: arbitrary bytes', (_name, decode) => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => decodesOrRefuses(decode, bytes)), { numRuns: 500 });
+  });
+
+  it.each(DECODERS)('%s: mutations of a real trace request (protobuf and JSON)', (_name, decode) => {
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+        decodesOrRefuses(decode, mutate(realPb, mutations));
+        decodesOrRefuses(decode, mutate(enc(realJson), mutations));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each(DECODERS.filter(([n]) => n.endsWith('Json')))('%s: arbitrary JSON values and OTLP-shaped JSON', (_name, decode) => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => decodesOrRefuses(decode, enc(JSON.stringify(v)))), { numRuns: 300 });
+    fc.assert(
+      fc.property(otlpish, (v) => {
+        decodesOrRefuses(decode, enc(toJsonText(v)));
+        decodesOrRefuses(decode, enc(toJsonText({ resourceSpans: [v], resourceLogs: [v], resourceMetrics: [v] })));
+      }),
+      { numRuns: 600 },
+    );
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => decodesOrRefuses(decode, enc(s))), { numRuns: 300 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// (b) Valid spans: protobuf (generated code) and hand-written OTLP/JSON decode to the same RawSpan.
+// ---------------------------------------------------------------------------------------------
+
+type Val =
+  | { t: 'string'; v: string }
+  | { t: 'bool'; v: boolean }
+  | { t: 'int'; v: bigint }
+  | { t: 'double'; v: number }
+  | { t: 'bytes'; v: Uint8Array }
+  | { t: 'array'; v: Val[] }
+  | { t: 'kvlist'; v: [string, Val][] }
+  | { t: 'empty' };
+type Attr = [string, Val];
+
+const text = fc.string({ unit: 'binary', maxLength: 12 });
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+const nonZero = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).filter((b) => b.some((x) => x !== 0));
+const anyId = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes });
+
+const val: fc.Arbitrary<Val> = fc.letrec<{ val: Val }>((tie) => ({
+  val: fc.oneof(
+    { maxDepth: 3, depthIdentifier: 'val' },
+    text.map((v) => ({ t: 'string' as const, v })),
+    fc.boolean().map((v) => ({ t: 'bool' as const, v })),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((v) => ({ t: 'int' as const, v })),
+    fc.double().map((v) => ({ t: 'double' as const, v })),
+    fc.uint8Array({ maxLength: 10 }).map((v) => ({ t: 'bytes' as const, v })),
+    fc.constant({ t: 'empty' as const }),
+    fc.array(tie('val'), { maxLength: 3 }).map((v) => ({ t: 'array' as const, v })),
+    fc.array(fc.tuple(text, tie('val')), { maxLength: 3 }).map((v) => ({ t: 'kvlist' as const, v })),
+  ),
+})).val;
+const attrs = fc.array(fc.tuple(text, val), { maxLength: 4 });
+
+const eventModel = fc.record({ time: u64, name: text, attrs, dropped: u32 });
+const linkModel = fc.record({ traceId: fc.oneof(anyId(16), fc.constant(new Uint8Array(0))), spanId: fc.oneof(anyId(8), fc.constant(new Uint8Array(0))), traceState: text, attrs, dropped: u32, flags: u32 });
+const spanModel = fc.record({
+  traceId: nonZero(16),
+  spanId: nonZero(8),
+  parentSpanId: fc.option(anyId(8), { nil: undefined }),
+  traceState: text,
+  name: text,
+  kind: fc.integer({ min: 0, max: 7 }),
+  times: fc.tuple(u64, u64).map(([a, b]) => (a <= b ? [a, b] : [b, a])),
+  attrs,
+  dropped: fc.tuple(u32, u32, u32),
+  events: fc.array(eventModel, { maxLength: 3 }),
+  links: fc.array(linkModel, { maxLength: 2 }),
+  status: fc.record({ code: fc.integer({ min: 0, max: 3 }), message: text }),
+  flags: u32,
+});
+const scopeModel = fc.record({ name: text, version: text, attrs, dropped: u32, schemaUrl: text, spans: fc.array(spanModel, { maxLength: 3 }) });
+const resourceModel = fc.record({ attrs, dropped: u32, schemaUrl: text, scopes: fc.array(scopeModel, { maxLength: 2 }) });
+const requestModel = fc.array(resourceModel, { maxLength: 2 });
+type SpanModel = typeof spanModel extends fc.Arbitrary<infer M> ? M : never;
+type RequestModel = typeof requestModel extends fc.Arbitrary<infer M> ? M : never;
+
+const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const base64Of = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+// --- the expected decoder output, straight from the model (the documented rules) ---
+
+function expectedValue(v: Val): AnyValue {
+  switch (v.t) {
+    case 'string':
+      return { stringValue: v.v };
+    case 'bool':
+      return { boolValue: v.v };
+    case 'int':
+      return { intValue: v.v.toString() };
+    case 'double':
+      return { doubleValue: v.v };
+    case 'bytes':
+      return { bytesValue: base64Of(v.v) };
+    case 'array':
+      return { arrayValue: { values: v.v.map(expectedValue) } };
+    case 'kvlist':
+      return { kvlistValue: { values: v.v.map(([key, x]) => ({ key, value: expectedValue(x) })) } };
+    case 'empty':
+      return {};
+  }
+}
+const expectedAttrs = (a: Attr[]): KeyValue[] => a.map(([key, v]) => ({ key, value: expectedValue(v) }));
+
+function expectedSpan(s: SpanModel): RawSpan {
+  const events = s.events.map((e): RawSpanEvent => {
+    const out: RawSpanEvent = { timeUnixNano: e.time.toString(), name: e.name, attributes: expectedAttrs(e.attrs) };
+    if (e.dropped) out.droppedAttributesCount = e.dropped;
+    return out;
+  });
+  const links = s.links.map((l): RawSpanLink => {
+    const out: RawSpanLink = { traceId: hexOf(l.traceId), spanId: hexOf(l.spanId), attributes: expectedAttrs(l.attrs) };
+    if (l.traceState) out.traceState = l.traceState;
+    if (l.dropped) out.droppedAttributesCount = l.dropped;
+    if (l.flags) out.flags = l.flags;
+    return out;
+  });
+  const status: RawSpan['status'] = { code: s.status.code };
+  if (s.status.message) status.message = s.status.message;
+  const out: RawSpan = {
+    traceId: hexOf(s.traceId),
+    spanId: hexOf(s.spanId),
+    name: s.name,
+    kind: s.kind,
+    startTimeUnixNano: s.times[0]!.toString(),
+    endTimeUnixNano: s.times[1]!.toString(),
+    attributes: expectedAttrs(s.attrs),
+    events,
+    links,
+    status,
+  };
+  if (s.parentSpanId) out.parentSpanId = hexOf(s.parentSpanId);
+  if (s.traceState) out.traceState = s.traceState;
+  if (s.dropped[0]) out.droppedAttributesCount = s.dropped[0];
+  if (s.dropped[1]) out.droppedEventsCount = s.dropped[1];
+  if (s.dropped[2]) out.droppedLinksCount = s.dropped[2];
+  if (s.flags) out.flags = s.flags;
+  return out;
+}
+
+function expected(model: RequestModel): DecodeResult<SpanReceivedData> {
+  const items: SpanReceivedData[] = [];
+  for (const r of model) {
+    if (!r.scopes.length) continue;
+    const resource: RawResource = { attributes: expectedAttrs(r.attrs) };
+    if (r.dropped) resource.droppedAttributesCount = r.dropped;
+    if (r.schemaUrl) resource.schemaUrl = r.schemaUrl;
+    for (const sc of r.scopes) {
+      if (!sc.spans.length) continue;
+      const scope: RawScope = { name: sc.name, attributes: expectedAttrs(sc.attrs) };
+      if (sc.version) scope.version = sc.version;
+      if (sc.dropped) scope.droppedAttributesCount = sc.dropped;
+      if (sc.schemaUrl) scope.schemaUrl = sc.schemaUrl;
+      for (const s of sc.spans) items.push({ span: expectedSpan(s), resource, scope });
+    }
+  }
+  return { items, rejected: [] };
+}
+
+// --- protobuf, through the generated code ---
+
+const LongClass = util.Long as unknown as { fromString(s: string, unsigned: boolean): Long };
+const long = (v: bigint, unsigned: boolean): Long => LongClass.fromString(v.toString(), unsigned);
+
+function pbValue(v: Val): opentelemetry.proto.common.v1.AnyValue.$Properties {
+  switch (v.t) {
+    case 'string':
+      return { stringValue: v.v };
+    case 'bool':
+      return { boolValue: v.v };
+    case 'int':
+      return { intValue: long(v.v, false) };
+    case 'double':
+      return { doubleValue: v.v };
+    case 'bytes':
+      return { bytesValue: v.v };
+    case 'array':
+      return { arrayValue: { values: v.v.map(pbValue) } };
+    case 'kvlist':
+      return { kvlistValue: { values: v.v.map(([key, x]) => ({ key, value: pbValue(x) })) } };
+    case 'empty':
+      return {};
+  }
+}
+const pbAttrs = (a: Attr[]) => a.map(([key, v]) => ({ key, value: pbValue(v) }));
+
+function toProtobuf(model: RequestModel): Uint8Array {
+  return ExportTraceServiceRequest.encode({
+    resourceSpans: model.map((r) => ({
+      resource: { attributes: pbAttrs(r.attrs), droppedAttributesCount: r.dropped },
+      schemaUrl: r.schemaUrl,
+      scopeSpans: r.scopes.map((sc) => ({
+        scope: { name: sc.name, version: sc.version, attributes: pbAttrs(sc.attrs), droppedAttributesCount: sc.dropped },
+        schemaUrl: sc.schemaUrl,
+        spans: sc.spans.map((s) => ({
+          traceId: s.traceId,
+          spanId: s.spanId,
+          ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
+          traceState: s.traceState,
+          name: s.name,
+          kind: s.kind,
+          startTimeUnixNano: long(s.times[0]!, true),
+          endTimeUnixNano: long(s.times[1]!, true),
+          attributes: pbAttrs(s.attrs),
+          droppedAttributesCount: s.dropped[0],
+          events: s.events.map((e) => ({ timeUnixNano: long(e.time, true), name: e.name, attributes: pbAttrs(e.attrs), droppedAttributesCount: e.dropped })),
+          droppedEventsCount: s.dropped[1],
+          links: s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, traceState: l.traceState, attributes: pbAttrs(l.attrs), droppedAttributesCount: l.dropped, flags: l.flags })),
+          droppedLinksCount: s.dropped[2],
+          status: { code: s.status.code, message: s.status.message },
+          flags: s.flags,
+        })),
+      })),
+    })),
+  }).finish();
+}
+
+// --- OTLP/JSON by hand: random key style, int64 as string or number literal, hex case, enum names ---
+
+/** Draws the writer's choices from a fixed list of random booleans (so fast-check can shrink them). */
+class Choices {
+  private i = 0;
+  constructor(private readonly bits: boolean[]) {}
+  next(): boolean {
+    return this.bits[this.i++ % this.bits.length]!;
+  }
+  pick<T>(a: T, b: T): T {
+    return this.next() ? a : b;
+  }
+}
+
+const SPAN_KIND_NAMES = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+const STATUS_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+
+function jsonWriter(c: Choices) {
+  const key = (k: string) => JSON.stringify(c.pick(k, snake(k)));
+  const obj = (fields: [string, string | undefined][]) => `{${fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${key(k)}:${v}`).join(',')}}`;
+  const str = (s: string) => JSON.stringify(s);
+  /** A 64-bit integer: a decimal string or a bare number literal (exact in the text, even beyond 2^53). */
+  const int64 = (v: bigint) => c.pick(`"${v}"`, ` ${v}`);
+  const u32n = (n: number) => c.pick(String(n), `"${n}"`);
+  const double = (n: number) => {
+    if (Number.isNaN(n)) return '"NaN"';
+    if (n === Infinity) return '"Infinity"';
+    if (n === -Infinity) return '"-Infinity"';
+    const lit = Object.is(n, -0) ? '-0' : String(n);
+    return c.pick(lit, `"${lit}"`);
+  };
+  const hex = (b: Uint8Array) => {
+    const h = hexOf(b);
+    return str(c.pick(h, c.pick(h.toUpperCase(), h.replace(/[a-f]/g, (x, i: number) => (i % 2 ? x.toUpperCase() : x)))));
+  };
+  const bytes = (b: Uint8Array) => {
+    const std = base64Of(b);
+    const url = std.replace(/\+/g, '-').replace(/\//g, '_');
+    return str(c.pick(std, c.pick(url, std.replace(/=+$/, ''))));
+  };
+  const value = (v: Val): string => {
+    switch (v.t) {
+      case 'string':
+        return obj([['stringValue', str(v.v)]]);
+      case 'bool':
+        return obj([['boolValue', String(v.v)]]);
+      case 'int':
+        return obj([['intValue', int64(v.v)]]);
+      case 'double':
+        return obj([['doubleValue', double(v.v)]]);
+      case 'bytes':
+        return obj([['bytesValue', bytes(v.v)]]);
+      case 'array':
+        return obj([['arrayValue', obj([['values', `[${v.v.map(value).join(',')}]`]])]]);
+      case 'kvlist':
+        return obj([['kvlistValue', obj([['values', `[${v.v.map(([k, x]) => obj([['key', str(k)], ['value', value(x)]])).join(',')}]`]])]]);
+      case 'empty':
+        return c.pick('{}', obj([['unknownFutureField', '1']]));
+    }
+  };
+  const attributes = (a: Attr[]) => `[${a.map(([k, v]) => obj([['key', str(k)], ['value', value(v)]])).join(',')}]`;
+  /** Optional fields at their default may be written or left out. */
+  const opt = (v: string, isDefault: boolean) => (isDefault && c.next() ? undefined : v);
+  const enumOf = (n: number, names: string[]) => (n < names.length && c.next() ? str(names[n]!) : String(n));
+
+  const span = (s: SpanModel) =>
+    obj([
+      ['traceId', hex(s.traceId)],
+      ['spanId', hex(s.spanId)],
+      ['parentSpanId', s.parentSpanId ? hex(s.parentSpanId) : opt('""', true)],
+      ['traceState', opt(str(s.traceState), !s.traceState)],
+      ['name', opt(str(s.name), !s.name)],
+      ['kind', opt(enumOf(s.kind, SPAN_KIND_NAMES), s.kind === 0)],
+      ['startTimeUnixNano', int64(s.times[0]!)],
+      ['endTimeUnixNano', int64(s.times[1]!)],
+      ['attributes', opt(attributes(s.attrs), !s.attrs.length)],
+      ['droppedAttributesCount', opt(u32n(s.dropped[0]), !s.dropped[0])],
+      [
+        'events',
+        opt(
+          `[${s.events.map((e) => obj([['timeUnixNano', int64(e.time)], ['name', str(e.name)], ['attributes', attributes(e.attrs)], ['droppedAttributesCount', opt(u32n(e.dropped), !e.dropped)]])).join(',')}]`,
+          !s.events.length,
+        ),
+      ],
+      ['droppedEventsCount', opt(u32n(s.dropped[1]), !s.dropped[1])],
+      [
+        'links',
+        `[${s.links
+          .map((l) =>
+            obj([
+              ['traceId', hex(l.traceId)],
+              ['spanId', hex(l.spanId)],
+              ['traceState', opt(str(l.traceState), !l.traceState)],
+              ['attributes', attributes(l.attrs)],
+              ['droppedAttributesCount', opt(u32n(l.dropped), !l.dropped)],
+              ['flags', opt(u32n(l.flags), !l.flags)],
+            ]),
+          )
+          .join(',')}]`,
+      ],
+      ['droppedLinksCount', opt(u32n(s.dropped[2]), !s.dropped[2])],
+      ['status', obj([['code', opt(enumOf(s.status.code, STATUS_NAMES), s.status.code === 0)], ['message', opt(str(s.status.message), !s.status.message)]])],
+      ['flags', opt(u32n(s.flags), !s.flags)],
+    ]);
+
+  return (model: RequestModel) =>
+    obj([
+      [
+        'resourceSpans',
+        `[${model
+          .map((r) =>
+            obj([
+              ['resource', obj([['attributes', attributes(r.attrs)], ['droppedAttributesCount', opt(u32n(r.dropped), !r.dropped)]])],
+              ['schemaUrl', opt(str(r.schemaUrl), !r.schemaUrl)],
+              [
+                'scopeSpans',
+                `[${r.scopes
+                  .map((sc) =>
+                    obj([
+                      ['scope', obj([['name', str(sc.name)], ['version', opt(str(sc.version), !sc.version)], ['attributes', attributes(sc.attrs)], ['droppedAttributesCount', opt(u32n(sc.dropped), !sc.dropped)]])],
+                      ['schemaUrl', opt(str(sc.schemaUrl), !sc.schemaUrl)],
+                      ['spans', `[${sc.spans.map(span).join(',')}]`],
+                    ]),
+                  )
+                  .join(',')}]`,
+              ],
+            ]),
+          )
+          .join(',')}]`,
+      ],
+    ]);
+}
+
+describe('property: protobuf and OTLP/JSON of the same valid spans decode to identical RawSpans', () => {
+  it('matches the model, key for key, in both encodings', () => {
+    fc.assert(
+      fc.property(requestModel, fc.array(fc.boolean(), { minLength: 1, maxLength: 97 }), (model, bits) => {
+        const want = expected(model);
+        const fromPb = decodeTraceRequest(toProtobuf(model));
+        const jsonText = jsonWriter(new Choices(bits))(model);
+        const fromJson = decodeTraceRequestJson(enc(jsonText));
+        expect(fromPb).toStrictEqual(want);
+        expect(fromJson).toStrictEqual(want);
+        expect(JSON.stringify(fromJson)).toBe(JSON.stringify(fromPb));
+      }),
+      { numRuns: 250 },
+    );
+  });
+
+  it('the JSON writer really exercises the variants (sanity)', () => {
+    const text = jsonWriter(new Choices([true, false, false, true, true, false, true]))(
+      fc.sample(requestModel.filter((m) => m.some((r) => r.scopes.some((s) => s.spans.length > 0))), { numRuns: 1, seed: 42 })[0]!,
+    );
+    expect(text).toMatch(/resource_spans|resourceSpans/);
+    // Over many samples, all the variants appear.
+    const all = fc
+      .sample(fc.tuple(requestModel, fc.array(fc.boolean(), { minLength: 1, maxLength: 97 })), { numRuns: 200, seed: 7 })
+      .map(([m, b]) => jsonWriter(new Choices(b))(m))
+      .join('\n');
+    for (const pattern of [/"start_time_unix_nano"/, /"startTimeUnixNano"/, /"startTimeUnixNano": \d{17,}/, /"SPAN_KIND_/, /"trace_id":"[0-9A-F]{32}"/, /"doubleValue":"/]) {
+      expect(all).toMatch(pattern);
+    }
+  });
+});
