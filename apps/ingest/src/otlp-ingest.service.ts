@@ -10,7 +10,7 @@ import { INGEST_LIMITS } from './ingest.tokens';
 import type { IngestLimits } from './ingest-limits';
 import type { OtlpResponse } from './otlp-response';
 import { SIGNAL_CODECS, type Encoding, type Signal } from './otlp-signals';
-import { BodyError, readRequestBody } from './read-request-body';
+import { BodyError, ClientGoneError, readRequestBody } from './read-request-body';
 
 const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
 // google.rpc.Code values used in Status bodies.
@@ -68,7 +68,8 @@ export class OtlpIngestService {
     this.decodeLimits = { ...DEFAULT_DECODE_LIMITS, ...limits.decode };
   }
 
-  async export(signalName: string, req: IncomingMessage, pathIds?: PathIds): Promise<OtlpResponse> {
+  /** The response to send, or null when the client is gone and there is no one to answer. */
+  async export(signalName: string, req: IncomingMessage, pathIds?: PathIds): Promise<OtlpResponse | null> {
     const encoding = encodingOf(req);
     const codec = SIGNAL_CODECS[signalName as Signal];
     if (!codec || !Object.hasOwn(SIGNAL_CODECS, signalName)) {
@@ -104,7 +105,8 @@ export class OtlpIngestService {
       try {
         body = await readRequestBody(req, this.limits.maxBodyBytes);
       } catch (err) {
-        if (err instanceof BodyError) return failure(encoding, err.status, err.message);
+        if (err instanceof BodyError) return failure(encoding, err.status, err.message, err.headers);
+        if (err instanceof ClientGoneError) return null;
         throw err;
       }
 

@@ -3,8 +3,12 @@ import type { Request, Response } from 'express';
 import { OtlpIngestService } from './otlp-ingest.service';
 import type { OtlpResponse } from './otlp-response';
 
-function send(res: Response, out: OtlpResponse): void {
-  res.status(out.status).set({ 'Content-Type': out.contentType, ...out.headers }).end(typeof out.body === 'string' ? out.body : Buffer.from(out.body));
+function send(res: Response, out: OtlpResponse | null): void {
+  if (!out) return void res.destroy(); // the client is gone
+  res.status(out.status);
+  // setHeader, not res.set: Express would append "; charset=utf-8" to the OTLP media types.
+  for (const [name, value] of Object.entries({ 'Content-Type': out.contentType, ...out.headers })) res.setHeader(name, value);
+  res.end(typeof out.body === 'string' ? out.body : Buffer.from(out.body));
 }
 
 /**

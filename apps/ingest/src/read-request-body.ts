@@ -9,10 +9,66 @@ export class BodyError extends Error {
   constructor(
     readonly status: 400 | 413 | 415,
     message: string,
+    /** Response headers the error needs (a refused upload still in flight closes its connection). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'BodyError';
   }
+}
+
+/** The client went away mid-upload (exporters abort on their own timeouts): nothing to answer. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('the client closed the connection before sending the whole body');
+    this.name = 'ClientGoneError';
+  }
+}
+
+const CLOSE = { Connection: 'close' };
+
+function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const cleanup = () => {
+      req.removeListener('data', onData);
+      req.removeListener('end', onEnd);
+      req.removeListener('error', onGone);
+      req.removeListener('close', onClose);
+    };
+    const settle = (err: Error | null, body?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      if (err) reject(err);
+      else resolve(body!);
+    };
+    function onData(chunk: Buffer) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        // Stop buffering, keep draining until the 413 is out, then close: the connection is not reusable.
+        req.resume();
+        settle(new BodyError(413, `request body is over the limit of ${maxBytes} bytes`, CLOSE));
+        return;
+      }
+      chunks.push(chunk);
+    }
+    function onEnd() {
+      settle(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    }
+    function onGone() {
+      settle(new ClientGoneError());
+    }
+    function onClose() {
+      if (!req.complete) settle(new ClientGoneError());
+    }
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onGone);
+    req.once('close', onClose);
+  });
 }
 
 /**
@@ -23,19 +79,9 @@ export async function readRequestBody(req: IncomingMessage, maxBytes: number): P
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.resume();
-    throw new BodyError(413, `request body of ${declared} bytes is over the limit of ${maxBytes} bytes`);
+    throw new BodyError(413, `request body of ${declared} bytes is over the limit of ${maxBytes} bytes`, CLOSE);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      req.resume();
-      throw new BodyError(413, `request body is over the limit of ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  const raw = await readRaw(req, maxBytes);
   const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding === 'identity' || encoding === '') return raw;
   if (encoding !== 'gzip' && encoding !== 'deflate') {
