@@ -590,6 +590,59 @@ function concurrency({ store, stream }: Spec): void {
     }
   });
 
+  it('given concurrent appendMany calls of which some carry a stale expectation, then only those fail, each as a whole, and every other call commits', async () => {
+    // given
+    const taken = stream('taken');
+    const shared = stream('burst-shared');
+    await store().append(taken, newEvents(1));
+    const stale = new Set([2, 5, 9]);
+    const calls: StreamWrite[][] = Array.from({ length: 12 }, (_, c) => [
+      { stream: stream(`burst-own-${c}`), events: newEvents(3, `own${c}`), expected: 'no_stream' },
+      stale.has(c) ? { stream: taken, events: newEvents(1, `stale${c}`), expected: 'no_stream' } : { stream: shared, events: newEvents(2, `s${c}`), expected: 'any' },
+    ]);
+    // when
+    const settled = await Promise.allSettled(calls.map((writes) => store().appendMany(writes)));
+    // then
+    for (let c = 0; c < calls.length; c++) {
+      const r = settled[c]!;
+      const own = await store().readStream(stream(`burst-own-${c}`));
+      if (stale.has(c)) {
+        expect(r.status).toBe('rejected');
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+        expect((r as PromiseRejectedResult).reason.stream).toBe(taken);
+        expect(own).toEqual([]); // the call's other write is rolled back with it
+      } else {
+        expect(r).toMatchObject({ status: 'fulfilled', value: { appended: 5 } });
+        expect(own.map((e) => e.id)).toEqual(calls[c]![0]!.events.map((e) => e.id));
+      }
+    }
+    expect(await store().readStream(taken)).toHaveLength(1);
+    const sharedRead = await store().readStream(shared);
+    expect(sharedRead).toHaveLength(2 * (calls.length - stale.size));
+    expectContiguousRevisions(sharedRead);
+  });
+
+  it('given a burst mixing a duplicate-only retry with a stale expectation, a conflict and an exact-revision append, then each gets its own answer', async () => {
+    // given
+    const s = stream('burst-mixed');
+    const first = newEvents(2, 'first');
+    await store().append(s, first, 'no_stream');
+    // when: all three at once
+    const [retry, conflict, next] = await Promise.allSettled([
+      store().append(s, first, 'no_stream'), // a retried call: a no-op success even though no_stream no longer holds
+      store().append(s, newEvents(1, 'conflict'), 'no_stream'),
+      store().append(s, newEvents(1, 'next'), 1n),
+    ]);
+    // then
+    expect(retry).toEqual({ status: 'fulfilled', value: { appended: 0, lastPosition: null } });
+    expect(conflict.status).toBe('rejected');
+    expect((conflict as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+    expect(next).toMatchObject({ status: 'fulfilled', value: { appended: 1 } });
+    const read = await store().readStream(s);
+    expect(read).toHaveLength(3);
+    expectContiguousRevisions(read);
+  });
+
   it('given 10 concurrent no_stream appends to one new stream, then exactly one wins and the rest conflict', async () => {
     const s = stream('race');
     const attempts = Array.from({ length: 10 }, (_, i) => newEvents(3, `a${i}`));

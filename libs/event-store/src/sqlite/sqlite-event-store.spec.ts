@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { EventStoreUnavailableError, type NewEvent } from '../event-store';
+import type { Worker } from 'node:worker_threads';
+import { EventStoreUnavailableError, WrongExpectedVersionError, type NewEvent, type StreamWrite } from '../event-store';
 import { SqliteEventStore } from './sqlite-event-store';
 
 const events = (n: number): NewEvent[] => Array.from({ length: n }, (_, i) => ({ id: randomUUID(), type: 'T', data: { i } }));
@@ -74,12 +75,14 @@ describe('SqliteEventStore (sqlite-only behaviour)', () => {
     expect(probe.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(probe.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }]);
     expect(existsSync(`${file}-wal`)).toBe(true);
-    // synchronous is per connection: ask the store's own
-    const db = (store as unknown as { db: DatabaseSync }).db;
-    expect(db.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 2 }); // FULL
+    // synchronous is per connection: ask the store's own writer (the writer thread's connection)
+    expect(await store.writerPragma('synchronous')).toEqual({ synchronous: 2 }); // FULL
     const relaxed = SqliteEventStore.open(join(dir, 'relaxed.db'), { synchronous: 'NORMAL' });
     toClose.push(relaxed);
-    expect((relaxed as unknown as { db: DatabaseSync }).db.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 1 });
+    expect(await relaxed.writerPragma('synchronous')).toEqual({ synchronous: 1 });
+    const inline = SqliteEventStore.open(join(dir, 'inline.db'), { writer: 'inline' });
+    toClose.push(inline);
+    expect(await inline.writerPragma('synchronous')).toEqual({ synchronous: 2 });
   });
 
   it('given a file written by a newer schema, when opened, then it refuses instead of guessing', async () => {
@@ -91,16 +94,46 @@ describe('SqliteEventStore (sqlite-only behaviour)', () => {
     expect(() => SqliteEventStore.open(file)).toThrow(/schema version 99/);
   });
 
-  it('given another connection holding the write lock past the busy timeout, when appending, then it fails with EventStoreUnavailableError and writes nothing', async () => {
-    // given
-    const store = open({ busyTimeoutMs: 50 });
-    await store.append('s', events(1));
+  it('given another connection holding the write lock, when appending, then it fails with EventStoreUnavailableError after writeTimeoutMs, the event loop stays free, and a retry is idempotent', async () => {
+    // given: busy attempts of 50 ms, retried by the writer until the call's 300 ms are up
+    const setup = open(); // default writeTimeoutMs: 300 ms is tight for a first fsync on a busy CI disk
+    await setup.append('s', events(1));
+    const store = open({ busyTimeoutMs: 50, writeTimeoutMs: 300 });
+    await store.writerPragma('journal_mode'); // its writer thread is up: the 300 ms below are the lock wait only
     const other = new DatabaseSync(file);
     toClose.push(other);
     other.exec('BEGIN IMMEDIATE');
     // when
-    const err = await store.append('s', events(1)).catch((e: unknown) => e);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const started = Date.now();
+    const blocked = events(1);
+    const err = await store.append('s', blocked).catch((e: unknown) => e);
+    const waited = Date.now() - started;
+    clearInterval(ticker);
     // then
+    expect(err).toBeInstanceOf(EventStoreUnavailableError);
+    expect((err as Error).message).toMatch(/locked/i);
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(2000);
+    expect(ticks).toBeGreaterThanOrEqual(5); // the wait happened on the writer thread, not on this event loop
+    // reads are not blocked by the other writer (WAL)
+    expect(await store.readStream('s')).toHaveLength(1);
+    other.exec('ROLLBACK');
+    // The timed-out call may or may not land later (never here: it had not started when its time ran
+    // out); either way the client's retry of the same events stores each event exactly once.
+    await expect(setup.append('s', blocked)).resolves.toBeDefined();
+    await expect(setup.append('s', events(1))).resolves.toMatchObject({ appended: 1 });
+    expect((await store.readStream('s')).map((e) => e.revision)).toEqual([0n, 1n, 2n]);
+  });
+
+  it('given the inline writer and another connection holding the lock past the busy timeout, when appending, then it fails with EventStoreUnavailableError and writes nothing', async () => {
+    const store = open({ writer: 'inline', busyTimeoutMs: 50 });
+    await store.append('s', events(1));
+    const other = new DatabaseSync(file);
+    toClose.push(other);
+    other.exec('BEGIN IMMEDIATE');
+    const err = await store.append('s', events(1)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EventStoreUnavailableError);
     expect((err as Error).message).toMatch(/locked|busy/i);
     other.exec('ROLLBACK');
@@ -164,5 +197,127 @@ describe('SqliteEventStore (sqlite-only behaviour)', () => {
     await expect(store.appendMany([{ stream: 'a', events: events(2) }, { stream: 'b', events: [bad] }])).rejects.toThrow(TypeError);
     expect(await store.headPosition()).toBe(-1n);
     await expect(store.append('a', events(1), 'no_stream')).resolves.toMatchObject({ appended: 1 });
+  });
+  it('given 20 appendMany calls in flight, when the store is closed, then close waits for them, each resolves, and its events are on disk after reopen', async () => {
+    // given
+    const store = open();
+    const calls: StreamWrite[][] = Array.from({ length: 20 }, (_, c) => [
+      { stream: `own-${c}`, events: events(50), expected: 'no_stream' },
+      { stream: 'shared', events: events(5) },
+    ]);
+    const pending = calls.map((writes) => store.appendMany(writes));
+    // when: nothing is killed, the store is closed while the calls are queued or in the writer's hands
+    const closing = store.close();
+    const late = store.append('late', events(1)).catch((e: unknown) => e);
+    const settled = await Promise.allSettled(pending);
+    await closing;
+    // then
+    expect(await late).toBeInstanceOf(EventStoreUnavailableError); // a call made after close() began is refused
+    expect(settled.map((r) => r.status)).toEqual(calls.map(() => 'fulfilled'));
+    const reopened = open();
+    for (let c = 0; c < calls.length; c++) {
+      const r = settled[c]!;
+      if (r.status !== 'fulfilled') continue;
+      expect(r.value.appended).toBe(55);
+      expect((await reopened.readStream(`own-${c}`)).map((e) => e.id)).toEqual(calls[c]![0]!.events.map((e) => e.id));
+    }
+    const shared = await reopened.readStream('shared');
+    expect(new Set(shared.map((e) => e.id))).toEqual(new Set(calls.flatMap((w) => w[1]!.events.map((e) => e.id))));
+    expect(await reopened.readStream('late')).toEqual([]);
+  });
+
+  it('given concurrent calls, then they are committed in groups, in arrival order, each with its own result', async () => {
+    // given
+    const store = open();
+    let commits = 0;
+    store.onAppended(() => commits++);
+    // when: call k expects the stream exactly where call k-1 leaves it, so they must be applied in order
+    const results = await Promise.all(Array.from({ length: 30 }, (_, k) => store.append('chain', events(2), k === 0 ? 'no_stream' : BigInt(2 * k - 1))));
+    // then
+    expect(results.every((r) => r.appended === 2)).toBe(true);
+    const read = await store.readStream('chain');
+    expect(read.map((e) => e.revision)).toEqual(Array.from({ length: 60 }, (_, i) => BigInt(i)));
+    expect(results.map((r) => r.lastPosition)).toEqual(read.filter((_, i) => i % 2 === 1).map((e) => e.position));
+    expect(commits).toBeGreaterThanOrEqual(1);
+    expect(commits).toBeLessThan(30); // fewer transactions than calls: group commit
+  });
+
+  it('given a group where one call fails, then only that call is rolled back (its savepoint) and the others commit', async () => {
+    const store = open();
+    await store.append('existing', events(1));
+    const [a, bad, c] = await Promise.allSettled([
+      store.appendMany([{ stream: 'a', events: events(2) }]),
+      store.appendMany([{ stream: 'b', events: events(3) }, { stream: 'existing', events: events(1), expected: 'no_stream' }]),
+      store.appendMany([{ stream: 'c', events: events(1) }]),
+    ]);
+    expect(a).toMatchObject({ status: 'fulfilled', value: { appended: 2 } });
+    expect(bad.status).toBe('rejected');
+    expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+    expect(c).toMatchObject({ status: 'fulfilled', value: { appended: 1 } });
+    expect(await store.readStream('b')).toEqual([]);
+    expect(await store.readStream('a')).toHaveLength(2);
+    expect(await store.readStream('c')).toHaveLength(1);
+  });
+
+  it('given a writer thread that dies, then the calls it held fail with EventStoreUnavailableError, it is restarted and later calls commit', async () => {
+    // given: another connection holds the lock, so the calls are stuck in the writer's hands
+    const store = open({ busyTimeoutMs: 200 });
+    await store.append('warm', events(1));
+    const writer = (store as unknown as { writer: { worker: Worker } }).writer;
+    const first = writer.worker;
+    const other = new DatabaseSync(file);
+    toClose.push(other);
+    other.exec('BEGIN IMMEDIATE');
+    const batches = Array.from({ length: 5 }, () => events(20));
+    const pending = batches.map((b, i) => store.append(`crash-${i}`, b));
+    // when
+    void first.terminate();
+    const settled = await Promise.allSettled(pending);
+    const duringRestart = store.append('after-crash', events(2)); // made while no writer runs: held, then sent to the new one
+    other.exec('ROLLBACK');
+    // then
+    for (const r of settled) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(EventStoreUnavailableError);
+      expect((r as PromiseRejectedResult).reason.message).toMatch(/writer thread stopped/);
+    }
+    await expect(duringRestart).resolves.toMatchObject({ appended: 2 });
+    expect(writer.worker).not.toBe(first);
+    // a failed call may or may not have been committed: its retry is idempotent either way
+    await Promise.all(batches.map((b, i) => store.append(`crash-${i}`, b)));
+    for (let i = 0; i < batches.length; i++) expect((await store.readStream(`crash-${i}`)).map((e) => e.id)).toEqual(batches[i]!.map((e) => e.id));
+  });
+
+  it('given a full disk, when appending, then the calls fail with EventStoreUnavailableError at once (not after writeTimeoutMs), and writes resume once there is room', async () => {
+    // given: the writer's connection may not grow the file any more (SQLITE_FULL, as on a full disk)
+    const store = open();
+    await store.append('s', events(1));
+    const { page_count: pages } = (await store.writerPragma('page_count')) as { page_count: number };
+    await store.writerPragma('max_page_count', pages);
+    const big = (n: number): NewEvent[] => Array.from({ length: n }, () => ({ id: randomUUID(), type: 'T', data: { pad: 'x'.repeat(4000) } }));
+    // when: two calls, likely in one group
+    const started = Date.now();
+    const settled = await Promise.allSettled([store.append('a', big(50)), store.append('b', big(50))]);
+    // then
+    expect(Date.now() - started).toBeLessThan(1500);
+    for (const r of settled) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(EventStoreUnavailableError);
+      expect((r as PromiseRejectedResult).reason.message).toMatch(/full/i);
+    }
+    expect(await store.readStream('a')).toEqual([]);
+    expect(await store.readStream('b')).toEqual([]);
+    await store.writerPragma('max_page_count', 1_073_741_823);
+    await expect(store.append('a', big(50))).resolves.toMatchObject({ appended: 50 });
+  });
+
+  it('given an appendMany whose events carry dataJson, then the stored data is that JSON, passed through as is', async () => {
+    const store = open();
+    const dataJson = '{"b":1,"a":[1,2]}';
+    await store.append('pre', [{ id: randomUUID(), type: 'T', data: { ignored: true }, dataJson }]);
+    const probe = new DatabaseSync(file);
+    toClose.push(probe);
+    expect(probe.prepare('SELECT data FROM events').get()).toEqual({ data: dataJson });
+    expect((await store.readStream('pre'))[0]!.data).toEqual({ b: 1, a: [1, 2] });
   });
 });
