@@ -7,7 +7,9 @@ import { SqliteTraceReadStore } from '@temps/read-store';
 /** The embedded default: two SQLite files in the data dir (events are the truth; read.db can be rebuilt). */
 export function openEmbeddedStores(dataDir: string) {
   mkdirSync(dataDir, { recursive: true });
-  const events = SqliteEventStore.open(join(dataDir, 'events.db'));
+  // How long an append may wait for its commit before ingest answers 503 (TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS).
+  const writeTimeout = process.env.TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS;
+  const events = SqliteEventStore.open(join(dataDir, 'events.db'), writeTimeout ? { writeTimeoutMs: Number(writeTimeout) } : {});
   const reads = SqliteTraceReadStore.open(join(dataDir, 'read.db'));
   const access = new AccessService(events);
   return {
