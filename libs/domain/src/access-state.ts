@@ -133,6 +133,8 @@ export function authorize(state: AccessState, req: AuthRequest): AuthDecision {
     return { ok: true, principal: `dt:${token.tokenId}`, role: 'deployment', projectId: token.projectId, environmentId: token.environmentId, deploymentId: token.deploymentId };
   }
 
+  // Lookup by the sha256 of a 256-bit secret: its timing says nothing about any stored secret, so
+  // this is as safe as a constant-time comparison (and the only stored form is that digest).
   const key = state.keysByHash.get(req.secretHash);
   if (!key) return { ok: false, status: 401, message: 'unknown or revoked API key' };
   let projectId = req.pathIds?.projectId ?? req.projectHeader ?? null;
