@@ -29,24 +29,55 @@ export function parseJsonLenient(value: unknown): unknown {
   }
 }
 
+/**
+ * One content item of another SDK's message format -> a semconv part. Covers OpenAI content arrays
+ * ({type:'text', text}), Vercel AI SDK parts (tool-call, tool-result, reasoning) and Anthropic
+ * blocks (tool_use, tool_result, thinking). Unknown shapes are kept with their own type.
+ */
+function contentItemToPart(o: Record<string, unknown>): MessagePart {
+  const type = typeof o.type === 'string' ? o.type : undefined;
+  switch (type) {
+    case 'tool-call':
+    case 'tool_use':
+    case 'function_call': {
+      const id = o.toolCallId ?? o.id ?? o.call_id;
+      return { type: 'tool_call', ...(id === undefined ? {} : { id: String(id) }), name: String(o.toolName ?? o.name ?? ''), arguments: parseJsonLenient(o.input ?? o.args ?? o.arguments) };
+    }
+    case 'tool-result':
+    case 'tool_result':
+    case 'function_call_output': {
+      const id = o.toolCallId ?? o.tool_use_id ?? o.call_id ?? o.id;
+      const raw = o.output ?? o.result ?? o.content;
+      const response = raw && typeof raw === 'object' && !Array.isArray(raw) && 'value' in raw && 'type' in raw ? (raw as Record<string, unknown>).value : raw;
+      return { type: 'tool_call_response', ...(id === undefined ? {} : { id: String(id) }), response: parseJsonLenient(response) };
+    }
+    case 'reasoning':
+    case 'thinking': {
+      const text = o.text ?? o.thinking ?? o.content;
+      if (typeof text === 'string') return { type: 'reasoning', content: text };
+      break;
+    }
+  }
+  if (typeof o.text === 'string') return { type: 'text', content: o.text };
+  if (typeof o.content === 'string') return { type: String(type ?? 'text'), content: o.content };
+  return { ...(o as object), type: String(type ?? 'unknown') };
+}
+
 function textOf(content: unknown): MessagePart[] {
   if (content === undefined || content === null || content === '') return [];
   if (typeof content === 'string') return [{ type: 'text', content }];
   if (Array.isArray(content)) {
-    // OpenAI-style content arrays: [{type:'text', text}, {type:'image_url', ...}]
+    // OpenAI-style content arrays: [{type:'text', text}, {type:'image_url', ...}], Vercel and Anthropic parts.
     return content.flatMap((item): MessagePart[] => {
       if (typeof item === 'string') return [{ type: 'text', content: item }];
-      if (item && typeof item === 'object') {
-        const o = item as Record<string, unknown>;
-        if (typeof o.text === 'string') return [{ type: 'text', content: o.text }];
-        if (typeof o.content === 'string') return [{ type: String(o.type ?? 'text'), content: o.content }];
-        return [{ ...(o as object), type: String(o.type ?? 'unknown') }];
-      }
+      if (item && typeof item === 'object') return [contentItemToPart(item as Record<string, unknown>)];
       return [];
     });
   }
   return [{ type: 'text', content: JSON.stringify(content) }];
 }
+
+const FOREIGN_PART_TYPES = new Set(['tool-call', 'tool_use', 'function_call', 'tool-result', 'tool_result', 'function_call_output', 'thinking']);
 
 function normalizePart(part: unknown): MessagePart | null {
   if (typeof part === 'string') return { type: 'text', content: part };
@@ -59,6 +90,7 @@ function normalizePart(part: unknown): MessagePart | null {
   if (p.type === 'tool_call') {
     return { ...p, type: 'tool_call', name: String(p.name ?? ''), arguments: parseJsonLenient(p.arguments) };
   }
+  if (typeof p.type === 'string' && FOREIGN_PART_TYPES.has(p.type)) return contentItemToPart(p);
   return { ...p, type: String(p.type ?? 'text') } as MessagePart;
 }
 
@@ -102,9 +134,139 @@ export function toSemconvMessages(value: unknown, fallbackRole = 'user'): ChatMe
   return messages.length ? messages : null;
 }
 
-/** `tool_calls` (OpenAI) and `tool-calls` (Vercel) mean the semconv `tool_call`. */
+/** Provider and SDK spellings -> semconv finish_reason (stop, length, content_filter, tool_call, error). */
+const FINISH_REASONS: Record<string, string> = {
+  tool_calls: 'tool_call', // OpenAI
+  'tool-calls': 'tool_call', // Vercel AI SDK
+  function_call: 'tool_call',
+  tool_use: 'tool_call', // Anthropic
+  end_turn: 'stop', // Anthropic
+  stop_sequence: 'stop', // Anthropic
+  max_tokens: 'length', // Anthropic, Gemini (MAX_TOKENS)
+  'content-filter': 'content_filter', // Vercel AI SDK
+  safety: 'content_filter', // Gemini
+};
+
+/** `tool_calls` (OpenAI), `tool-calls` (Vercel) and `tool_use` (Anthropic) mean the semconv `tool_call`. */
 export function normalizeFinishReason(reason: string): string {
   const r = reason.trim().toLowerCase();
-  if (r === 'tool_calls' || r === 'tool-calls' || r === 'function_call') return 'tool_call';
-  return r;
+  return FINISH_REASONS[r] ?? r;
+}
+
+/** `gen_ai.system_instructions` (array of parts, a raw string, or a list of strings) -> parts; null when absent. */
+export function toSystemInstructions(value: unknown): MessagePart[] | null {
+  const parsed = parseJsonLenient(value);
+  if (parsed === undefined || parsed === null || parsed === '') return null;
+  if (typeof parsed === 'string') return [{ type: 'text', content: parsed }];
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  const parts = list.flatMap((item): MessagePart[] => {
+    if (item && typeof item === 'object' && !('type' in item) && 'content' in item) return textOf((item as Record<string, unknown>).content);
+    const p = normalizePart(item);
+    return p ? [p] : [];
+  });
+  return parts.length ? parts : null;
+}
+
+/** `gen_ai.tool.definitions` and friends: a JSON array (or one object) of tool definitions; null when absent. */
+export function toToolDefinitions(value: unknown): unknown[] | null {
+  const parsed = parseJsonLenient(value);
+  if (parsed === undefined || parsed === null || parsed === '') return null;
+  const list = (Array.isArray(parsed) ? parsed : [parsed]).map(parseJsonLenient);
+  return list.length ? list : null;
+}
+
+/**
+ * A content event, whatever carried it: a span event (`name`, attributes) or an OTLP log record
+ * (name from LogRecord.event_name, else the `event.name` attribute; content usually in `body`).
+ */
+export interface ContentEventRecord {
+  name?: string;
+  attributes: Record<string, unknown>;
+  body?: unknown;
+}
+
+export interface EventMessages {
+  inputMessages: ChatMessage[] | null;
+  outputMessages: ChatMessage[] | null;
+  systemInstructions: MessagePart[] | null;
+  toolDefinitions: unknown[] | null;
+}
+
+const DEPRECATED_MESSAGE_EVENTS: Record<string, string> = {
+  'gen_ai.system.message': 'system',
+  'gen_ai.user.message': 'user',
+  'gen_ai.assistant.message': 'assistant',
+  'gen_ai.tool.message': 'tool',
+};
+export const GENAI_CONTENT_EVENT_NAMES = new Set([
+  ...Object.keys(DEPRECATED_MESSAGE_EVENTS),
+  'gen_ai.choice',
+  'gen_ai.client.inference.operation.details',
+  'gen_ai.content.prompt',
+  'gen_ai.content.completion',
+]);
+
+export function contentEventName(record: ContentEventRecord): string | null {
+  const name = record.name || record.attributes['event.name'];
+  return typeof name === 'string' && name ? name : null;
+}
+
+/** The event's payload: a structured body, else a JSON `gen_ai.event.content` attribute (Azure SDKs), else the attributes. */
+function eventPayload(record: ContentEventRecord): Record<string, unknown> {
+  const body = parseJsonLenient(record.body);
+  if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  if (typeof body === 'string' && body) return { content: body };
+  const content = parseJsonLenient(record.attributes['gen_ai.event.content']);
+  if (content && typeof content === 'object' && !Array.isArray(content)) return content as Record<string, unknown>;
+  return record.attributes;
+}
+
+/**
+ * GenAI content events -> messages. Understands the deprecated per-message events
+ * (gen_ai.{system,user,assistant,tool}.message, gen_ai.choice with tool_calls under `message` as in
+ * OTel Python/JS or at the top level as in OpenLLMetry), the current
+ * `gen_ai.client.inference.operation.details` and the older gen_ai.content.prompt/completion.
+ * Records are taken in the order given; choices are sorted by `index`.
+ */
+export function messagesFromEventRecords(records: readonly ContentEventRecord[]): EventMessages {
+  const input: ChatMessage[] = [];
+  const choices: { index: number; message: ChatMessage }[] = [];
+  let detailsIn: ChatMessage[] | null = null;
+  let detailsOut: ChatMessage[] | null = null;
+  let system: MessagePart[] | null = null;
+  let tools: unknown[] | null = null;
+  for (const record of records) {
+    const name = contentEventName(record);
+    if (!name) continue;
+    const role = DEPRECATED_MESSAGE_EVENTS[name];
+    if (role) {
+      const p = eventPayload(record);
+      const m = normalizeMessage({ ...p, role: typeof p.role === 'string' ? p.role : role }, role);
+      if (m) input.push(m);
+    } else if (name === 'gen_ai.choice') {
+      const p = eventPayload(record);
+      const msg = (p.message && typeof p.message === 'object' ? p.message : {}) as Record<string, unknown>;
+      const toolCalls = [...(Array.isArray(msg.tool_calls) ? msg.tool_calls : []), ...(Array.isArray(p.tool_calls) ? p.tool_calls : [])];
+      const m = normalizeMessage({ role: msg.role ?? 'assistant', content: msg.content ?? p.content, tool_calls: toolCalls, finish_reason: p.finish_reason ?? msg.finish_reason }, 'assistant');
+      if (m) choices.push({ index: Number(p.index ?? choices.length) || 0, message: m });
+    } else if (name === 'gen_ai.client.inference.operation.details') {
+      const body = parseJsonLenient(record.body);
+      const src = { ...(body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {}), ...record.attributes };
+      detailsIn = detailsIn ?? toSemconvMessages(src['gen_ai.input.messages'], 'user');
+      detailsOut = detailsOut ?? toSemconvMessages(src['gen_ai.output.messages'], 'assistant');
+      system = system ?? toSystemInstructions(src['gen_ai.system_instructions']);
+      tools = tools ?? toToolDefinitions(src['gen_ai.tool.definitions']);
+    } else if (name === 'gen_ai.content.prompt') {
+      detailsIn = detailsIn ?? toSemconvMessages(record.attributes['gen_ai.prompt'], 'user');
+    } else if (name === 'gen_ai.content.completion') {
+      detailsOut = detailsOut ?? toSemconvMessages(record.attributes['gen_ai.completion'], 'assistant');
+    }
+  }
+  choices.sort((x, y) => x.index - y.index);
+  return {
+    inputMessages: detailsIn ?? (input.length ? input : null),
+    outputMessages: detailsOut ?? (choices.length ? choices.map((c) => c.message) : null),
+    systemInstructions: system,
+    toolDefinitions: tools,
+  };
 }

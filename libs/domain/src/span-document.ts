@@ -1,7 +1,7 @@
 import type { ChatMessage } from './messages';
 
 /** What a span is for, whatever dialect described it. */
-export type SpanCategory = 'generation' | 'embedding' | 'agent' | 'tool' | 'retriever' | 'workflow' | 'span';
+export type SpanCategory = 'generation' | 'embedding' | 'agent' | 'tool' | 'chain' | 'retriever' | 'workflow' | 'span';
 export type TraceStatus = 'ok' | 'error' | 'unset';
 
 /** The normalized span: the read model document behind the trace tree. Derived, rebuildable. */
@@ -44,6 +44,24 @@ export interface SpanDocument {
   outputMessages: ChatMessage[] | null;
   systemInstructions: unknown;
   conversationId: string | null;
+  /** Tool definitions offered to the model (gen_ai.tool.definitions, llm.tools, ai.prompt.tools, ...). */
+  toolDefinitions?: unknown[] | null;
+  /** Conversation / session id from any dialect (gen_ai.conversation.id, session.id, langfuse.session.id, ...). */
+  sessionId?: string | null;
+  userId?: string | null;
+  /** Request parameters other than temperature/max tokens (top_p, top_k, seed, stop_sequences, ...). */
+  parameters?: Record<string, unknown> | null;
+  /** Generic non-message input/output (input.value, traceloop.entity.input, langfuse.observation.input, ...). */
+  input?: unknown;
+  output?: unknown;
+  /**
+   * The span repeats the usage of its children (invoke_agent/invoke_workflow, ai.generateText roots,
+   * gen_ai.aggregated_usage.*, workflow/agent/chain wrappers): its tokens are not added to totals when
+   * a descendant carries usage.
+   */
+  aggregateUsage?: boolean;
+  /** How the span was read: dialects detected, and gen_ai.* / llm.* / ai.* keys no dialect understood. */
+  mapping?: { dialects: string[]; unmappedKeys: string[] };
   serviceName: string | null;
   scopeName: string | null;
   attributes: Record<string, unknown>;

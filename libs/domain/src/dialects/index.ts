@@ -1,0 +1,91 @@
+import { genericMapper } from './generic';
+import { langfuseMapper } from './langfuse';
+import { logfireMapper } from './logfire';
+import { openinferenceMapper } from './openinference';
+import { openllmetryMapper } from './openllmetry';
+import { pydanticAiMapper } from './pydantic-ai';
+import { semconvMapper } from './semconv';
+import { logRecordToContentEvent, semconvEventsMapper } from './semconv-events';
+import type { DialectMapper, MappingContext, NormalizedFields } from './types';
+import { vercelAiMapper } from './vercel-ai';
+
+export * from './types';
+export { normalizeProvider, providerFromServerAddress } from './provider';
+export { logRecordToContentEvent };
+export { genericMapper, langfuseMapper, logfireMapper, openinferenceMapper, openllmetryMapper, pydanticAiMapper, semconvEventsMapper, semconvMapper, vercelAiMapper };
+
+/**
+ * THE precedence rule, written once: the list order. For every field the first mapper (in this
+ * order) that gives a non-empty value wins; `parameters` are merged key by key with the same rule;
+ * `aggregateUsage` is true when any mapper says so.
+ *
+ *   1. langfuse            explicit vendor overrides (langfuse.observation.*, langfuse.session.id)
+ *   2. otel-genai          current semconv span attributes (gen_ai.provider.name, input/output
+ *                          messages, usage), then their deprecated aliases (gen_ai.system,
+ *                          gen_ai.usage.prompt_tokens/completion_tokens)
+ *   3. pydantic-ai         gen_ai.aggregated_usage.* (semconv family, agent spans only)
+ *   4. otel-genai-events   deprecated per-message events and operation.details (span events, log records)
+ *   5. openllmetry         legacy indexed gen_ai.prompt.{i}/gen_ai.completion.{i}, llm.request.functions, traceloop.*
+ *      logfire             legacy request_data / response_data JSON attributes
+ *   6. openinference       llm.*, tool.*, session.id, user.id
+ *   7. vercel-ai           ai.*
+ *   8. generic             input.value/output.value, traceloop.entity.input/output, server.address
+ *
+ * Within a mapper the section D rules hold: model = response > request (> ai.model.id > llm.model_name
+ * by list order); provider = gen_ai.provider.name > normalized gen_ai.system > llm.provider > llm.system
+ * > ai.model.provider > server.address; usage = semconv *_tokens > deprecated prompt/completion_tokens
+ * > llm.token_count.* > ai.usage.*, always in semconv meaning (input includes cache, output includes
+ * reasoning; never subtract). One exception, by necessity: Vercel do* spans copy ai.usage.* into
+ * gen_ai.usage.*, so there the ai.* original is read (it carries the cache details needed to restore
+ * the semconv meaning for Anthropic under AI SDK v4/v5).
+ */
+export const DEFAULT_DIALECT_MAPPERS: readonly DialectMapper[] = [
+  langfuseMapper,
+  semconvMapper,
+  pydanticAiMapper,
+  semconvEventsMapper,
+  openllmetryMapper,
+  logfireMapper,
+  openinferenceMapper,
+  vercelAiMapper,
+  genericMapper,
+];
+
+/** Keys reported as unmapped when no mapper understood them. */
+const REPORTED_PREFIXES = ['gen_ai.', 'llm.', 'ai.'];
+
+export interface DialectMapping {
+  fields: Partial<NormalizedFields>;
+  dialects: string[];
+  unmappedKeys: string[];
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.keys(v as object).length === 0;
+  return false;
+}
+
+/** Runs the mappers that detect the span and merges their results in list (= precedence) order. */
+export function applyDialects(attrs: Record<string, unknown>, ctx: MappingContext, mappers: readonly DialectMapper[] = DEFAULT_DIALECT_MAPPERS): DialectMapping {
+  const fields: Record<string, unknown> = {};
+  const dialects: string[] = [];
+  const understood = new Set<string>();
+  for (const mapper of mappers) {
+    if (!mapper.detect(attrs, ctx)) continue;
+    const { understoodKeys, ...result } = mapper.map(attrs, ctx);
+    if (mapper !== genericMapper) dialects.push(mapper.name);
+    for (const k of understoodKeys) understood.add(k);
+    for (const [key, value] of Object.entries(result)) {
+      if (isEmpty(value)) continue;
+      if (key === 'aggregateUsage') fields.aggregateUsage = fields.aggregateUsage === true || value === true;
+      else if (key === 'parameters') fields.parameters = { ...(value as object), ...((fields.parameters as object) ?? {}) };
+      else if (isEmpty(fields[key])) fields[key] = value;
+    }
+  }
+  const unmappedKeys = Object.keys(attrs)
+    .filter((k) => REPORTED_PREFIXES.some((p) => k.startsWith(p)) && !understood.has(k))
+    .sort();
+  return { fields: fields as Partial<NormalizedFields>, dialects, unmappedKeys };
+}
