@@ -1,5 +1,5 @@
 import { summarizeTrace, type SpanDocument } from '@temps/domain';
-import type { TraceReadStore } from '@temps/read-store';
+import type { TraceQuery, TraceReadStore } from '@temps/read-store';
 
 /** One suite for the TraceReadStore port; each adapter's spec file only wires its factory. */
 export function describeTraceReadStoreConformance(name: string, factory: () => Promise<TraceReadStore>): void {
@@ -127,6 +127,53 @@ export function describeTraceReadStoreConformance(name: string, factory: () => P
       const window = await store.listTraces('1', { limit: 100, from: new Date(11_000).toISOString(), to: new Date(13_000).toISOString() });
       expect(window.items).toHaveLength(10);
       expect(window.items.every((t) => t.startTime >= new Date(11_000).toISOString() && t.startTime < new Date(13_000).toISOString())).toBe(true);
+    });
+
+    it('filters by service and by free text over span names and message text, and lists service names', async () => {
+      const a = tid(1);
+      const b = tid(2);
+      const c = tid(3);
+      await commitTraces(1n, [
+        span('1', a, 'a'.repeat(16), 1_000, { name: 'invoke_agent Travel-Planner', serviceName: 'planner' }),
+        span('1', a, 'b'.repeat(16), 1_001, {
+          parentSpanId: 'a'.repeat(16),
+          name: 'chat gpt-4o',
+          serviceName: 'llm-gateway',
+          systemInstructions: [{ type: 'text', content: 'You are terse.' }],
+          outputMessages: [{ role: 'assistant', parts: [{ type: 'text', content: 'Book the NIGHT train' }] }],
+        }),
+        span('1', b, 'c'.repeat(16), 2_000, { name: 'execute_tool search_web', serviceName: 'planner', inputMessages: null }),
+        span('1', c, 'd'.repeat(16), 3_000, { name: 'odd 100%_match', serviceName: null, inputMessages: null }),
+        span('2', tid(9), 'e'.repeat(16), 4_000, { name: 'other project', serviceName: 'elsewhere' }),
+      ]);
+      const ids = async (query: Partial<TraceQuery>) => (await store.listTraces('1', { limit: 100, ...query })).items.map((t) => t.traceId);
+
+      expect(await ids({ service: 'planner' })).toEqual([b, a]);
+      expect(await ids({ service: 'llm-gateway' })).toEqual([a]); // any span's service, not only the root's
+      expect(await ids({ service: 'elsewhere' })).toEqual([]);
+      expect(await ids({ q: 'travel-planner' })).toEqual([a]); // root span name, any case
+      expect(await ids({ q: 'chat gpt' })).toEqual([a]); // a child span's name
+      expect(await ids({ q: 'night train' })).toEqual([a]); // output message text
+      expect(await ids({ q: 'terse' })).toEqual([a]); // system instructions
+      expect(await ids({ q: 'héllo 🌍' })).toEqual([a]); // input message text, not ASCII
+      expect(await ids({ q: 'search_web' })).toEqual([b]);
+      expect(await ids({ q: '100%_' })).toEqual([c]); // % and _ are literal
+      expect(await ids({ q: '%' })).toEqual([c]);
+      expect(await ids({ q: 'no such words' })).toEqual([]);
+      expect(await ids({ q: 'chat', service: 'planner' })).toEqual([a]);
+      expect(await ids({ q: 'other project' })).toEqual([]); // scoped by project
+
+      expect(await store.listServiceNames('1')).toEqual(['llm-gateway', 'planner']);
+      expect(await store.listServiceNames('2')).toEqual(['elsewhere']);
+      expect(await store.listServiceNames('3')).toEqual([]);
+    });
+
+    it('keeps search text in step with re-sent spans (newest document wins)', async () => {
+      await commitTraces(1n, [span('1', tid(1), 'a'.repeat(16), 1_000, { name: 'first name' })]);
+      await commitTraces(2n, [span('1', tid(1), 'a'.repeat(16), 1_000, { name: 'second name', serviceName: 'svc2' })]);
+      expect((await store.listTraces('1', { limit: 10, q: 'first' })).items).toEqual([]);
+      expect((await store.listTraces('1', { limit: 10, q: 'second' })).items).toHaveLength(1);
+      expect(await store.listServiceNames('1')).toEqual(['svc2']);
     });
   });
 }

@@ -104,10 +104,17 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
       if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
     });
 
-    it('opens from the start-up link (#token=…), keeps the key and lists the first trace', async () => {
+    it('signs in through the Connect form (key kept in the session, never in a URL) and lists the first trace', async () => {
       await step('open', async () => {
-        await page.goto(`${server.url}/#token=${server.apiKey}`);
+        await page.goto(`${server.url}/`);
         await page.waitForURL(`**/projects/${server.projectId}/ai`);
+      });
+      await step('sign-in', async () => {
+        const form = page.getByTestId('connect-form');
+        await form.waitFor();
+        await shot('sign-in');
+        await form.getByLabel('API key').fill(server.apiKey);
+        await form.getByRole('button', { name: 'Connect' }).click();
       });
       await step('first-trace', async () => {
         const first = row(firstTraceId);
@@ -116,9 +123,10 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
         await expectText(first, 'gpt-4o');
         await expectText(first, '560'); // input tokens, counted once
       });
-      // The key left the address bar and lives in localStorage.
-      expect(page.url()).not.toContain('token=');
-      expect(await page.evaluate(() => localStorage.getItem('temps.token'))).toBe(server.apiKey);
+      // The key is in the tab's session storage, not in the address bar nor in local storage.
+      expect(page.url()).not.toContain(server.apiKey);
+      expect(await page.evaluate(() => sessionStorage.getItem('temps.token'))).toBe(server.apiKey);
+      expect(await page.evaluate(() => localStorage.getItem('temps.token'))).toBeNull();
       await step('live', () => page.locator('[data-live-state="live"]').waitFor());
       await page.getByRole('heading', { name: 'AI Activity' }).waitFor();
       await shot('list');
@@ -196,7 +204,7 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
     });
 
     it('asks for a key again when the stored one is refused (401)', async () => {
-      await page.evaluate(() => localStorage.setItem('temps.token', 'tk_not_a_real_key'));
+      await page.evaluate(() => sessionStorage.setItem('temps.token', 'tk_not_a_real_key'));
       await page.goto(`${server.url}/projects/${server.projectId}/ai`);
       const form = page.getByTestId('connect-form');
       await step('connect-form', () => form.waitFor());
@@ -205,6 +213,20 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
       await form.getByLabel('API key').fill(server.apiKey);
       await form.getByRole('button', { name: 'Connect' }).click();
       await step('reconnected', () => row(firstTraceId).waitFor());
+    });
+
+    it('signs out from the key menu: the key leaves the session and the Connect form shows', async () => {
+      await step('sign-out', async () => {
+        await page.getByTitle('API key in use').click();
+        await page.getByRole('menuitem', { name: 'Sign out' }).click();
+        await page.getByTestId('connect-form').waitFor();
+      });
+      expect(await page.evaluate(() => sessionStorage.getItem('temps.token'))).toBeNull();
+      await expectText(page.getByTestId('connect-form'), 'Signed out');
+      await shot('signed-out');
+      // A reload stays signed out.
+      await page.reload();
+      await page.getByTestId('connect-form').waitFor();
     });
   });
 }

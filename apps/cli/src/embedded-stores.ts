@@ -9,13 +9,16 @@ export function openEmbeddedStores(dataDir: string) {
   mkdirSync(dataDir, { recursive: true });
   // How long an append may wait for its commit before ingest answers 503 (TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS).
   const writeTimeout = process.env.TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS;
-  const events = SqliteEventStore.open(join(dataDir, 'events.db'), writeTimeout ? { writeTimeoutMs: Number(writeTimeout) } : {});
-  const reads = SqliteTraceReadStore.open(join(dataDir, 'read.db'));
+  const paths = { events: join(dataDir, 'events.db'), reads: join(dataDir, 'read.db') };
+  const events = SqliteEventStore.open(paths.events, writeTimeout ? { writeTimeoutMs: Number(writeTimeout) } : {});
+  const reads = SqliteTraceReadStore.open(paths.reads);
   const access = new AccessService(events);
   return {
     events,
     reads,
     access,
+    /** The files, for a thread that opens its own connections (the projector's). */
+    paths,
     async close() {
       await reads.close();
       await events.close();

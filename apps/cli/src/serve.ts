@@ -54,8 +54,8 @@ export async function serve(config: TempsConfig) {
     `  project id:      ${boot.projectId}${boot.createdProject ? ' (created now)' : ''}`,
   ];
   if (boot.newApiKey) {
+    lines.push(`  dashboard:       ${base}/   (sign in with the admin API key below)`);
     lines.push(`  admin API key:   ${boot.newApiKey}   (shown once: keep it)`);
-    lines.push(`  dashboard:       ${base}/#token=${boot.newApiKey}`);
   } else {
     lines.push(`  dashboard:       ${base}/   (${boot.bootstrapKeyUsed ? 'TEMPS_BOOTSTRAP_API_KEY is the admin key' : 'sign in with an API key; "temps api-key --name NAME --role admin" makes one'})`);
   }

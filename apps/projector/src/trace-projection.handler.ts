@@ -5,7 +5,8 @@ import type { TraceReadStore } from '@temps/read-store';
 
 /** Trace summaries + span trees: loads the touched traces, folds the batch, commits with the checkpoint. */
 export class TraceProjectionHandler implements ProjectionHandler {
-  readonly name = `${TRACE_PROJECTION.name}_v${TRACE_PROJECTION.version}`;
+  static readonly projectionName = `${TRACE_PROJECTION.name}_v${TRACE_PROJECTION.version}`;
+  readonly name = TraceProjectionHandler.projectionName;
 
   constructor(
     private readonly store: TraceReadStore,

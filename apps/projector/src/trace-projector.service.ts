@@ -1,32 +1,72 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { extname, join } from 'node:path';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import type { TraceSummary } from '@temps/domain';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
-import { ProjectionRunner } from '@temps/projection-runtime';
+import { ProjectionRunner, ProjectionThread, type ProjectionStatus } from '@temps/projection-runtime';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
 import { LiveGateway } from '@temps/realtime';
+import { PROJECTOR_OPTIONS, type ProjectorOptions } from './projector-options';
 import { TraceProjectionHandler } from './trace-projection.handler';
 
-/** Runs the trace projection for the life of the app and pushes each commit to the live gateway. */
+/** What the projector thread runs: this module's sibling, .ts under jest, .js in dist. */
+const THREAD_MODULE = join(__dirname, `trace-projector.worker${extname(__filename)}`);
+
+/**
+ * Runs the trace projection for the life of the app and pushes each commit to the live gateway.
+ *
+ * With PROJECTOR_OPTIONS.thread (what `temps serve` does by default) the projection runs on a worker
+ * thread with its own connections, so reading, folding and committing do not compete with ingest and
+ * queries on this thread; this thread forwards append signals to it and publishes what it commits.
+ * Without it, the runner runs here on the injected stores (in-process mode).
+ */
 @Injectable()
 export class TraceProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Projector');
-  readonly runner: ProjectionRunner;
+  private readonly projection: ProjectionRunner | ProjectionThread;
+  readonly mode: 'thread' | 'in-process';
 
   constructor(
     @Inject(EVENT_STORE) events: EventStore,
     @Inject(TRACE_READ_STORE) store: TraceReadStore,
     live: LiveGateway,
+    @Optional() @Inject(PROJECTOR_OPTIONS) options?: ProjectorOptions | null,
   ) {
-    const handler = new TraceProjectionHandler(store, (traces) => live.publishTraces(traces));
-    this.runner = new ProjectionRunner(events, handler, {
-      onError: (err) => this.logger.error(`trace projection failed, retrying: ${(err as Error).stack ?? String(err)}`),
-    });
+    const thread = options?.thread;
+    if (thread) {
+      this.mode = 'thread';
+      this.projection = new ProjectionThread(events, {
+        name: TraceProjectionHandler.projectionName,
+        module: THREAD_MODULE,
+        export: 'runTraceProjectorThread',
+        data: { ...thread, idlePollMs: options?.idlePollMs },
+        threadName: 'temps-projector',
+        onPublished: (traces) => live.publishTraces(traces as TraceSummary[]),
+        onError: (message) => this.logger.error(message),
+      });
+    } else {
+      this.mode = 'in-process';
+      const handler = new TraceProjectionHandler(store, (traces) => live.publishTraces(traces));
+      this.projection = new ProjectionRunner(events, handler, {
+        idlePollMs: options?.idlePollMs,
+        onError: (err) => this.logger.error(`trace projection failed, retrying: ${(err as Error).stack ?? String(err)}`),
+      });
+    }
+  }
+
+  /** Resolves once every event committed before this call is in the read model. */
+  whenCaughtUp(timeoutMs?: number): Promise<void> {
+    return this.projection.whenCaughtUp(timeoutMs);
+  }
+
+  status(): Promise<ProjectionStatus> {
+    return this.projection.status();
   }
 
   onApplicationBootstrap(): Promise<void> {
-    return this.runner.start();
+    return this.projection.start();
   }
 
   onApplicationShutdown(): Promise<void> {
-    return this.runner.stop();
+    return this.projection.stop();
   }
 }

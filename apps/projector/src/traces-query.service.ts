@@ -29,21 +29,31 @@ export class TracesQueryService {
     const limitText = one(raw.limit, 'limit');
     const limit = limitText === undefined ? 50 : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new BadRequestException('limit must be an integer from 1 to 500');
+    const q = one(raw.q, 'q')?.trim();
+    if (q && q.length > 200) throw new BadRequestException('q must be at most 200 characters');
+    const service = one(raw.service, 'service');
     return {
       provider: one(raw.provider, 'provider'),
       model: one(raw.model, 'model'),
       status: status as TraceStatus | undefined,
       from: isoTime(one(raw.from, 'from'), 'from'),
       to: isoTime(one(raw.to, 'to'), 'to'),
+      service,
+      q: q || undefined,
       limit,
       cursor: one(raw.cursor, 'cursor'),
     };
   }
 
-  async list(projectId: string, raw: Record<string, unknown>): Promise<{ items: TraceListItem[]; nextCursor: string | null }> {
+  /** A page of traces, plus `serviceNames`: every service seen in the project (for the service filter). */
+  async list(
+    projectId: string,
+    raw: Record<string, unknown>,
+  ): Promise<{ items: TraceListItem[]; nextCursor: string | null; serviceNames: string[] }> {
     try {
       const page = await this.store.listTraces(projectId, this.parseQuery(raw));
-      return { items: page.items.map(toTraceListItem), nextCursor: page.nextCursor };
+      const serviceNames = await this.store.listServiceNames(projectId);
+      return { items: page.items.map(toTraceListItem), nextCursor: page.nextCursor, serviceNames };
     } catch (err) {
       if (err instanceof InvalidCursorError) throw new BadRequestException(err.message);
       throw err;

@@ -1,1 +1,3 @@
 export * from './projection-runner';
+export * from './projection-thread';
+export * from './projection-thread-host';

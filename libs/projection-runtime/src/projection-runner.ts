@@ -50,11 +50,17 @@ export class ProjectionRunner {
     if (this.running) return;
     this.running = true;
     this.position = await this.handler.checkpoint();
-    this.unsubscribe = this.events.onAppended(() => {
-      this.pending = true;
-      this.wake?.();
-    });
+    this.unsubscribe = this.events.onAppended(() => this.notify());
     this.loop = this.run();
+  }
+
+  /**
+   * Wake-up hint: events were appended. The store's own `onAppended` calls it; so can whoever learns of
+   * appends another way (a projection thread is told by the thread that writes, see ProjectionThread).
+   */
+  notify(): void {
+    this.pending = true;
+    this.wake?.();
   }
 
   async stop(): Promise<void> {

@@ -7,6 +7,13 @@ export interface TraceQuery {
   /** ISO 8601 bounds on the trace start time; `from` inclusive, `to` exclusive. */
   from?: string;
   to?: string;
+  /** Traces with at least one span from this service (resource `service.name`). */
+  service?: string;
+  /**
+   * Free text, case-insensitive substring over the root span name, span names (and agent/tool names)
+   * and message text (system instructions, input and output messages).
+   */
+  q?: string;
   limit: number;
   cursor?: string;
 }
@@ -38,8 +45,37 @@ export interface TraceReadStore {
   loadSpans(traces: { projectId: string; traceId: string }[]): Promise<SpanDocument[]>;
   commit(write: TraceCommit): Promise<void>;
   listTraces(projectId: string, query: TraceQuery): Promise<Page<TraceSummary>>;
+  /** The distinct service names seen in a project (for the service filter), sorted. */
+  listServiceNames(projectId: string): Promise<string[]>;
   getTrace(projectId: string, traceId: string): Promise<{ trace: TraceSummary; spans: SpanDocument[] } | null>;
   close(): Promise<void>;
+}
+
+/** Longest text kept per span for free-text search (the start of long messages is what people search). */
+export const SEARCH_TEXT_LIMIT = 8_000;
+
+function collectText(value: unknown, out: string[], depth = 0): void {
+  if (depth > 6 || value === null || value === undefined) return;
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) collectText(v, out, depth + 1);
+  else if (typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const key of ['content', 'text', 'name', 'arguments', 'response', 'parts']) if (key in o) collectText(o[key], out, depth + 1);
+  }
+}
+
+/**
+ * The searchable text of one span, lower-cased: its name, agent and tool names, system instructions
+ * and message text. Adapters store it at commit time and match `q` as a substring.
+ */
+export function spanSearchText(span: SpanDocument): string {
+  const out: string[] = [span.name];
+  if (span.agentName) out.push(span.agentName);
+  if (span.toolName) out.push(span.toolName);
+  collectText(span.systemInstructions, out);
+  collectText(span.inputMessages, out);
+  collectText(span.outputMessages, out);
+  return out.join('\n').toLowerCase().slice(0, SEARCH_TEXT_LIMIT);
 }
 
 export function encodeCursor(summary: Pick<TraceSummary, 'startKey' | 'traceId'>): string {

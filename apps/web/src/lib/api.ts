@@ -59,6 +59,9 @@ export interface TraceFilters {
   status?: string;
   from?: string;
   to?: string;
+  service?: string;
+  /** Free text over span names and message text. */
+  q?: string;
 }
 
 const enc = encodeURIComponent;

@@ -1,32 +1,33 @@
 /**
- * The API key the dashboard uses for every call. It comes once from the URL fragment
- * (`#token=tk_...`, the link the server prints at start-up; app.html moves it out of the address bar
- * before the router starts), then from localStorage `temps.token`.
+ * The API key the dashboard uses for every call. It is entered in the Connect form and kept in
+ * sessionStorage `temps.token` (this tab's session: gone when the tab closes), never in a URL.
+ * The last project id (not a secret) is kept in localStorage.
  */
 export const TOKEN_KEY = 'temps.token';
 export const PROJECT_KEY = 'temps.project';
 
-declare global {
-  interface Window {
-    /** Set by the inline script in app.html when the key came in the URL fragment. */
-    __tempsFragmentToken?: string;
-  }
-}
-
-function readStored(key: string): string | null {
+function store(kind: 'session' | 'local'): Storage | null {
   try {
-    return localStorage.getItem(key);
+    return kind === 'session' ? sessionStorage : localStorage;
   } catch {
     return null;
   }
 }
 
-function writeStored(key: string, value: string | null) {
+function readStored(key: string, kind: 'session' | 'local' = 'session'): string | null {
   try {
-    if (value === null) localStorage.removeItem(key);
-    else localStorage.setItem(key, value);
+    return store(kind)?.getItem(key) ?? null;
   } catch {
-    /* storage disabled: the key lives for this tab only */
+    return null;
+  }
+}
+
+function writeStored(key: string, value: string | null, kind: 'session' | 'local' = 'session') {
+  try {
+    if (value === null) store(kind)?.removeItem(key);
+    else store(kind)?.setItem(key, value);
+  } catch {
+    /* storage disabled: the key lives in memory for this page only */
   }
 }
 
@@ -40,7 +41,11 @@ class Session {
   start() {
     if (this.#started) return;
     this.#started = true;
-    this.token = (typeof window !== 'undefined' && window.__tempsFragmentToken) || readStored(TOKEN_KEY) || null;
+    // A key left in localStorage by an older version is moved to the session.
+    const legacy = readStored(TOKEN_KEY, 'local');
+    if (legacy) writeStored(TOKEN_KEY, null, 'local');
+    this.token = readStored(TOKEN_KEY) || legacy || null;
+    if (legacy && this.token === legacy) writeStored(TOKEN_KEY, legacy);
   }
 
   connect(token: string) {
@@ -58,9 +63,10 @@ class Session {
     this.token = null;
   }
 
+  /** Sign out: forget the key (this tab's session) and show the Connect form. */
   disconnect() {
     writeStored(TOKEN_KEY, null);
-    this.notice = null;
+    this.notice = 'Signed out. The key was removed from this browser tab.';
     this.token = null;
   }
 
@@ -75,10 +81,10 @@ class Session {
 export const session = new Session();
 
 export function lastProjectId(): string {
-  const p = readStored(PROJECT_KEY);
+  const p = readStored(PROJECT_KEY, 'local');
   return p && /^[\w-]{1,64}$/.test(p) ? p : '1';
 }
 
 export function rememberProject(projectId: string) {
-  writeStored(PROJECT_KEY, projectId);
+  writeStored(PROJECT_KEY, projectId, 'local');
 }

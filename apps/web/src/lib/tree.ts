@@ -5,6 +5,11 @@ export interface TreeNode {
   children: TreeNode[];
   /** The parent span id is set but that span has not been received (yet). */
   orphan: boolean;
+  /**
+   * Not a received span: the parent its children name, still running (spans are exported when they
+   * end, so children arrive before their parent). Its `span` is a stand-in built from the children.
+   */
+  placeholder?: boolean;
   startMs: number;
   endMs: number;
 }
@@ -48,15 +53,48 @@ export function buildTree(spans: readonly SpanDetail[]): { roots: TreeNode[]; st
     nodes.set(span.spanId, { span, children: [], orphan: false, startMs: spanStartMs(span), endMs: spanEndMs(span) });
   });
   const roots: TreeNode[] = [];
-  for (const node of nodes.values()) {
+  const pending = new Map<string, TreeNode>();
+  for (const node of [...nodes.values()]) {
     const parentId = node.span.parentSpanId;
     const parent = parentId && parentId !== node.span.spanId ? nodes.get(parentId) : undefined;
     if (parent) parent.children.push(node);
-    else {
-      node.orphan = !!parentId;
-      roots.push(node);
-    }
+    else if (parentId && parentId !== node.span.spanId) {
+      // The parent has not arrived: show it as running, with what its children tell about it.
+      node.orphan = true;
+      let stand = pending.get(parentId);
+      if (!stand) {
+        stand = {
+          span: {
+            ...node.span,
+            spanId: parentId,
+            parentSpanId: null,
+            name: 'Parent span (still running)',
+            kind: 'span',
+            status: 'unset',
+            statusMessage: null,
+            errorType: null,
+            provider: null,
+            requestModel: null,
+            responseModel: null,
+            inputTokens: null,
+            outputTokens: null,
+            position: '',
+          },
+          children: [],
+          orphan: false,
+          placeholder: true,
+          startMs: node.startMs,
+          endMs: node.endMs,
+        };
+        pending.set(parentId, stand);
+        roots.push(stand);
+      }
+      stand.children.push(node);
+      stand.startMs = Math.min(stand.startMs, node.startMs);
+      stand.endMs = Math.max(stand.endMs, node.endMs);
+    } else roots.push(node);
   }
+  for (const stand of pending.values()) order.set(stand.span.spanId, -1);
   // The OTel JS SDK stamps starts with Date.now() (whole milliseconds), so siblings often share a start.
   // Then arrival order decides (exporters send spans as they end), else the order the server gave.
   const arrival = (n: TreeNode) => (n.span.position && /^\d+$/.test(n.span.position) ? n.span.position.padStart(20, '0') : '');
@@ -89,6 +127,8 @@ export function buildTree(spans: readonly SpanDetail[]): { roots: TreeNode[]; st
     startMs = Math.min(startMs, n.startMs);
     endMs = Math.max(endMs, n.endMs);
   }
+  // A running parent lasts at least until the end of what is known.
+  for (const stand of pending.values()) stand.endMs = Math.max(stand.endMs, endMs);
   if (!Number.isFinite(startMs)) startMs = endMs = 0;
   return { roots, startMs, endMs };
 }

@@ -25,6 +25,8 @@ export interface TraceListItem {
 export interface TracePage {
   items: TraceListItem[];
   nextCursor: string | null;
+  /** Every service seen in the project (for the service filter). */
+  serviceNames?: string[];
 }
 
 export type MessagePart =

@@ -58,6 +58,12 @@ export interface SqliteEventStoreOptions {
    * request is an idempotent no-op for what did land.
    */
   writeTimeoutMs?: number;
+  /**
+   * Reads only (e.g. a projector thread beside the process that writes): the connection is opened
+   * read-only, nothing is migrated (the file must already be an event store), no writer thread starts,
+   * appends are refused and `onAppended` never fires here (the writing side must signal its readers).
+   */
+  readOnly?: boolean;
 }
 
 /** Schema versions this build knows; each entry migrates from the previous version. */
@@ -152,6 +158,14 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
+/** readOnly: the file must already be an event store of a schema this build knows (it cannot migrate it). */
+function checkSchemaReadable(db: DatabaseSync): void {
+  const row = db.prepare("SELECT 1 AS found FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'").get();
+  const current = row ? ((db.prepare('SELECT MAX(version) AS version FROM schema_version').get() as { version: number | null }).version ?? 0) : 0;
+  if (current === 0) throw new Error('not an event store yet: open it once for writing first (read-only connections do not create it)');
+  if (current > SCHEMA_VERSION) throw new Error(`the event store has schema version ${current}; this build only knows up to ${SCHEMA_VERSION}: upgrade temps`);
+}
+
 /** A serialized appendMany call, ready for the writer: strings only (data as JSON, metadata deduplicated). */
 function toWireCall(writes: StreamWrite[], deadline: number): WireCall {
   const call: WireCall = { deadline, streams: [], expected: [], counts: [], ids: [], types: [], data: [], meta: [], metadata: [] };
@@ -202,6 +216,17 @@ class InlineWriter implements Writer {
     if (outcome instanceof Error) throw outcome;
     if (outcome.appended > 0) this.onCommitted();
     return outcome;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** readOnly: appends are refused; nothing to drain on close. */
+class RefusingWriter implements Writer {
+  constructor(private readonly path: string) {}
+
+  async append(): Promise<AppendResult> {
+    throw new Error(`the event store at ${this.path} was opened read-only: it cannot append`);
   }
 
   async close(): Promise<void> {}
@@ -502,15 +527,18 @@ export class SqliteEventStore implements EventStore {
     if (!(writeTimeoutMs > 0) || !Number.isFinite(writeTimeoutMs)) throw new RangeError(`writeTimeoutMs must be a positive number, got ${writeTimeoutMs}`);
     let db: DatabaseSync | undefined;
     try {
-      db = new DatabaseSync(path, { timeout: busyTimeoutMs });
+      db = new DatabaseSync(path, { timeout: busyTimeoutMs, readOnly: options.readOnly === true });
       configureConnection(db, synchronous);
-      migrate(db);
+      if (options.readOnly) checkSchemaReadable(db);
+      else migrate(db);
       const conn = db;
       return new SqliteEventStore(
         db,
-        mode === 'inline' || isPrivateMemoryPath(path)
-          ? (notify) => new InlineWriter(conn, notify)
-          : (notify) => new ThreadWriter({ kind: WRITER_WORKER_KIND, path, busyTimeoutMs, synchronous }, writeTimeoutMs, notify),
+        options.readOnly
+          ? () => new RefusingWriter(path)
+          : mode === 'inline' || isPrivateMemoryPath(path)
+            ? (notify) => new InlineWriter(conn, notify)
+            : (notify) => new ThreadWriter({ kind: WRITER_WORKER_KIND, path, busyTimeoutMs, synchronous }, writeTimeoutMs, notify),
       );
     } catch (err) {
       try {

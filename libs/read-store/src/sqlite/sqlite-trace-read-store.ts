@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { SpanDocument, TraceSummary } from '@temps/domain';
-import { decodeCursor, encodeCursor, type Page, type TraceCommit, type TraceQuery, type TraceReadStore } from '../trace-read-store';
+import { decodeCursor, encodeCursor, spanSearchText, type Page, type TraceCommit, type TraceQuery, type TraceReadStore } from '../trace-read-store';
 
 /** Start time, then arrival: SDKs stamp starts in whole milliseconds, so siblings often tie. */
 function compareSpans(a: SpanDocument, b: SpanDocument): number {
@@ -22,6 +22,8 @@ export class SqliteTraceReadStore implements TraceReadStore {
   private readonly selectCheckpoint: StatementSync;
   private readonly selectTraceSpans: StatementSync;
   private readonly selectTrace: StatementSync;
+  private readonly upsertSearch: StatementSync;
+  private readonly selectServices: StatementSync;
 
   private constructor(private readonly db: DatabaseSync) {
     db.exec(`
@@ -38,6 +40,12 @@ export class SqliteTraceReadStore implements TraceReadStore {
         providers TEXT NOT NULL, models TEXT NOT NULL, doc TEXT NOT NULL);
       CREATE UNIQUE INDEX IF NOT EXISTS traces_by_id ON traces (project_id, trace_id);
       CREATE INDEX IF NOT EXISTS traces_by_start ON traces (project_id, start_key DESC, trace_id DESC);
+      -- Per-span search columns, written with the span: service name and lower-cased text for q=.
+      CREATE TABLE IF NOT EXISTS span_search (
+        project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
+        service TEXT, text TEXT NOT NULL);
+      CREATE UNIQUE INDEX IF NOT EXISTS span_search_by_id ON span_search (project_id, trace_id, span_id);
+      CREATE INDEX IF NOT EXISTS span_search_by_service ON span_search (project_id, service, trace_id);
       CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position TEXT NOT NULL);
     `);
     this.upsertSpan = db.prepare('INSERT OR REPLACE INTO spans (project_id, trace_id, span_id, doc) VALUES (?, ?, ?, ?)');
@@ -48,6 +56,28 @@ export class SqliteTraceReadStore implements TraceReadStore {
     this.selectCheckpoint = db.prepare('SELECT position FROM checkpoints WHERE name = ?');
     this.selectTraceSpans = db.prepare('SELECT doc FROM spans WHERE project_id = ? AND trace_id = ?');
     this.selectTrace = db.prepare('SELECT doc FROM traces WHERE project_id = ? AND trace_id = ?');
+    this.upsertSearch = db.prepare('INSERT OR REPLACE INTO span_search (project_id, trace_id, span_id, service, text) VALUES (?, ?, ?, ?, ?)');
+    this.selectServices = db.prepare('SELECT DISTINCT service FROM span_search WHERE project_id = ? AND service IS NOT NULL ORDER BY service LIMIT 500');
+    this.backfillSearch();
+  }
+
+  /** A store written before span_search existed: index its spans once. */
+  private backfillSearch() {
+    const has = this.db.prepare('SELECT 1 AS x FROM span_search LIMIT 1').get();
+    const any = this.db.prepare('SELECT 1 AS x FROM spans LIMIT 1').get();
+    if (has || !any) return;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const row of this.db.prepare('SELECT doc FROM spans').iterate() as Iterable<{ doc: string }>) this.indexSpan(JSON.parse(row.doc));
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  private indexSpan(s: SpanDocument) {
+    this.upsertSearch.run(s.projectId, s.traceId, s.spanId, s.serviceName ?? null, spanSearchText(s));
   }
 
   static open(path: string): SqliteTraceReadStore {
@@ -70,7 +100,10 @@ export class SqliteTraceReadStore implements TraceReadStore {
   async commit(write: TraceCommit): Promise<void> {
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const s of write.spans) this.upsertSpan.run(s.projectId, s.traceId, s.spanId, JSON.stringify(s));
+      for (const s of write.spans) {
+        this.upsertSpan.run(s.projectId, s.traceId, s.spanId, JSON.stringify(s));
+        this.indexSpan(s);
+      }
       for (const t of write.traces) {
         this.upsertTrace.run(t.projectId, t.traceId, t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t));
       }
@@ -90,6 +123,17 @@ export class SqliteTraceReadStore implements TraceReadStore {
     if (q.model) (where.push('EXISTS (SELECT 1 FROM json_each(models) WHERE value = ?)'), args.push(q.model));
     if (q.from) (where.push('start_key >= ?'), args.push(pad(q.from)));
     if (q.to) (where.push('start_key < ?'), args.push(pad(q.to)));
+    if (q.service) {
+      where.push('EXISTS (SELECT 1 FROM span_search s WHERE s.project_id = traces.project_id AND s.service = ? AND s.trace_id = traces.trace_id)');
+      args.push(q.service);
+    }
+    if (q.q) {
+      const like = `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(
+        "EXISTS (SELECT 1 FROM span_search s WHERE s.project_id = traces.project_id AND s.trace_id = traces.trace_id AND s.text LIKE ? ESCAPE '\\')",
+      );
+      args.push(like);
+    }
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
       where.push('(start_key < ? OR (start_key = ? AND trace_id < ?))');
@@ -100,6 +144,10 @@ export class SqliteTraceReadStore implements TraceReadStore {
       .all(...args, q.limit + 1) as { doc: string }[];
     const items = rows.slice(0, q.limit).map((r) => JSON.parse(r.doc) as TraceSummary);
     return { items, nextCursor: rows.length > q.limit ? encodeCursor(items[items.length - 1]!) : null };
+  }
+
+  async listServiceNames(projectId: string): Promise<string[]> {
+    return (this.selectServices.all(projectId) as { service: string }[]).map((r) => r.service);
   }
 
   async getTrace(projectId: string, traceId: string): Promise<{ trace: TraceSummary; spans: SpanDocument[] } | null> {

@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { EventTypes, Streams, type IngestMetadata, type SpanReceivedData, type TraceSummary } from '@temps/domain';
+import { SqliteEventStore } from '@temps/event-store';
+import type { ProjectionThread } from '@temps/projection-runtime';
+import { SqliteTraceReadStore } from '@temps/read-store';
+import type { LiveGateway } from '@temps/realtime';
+import { projectorOptionsFromEnv, type ProjectorOptions } from './projector-options';
+import { TraceProjectorService } from './trace-projector.service';
+
+const meta: IngestMetadata = { projectId: '1', receivedAt: '2026-11-27T00:00:00.000Z', requestId: 'r', encoding: 'protobuf', schemaVersion: 1 };
+
+/** `spans` spans of one trace (the first is the root), as ingest appends them. */
+function traceWrite(traceId: string, spans: number) {
+  return {
+    stream: Streams.trace('1', traceId),
+    events: Array.from({ length: spans }, (_, i) => {
+      const data: SpanReceivedData = {
+        span: {
+          traceId,
+          spanId: `${traceId.slice(0, 12)}${String(i).padStart(4, '0')}`,
+          parentSpanId: i === 0 ? undefined : `${traceId.slice(0, 12)}0000`,
+          name: i === 0 ? 'invoke_agent a' : 'chat gpt-4o',
+          kind: 1,
+          startTimeUnixNano: `${1_780_000_000_000 + i}000000`,
+          endTimeUnixNano: `${1_780_000_000_000 + i + 100}000000`,
+          attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: i === 0 ? 'invoke_agent' : 'chat' } }],
+          events: [],
+          links: [],
+          status: { code: 1 },
+        },
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+        scope: { name: 'test', attributes: [] },
+      };
+      return { id: `${traceId}-${i}`, type: EventTypes.SpanReceived, data, metadata: meta as unknown as Record<string, unknown> };
+    }),
+  };
+}
+
+const hex = (n: number) => n.toString(16).padStart(32, '0');
+
+async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each([
+  ['thread', true],
+  ['in-process', false],
+])('TraceProjectorService (%s)', (mode, threaded) => {
+  let dir: string;
+  let events: SqliteEventStore;
+  let reads: SqliteTraceReadStore;
+  let published: TraceSummary[];
+  let service: TraceProjectorService;
+  let errors: string[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'temps-projector-'));
+    events = SqliteEventStore.open(join(dir, 'events.db'));
+    reads = SqliteTraceReadStore.open(join(dir, 'read.db'));
+    published = [];
+    errors = [];
+    jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => void errors.push(String(message)));
+    const live = { publishTraces: (traces: TraceSummary[]) => published.push(...traces) } as unknown as LiveGateway;
+    // No idle polling within a test: only the append signal (forwarded to the thread) wakes the projector.
+    const options: ProjectorOptions = {
+      thread: threaded ? { eventsPath: join(dir, 'events.db'), readStorePath: join(dir, 'read.db') } : null,
+      idlePollMs: 600_000,
+    };
+    service = new TraceProjectorService(events, reads, live, options);
+    await service.onApplicationBootstrap();
+  });
+
+  afterEach(async () => {
+    await service.onApplicationShutdown();
+    await reads.close();
+    await events.close();
+    jest.restoreAllMocks();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`runs ${mode}, projects appended spans into the read model and publishes the changed traces`, async () => {
+    expect(service.mode).toBe(mode);
+    await events.appendMany([traceWrite(hex(1), 4), traceWrite(hex(2), 3)]);
+    await service.whenCaughtUp(10_000);
+    // visible through this thread's own connection to read.db
+    expect((await reads.getTrace('1', hex(1)))?.spans).toHaveLength(4);
+    expect((await reads.getTrace('1', hex(2)))?.spans).toHaveLength(3);
+    const last = (id: string) => published.filter((t) => t.traceId === id).pop();
+    expect(last(hex(1))?.spanCount).toBe(4);
+    expect(last(hex(2))?.spanCount).toBe(3);
+    const status = await service.status();
+    expect(status).toMatchObject({ name: 'traces_v1', position: await events.headPosition(), head: await events.headPosition(), lagEvents: 0, lastError: null });
+    expect(['running', 'caught-up']).toContain(status.state);
+  });
+
+  it('is woken by appends (the idle poll is off here)', async () => {
+    await service.whenCaughtUp(10_000);
+    await new Promise((r) => setTimeout(r, 100)); // asleep
+    await events.appendMany([traceWrite(hex(3), 2)]);
+    await eventually(async () => ((await reads.getTrace('1', hex(3)))?.spans.length === 2 ? true : undefined), 'trace 3', 10_000);
+    await eventually(() => (published.some((t) => t.traceId === hex(3)) ? true : undefined), 'trace 3 published');
+  });
+
+  it('stops cleanly: status says stopped, a restart resumes from the checkpoint', async () => {
+    await events.appendMany([traceWrite(hex(4), 2)]);
+    await service.whenCaughtUp(10_000);
+    await service.onApplicationShutdown();
+    expect((await service.status()).state).toBe('stopped');
+    await events.appendMany([traceWrite(hex(5), 2)]);
+    await service.onApplicationBootstrap();
+    await service.whenCaughtUp(10_000);
+    expect((await reads.getTrace('1', hex(5)))?.spans).toHaveLength(2);
+    expect(errors).toEqual([]);
+  });
+
+  if (threaded) {
+    it('logs a crash of the thread here and restarts it; it resumes from its checkpoint', async () => {
+      await events.appendMany([traceWrite(hex(6), 2)]);
+      await service.whenCaughtUp(10_000);
+      (service as unknown as { projection: ProjectionThread }).projection.crashForTest();
+      await eventually(() => (errors.some((e) => e.includes('restarting it')) ? true : undefined), 'the crash to be logged');
+      expect(errors.join('\n')).toContain('crash requested (test hook)');
+      await events.appendMany([traceWrite(hex(7), 3)]);
+      await service.whenCaughtUp(10_000);
+      expect((await reads.getTrace('1', hex(7)))?.spans).toHaveLength(3);
+      expect((await reads.getTrace('1', hex(6)))?.spans).toHaveLength(2);
+      await eventually(() => (published.some((t) => t.traceId === hex(7)) ? true : undefined), 'trace 7 published');
+      const status = await service.status();
+      expect(['running', 'caught-up']).toContain(status.state);
+      expect(status.lagEvents).toBe(0);
+    });
+  }
+});
+
+describe('projector options', () => {
+  const files = { eventsPath: 'e.db', readStorePath: 'r.db' };
+  it('runs the projector on its own thread unless TEMPS_PROJECTOR_THREAD=0', () => {
+    expect(projectorOptionsFromEnv(files, {})).toEqual({ thread: files });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '1' })).toEqual({ thread: files });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '0' })).toEqual({ thread: null });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'false' })).toEqual({ thread: null });
+    expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'maybe' })).toThrow(/TEMPS_PROJECTOR_THREAD/);
+  });
+});
+
+describe('the read-only event store the projector thread uses', () => {
+  it('reads what the writing connection appends, refuses appends, and needs an existing store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'temps-projector-ro-'));
+    const path = join(dir, 'events.db');
+    try {
+      expect(() => SqliteEventStore.open(path, { readOnly: true })).toThrow();
+      const writer = SqliteEventStore.open(path);
+      const reader = SqliteEventStore.open(path, { readOnly: true });
+      try {
+        await writer.appendMany([traceWrite(hex(8), 2)]);
+        expect(await reader.headPosition()).toBe(await writer.headPosition());
+        expect((await reader.readAll({ limit: 10 })).map((e) => e.id)).toEqual([`${hex(8)}-0`, `${hex(8)}-1`]);
+        const head = await writer.headPosition();
+        await expect(reader.append('s', [{ id: 'x', type: 't', data: {} }])).rejects.toThrow(/read-only/);
+        expect(await writer.headPosition()).toBe(head);
+      } finally {
+        await reader.close();
+        await writer.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
