@@ -45,7 +45,7 @@ export class TraceProjectorService implements OnApplicationBootstrap, OnApplicat
       });
     } else {
       this.mode = 'in-process';
-      const handler = new TraceProjectionHandler(store, (traces) => live.publishTraces(traces));
+      const handler = new TraceProjectionHandler(store, events, (traces) => live.publishTraces(traces));
       this.projection = new ProjectionRunner(events, handler, {
         idlePollMs: options?.idlePollMs,
         onError: (err) => this.logger.error(`trace projection failed, retrying: ${(err as Error).stack ?? String(err)}`),

@@ -22,7 +22,7 @@ export function runTraceProjectorThread(files: ProjectorThreadOptions & { idlePo
     }
     return {
       events,
-      handler: new TraceProjectionHandler(reads, publish),
+      handler: new TraceProjectionHandler(reads, events, publish),
       options: { idlePollMs: files.idlePollMs },
       async close() {
         await reads.close();
