@@ -1,25 +1,20 @@
 import type { AnyValue, LogRecordReceivedData, RawLogRecord } from '@temps/domain';
 import { opentelemetry } from './generated/otlp';
-import { ItemContext, sharedReason } from './item-context';
-import { resolveLimits, type DecodeLimits, type DecodeResult } from './limits';
+import type { ItemContext } from './item-context';
+import { decodeJsonRequest } from './decode-json-request';
+import type { DecodeLimits, DecodeResult, Rejection } from './limits';
 import { finishLogRecord } from './finish-item';
 import { logRecordJson } from './log-shapes';
 import {
   enumNames,
   jAnyValue,
-  jArray,
   jEnum,
   jId,
   jKeyValues,
-  jObject,
-  jResourceOf,
-  jScopeOf,
   jString,
   jU32,
   jU64,
-  parseJsonBody,
   pick,
-  walkJson,
   within,
   type JsonObject,
 } from './json-common';
@@ -65,43 +60,12 @@ function logRecordOf(l: JsonObject, ctx: ItemContext): RawLogRecord {
  * same data in protobuf. JSON rules and errors as decodeTraceRequestJson.
  */
 export function decodeLogsRequestJson(body: Uint8Array, limits?: Partial<DecodeLimits>): DecodeResult<LogRecordReceivedData> {
-  const resolved = resolveLimits(limits);
-  const request = parseJsonBody(body, NAME);
-  return walkJson(NAME, () => {
-    const ctx = new ItemContext(resolved);
-    const result: DecodeResult<LogRecordReceivedData> = { items: [], rejected: [] };
-    const resourceLogs = jArray(pick(request, 'resourceLogs', 'resource_logs'), 'resourceLogs');
-    for (let r = 0; r < resourceLogs.length; r++) {
-      try {
-        const rl = jObject(resourceLogs[r], '') ?? {};
-        const scopeLogs = jArray(pick(rl, 'scopeLogs', 'scope_logs'), 'scopeLogs');
-        if (!scopeLogs.length) continue;
-        const resource = jResourceOf(rl.resource, jString(pick(rl, 'schemaUrl', 'schema_url'), 'schemaUrl'), ctx);
-        for (let s = 0; s < scopeLogs.length; s++) {
-          try {
-            const sl = jObject(scopeLogs[s], '') ?? {};
-            const records = jArray(pick(sl, 'logRecords', 'log_records'), 'logRecords');
-            if (!records.length) continue;
-            const scope = jScopeOf(sl.scope, jString(pick(sl, 'schemaUrl', 'schema_url'), 'schemaUrl'), ctx);
-            const shared = sharedReason(resource, scope);
-            for (let i = 0; i < records.length; i++) {
-              ctx.reset();
-              let logRecord: RawLogRecord;
-              try {
-                logRecord = logRecordOf(jObject(records[i], '') ?? {}, ctx);
-              } catch (err) {
-                within(err, `logRecords[${i}]`);
-              }
-              finishLogRecord(logRecord, ctx, resource, scope, shared, result);
-            }
-          } catch (err) {
-            within(err, `scopeLogs[${s}]`);
-          }
-        }
-      } catch (err) {
-        within(err, `resourceLogs[${r}]`);
-      }
-    }
-    return result;
+  return decodeJsonRequest<RawLogRecord, LogRecordReceivedData, Rejection>(body, limits, {
+    name: NAME,
+    resources: ['resourceLogs', 'resource_logs'],
+    scopes: ['scopeLogs', 'scope_logs'],
+    items: ['logRecords', 'log_records'],
+    itemOf: logRecordOf,
+    finish: finishLogRecord,
   });
 }

@@ -1,7 +1,8 @@
 import type { KeyValue, MetricReceivedData, RawMetric } from '@temps/domain';
 import { opentelemetry } from './generated/otlp';
-import { ItemContext, sharedReason } from './item-context';
-import { resolveLimits, type DecodeLimits, type DecodeResult, type MetricRejection } from './limits';
+import type { ItemContext } from './item-context';
+import { decodeJsonRequest } from './decode-json-request';
+import type { DecodeLimits, DecodeResult, MetricRejection } from './limits';
 import { finishMetric } from './finish-item';
 import {
   exemplarIds,
@@ -27,14 +28,10 @@ import {
   jKeyValues,
   jObject,
   jOptionalDouble,
-  jResourceOf,
-  jScopeOf,
   jString,
   jU32,
   jU64,
-  parseJsonBody,
   pick,
-  walkJson,
   within,
   type JsonObject,
 } from './json-common';
@@ -238,43 +235,12 @@ function metricOf(m: JsonObject, ctx: ItemContext): RawMetric {
  * for the same data in protobuf. JSON rules and errors as decodeTraceRequestJson.
  */
 export function decodeMetricsRequestJson(body: Uint8Array, limits?: Partial<DecodeLimits>): DecodeResult<MetricReceivedData, MetricRejection> {
-  const resolved = resolveLimits(limits);
-  const request = parseJsonBody(body, NAME);
-  return walkJson(NAME, () => {
-    const ctx = new ItemContext(resolved);
-    const result: DecodeResult<MetricReceivedData, MetricRejection> = { items: [], rejected: [] };
-    const resourceMetrics = jArray(pick(request, 'resourceMetrics', 'resource_metrics'), 'resourceMetrics');
-    for (let r = 0; r < resourceMetrics.length; r++) {
-      try {
-        const rm = jObject(resourceMetrics[r], '') ?? {};
-        const scopeMetrics = jArray(pick(rm, 'scopeMetrics', 'scope_metrics'), 'scopeMetrics');
-        if (!scopeMetrics.length) continue;
-        const resource = jResourceOf(rm.resource, jString(pick(rm, 'schemaUrl', 'schema_url'), 'schemaUrl'), ctx);
-        for (let s = 0; s < scopeMetrics.length; s++) {
-          try {
-            const sm = jObject(scopeMetrics[s], '') ?? {};
-            const metrics = jArray(sm.metrics, 'metrics');
-            if (!metrics.length) continue;
-            const scope = jScopeOf(sm.scope, jString(pick(sm, 'schemaUrl', 'schema_url'), 'schemaUrl'), ctx);
-            const shared = sharedReason(resource, scope);
-            for (let i = 0; i < metrics.length; i++) {
-              ctx.reset();
-              let metric: RawMetric;
-              try {
-                metric = metricOf(jObject(metrics[i], '') ?? {}, ctx);
-              } catch (err) {
-                within(err, `metrics[${i}]`);
-              }
-              finishMetric(metric, ctx, resource, scope, shared, result);
-            }
-          } catch (err) {
-            within(err, `scopeMetrics[${s}]`);
-          }
-        }
-      } catch (err) {
-        within(err, `resourceMetrics[${r}]`);
-      }
-    }
-    return result;
+  return decodeJsonRequest<RawMetric, MetricReceivedData, MetricRejection>(body, limits, {
+    name: NAME,
+    resources: ['resourceMetrics', 'resource_metrics'],
+    scopes: ['scopeMetrics', 'scope_metrics'],
+    items: ['metrics', 'metrics'],
+    itemOf: metricOf,
+    finish: finishMetric,
   });
 }

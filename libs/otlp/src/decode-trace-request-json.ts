@@ -1,7 +1,8 @@
 import type { RawSpan, RawSpanEvent, RawSpanLink, SpanReceivedData } from '@temps/domain';
 import { opentelemetry } from './generated/otlp';
-import { ItemContext, sharedReason } from './item-context';
-import { resolveLimits, type DecodeLimits, type DecodeResult } from './limits';
+import type { ItemContext } from './item-context';
+import { decodeJsonRequest } from './decode-json-request';
+import type { DecodeLimits, DecodeResult, Rejection } from './limits';
 import { finishSpan } from './finish-item';
 import {
   enumNames,
@@ -10,14 +11,10 @@ import {
   jId,
   jKeyValues,
   jObject,
-  jResourceOf,
-  jScopeOf,
   jString,
   jU32,
   jU64,
-  parseJsonBody,
   pick,
-  walkJson,
   within,
   type JsonObject,
 } from './json-common';
@@ -126,43 +123,12 @@ function spanOf(s: JsonObject, ctx: ItemContext): RawSpan {
  * a value of the wrong type (the message names its path). `{}` and an empty body yield no items.
  */
 export function decodeTraceRequestJson(body: Uint8Array, limits?: Partial<DecodeLimits>): DecodeResult<SpanReceivedData> {
-  const resolved = resolveLimits(limits);
-  const request = parseJsonBody(body, NAME);
-  return walkJson(NAME, () => {
-    const ctx = new ItemContext(resolved);
-    const result: DecodeResult<SpanReceivedData> = { items: [], rejected: [] };
-    const resourceSpans = jArray(pick(request, 'resourceSpans', 'resource_spans'), 'resourceSpans');
-    for (let r = 0; r < resourceSpans.length; r++) {
-      try {
-        const rs = jObject(resourceSpans[r], '') ?? {};
-        const scopeSpans = jArray(pick(rs, 'scopeSpans', 'scope_spans'), 'scopeSpans');
-        if (!scopeSpans.length) continue;
-        const resource = jResourceOf(rs.resource, jString(pick(rs, 'schemaUrl', 'schema_url'), 'schemaUrl'), ctx);
-        for (let s = 0; s < scopeSpans.length; s++) {
-          try {
-            const ss = jObject(scopeSpans[s], '') ?? {};
-            const spans = jArray(ss.spans, 'spans');
-            if (!spans.length) continue;
-            const scope = jScopeOf(ss.scope, jString(pick(ss, 'schemaUrl', 'schema_url'), 'schemaUrl'), ctx);
-            const shared = sharedReason(resource, scope);
-            for (let i = 0; i < spans.length; i++) {
-              ctx.reset();
-              let span: RawSpan;
-              try {
-                span = spanOf(jObject(spans[i], '') ?? {}, ctx);
-              } catch (err) {
-                within(err, `spans[${i}]`);
-              }
-              finishSpan(span, ctx, resource, scope, shared, result);
-            }
-          } catch (err) {
-            within(err, `scopeSpans[${s}]`);
-          }
-        }
-      } catch (err) {
-        within(err, `resourceSpans[${r}]`);
-      }
-    }
-    return result;
+  return decodeJsonRequest<RawSpan, SpanReceivedData, Rejection>(body, limits, {
+    name: NAME,
+    resources: ['resourceSpans', 'resource_spans'],
+    scopes: ['scopeSpans', 'scope_spans'],
+    items: ['spans', 'spans'],
+    itemOf: spanOf,
+    finish: finishSpan,
   });
 }
