@@ -63,7 +63,10 @@ export interface DialectMapping {
 function isEmpty(v: unknown): boolean {
   if (v === undefined || v === null || v === '') return true;
   if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === 'object') return Object.keys(v as object).length === 0;
+  if (typeof v === 'object') {
+    for (const _ in v as object) return false;
+    return true;
+  }
   return false;
 }
 
@@ -77,7 +80,8 @@ export function applyDialects(attrs: Record<string, unknown>, ctx: MappingContex
     const { understoodKeys, ...result } = mapper.map(attrs, ctx);
     if (mapper !== genericMapper) dialects.push(mapper.name);
     for (const k of understoodKeys) understood.add(k);
-    for (const [key, value] of Object.entries(result)) {
+    for (const key in result) {
+      const value = (result as Record<string, unknown>)[key];
       if (isEmpty(value)) continue;
       if (key === 'aggregateUsage') fields.aggregateUsage = fields.aggregateUsage === true || value === true;
       else if (key === 'parameters') fields.parameters = { ...(value as object), ...((fields.parameters as object) ?? {}) };
