@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Role } from '@temps/domain';
+import { currentPrices, type Role } from '@temps/domain';
+import { importPrices, loadPriceTable, parsePriceFile, seedDefaultPrices } from './default-prices';
 import { openEmbeddedStores } from './embedded-stores';
 import { serve } from './serve';
 import { configFromEnv } from './temps-config';
@@ -16,6 +18,12 @@ Usage:
   temps deployment-token --project P --environment E --deployment D
                                                       create a deployment token (dt_..., ingest only), printed once
   temps deployment-token list | revoke TOKEN_ID
+  temps prices list [--at ISO_TIME]                   model prices in force (USD per million tokens)
+  temps prices import FILE                            add dated prices: a JSON array of
+                                                      {provider?, model, effectiveFrom, currency: "USD",
+                                                       perMillionTokens: {input, cachedInputRead?, cacheWrite?,
+                                                       output, reasoning?}, source?}; applies to spans
+                                                      projected from now on (re-pricing history is a rebuild)
 
 Environment: PORT (8080), HOST (0.0.0.0), TEMPS_DATA_DIR (./data), TEMPS_BOOTSTRAP_API_KEY,
 TEMPS_MAX_BODY_BYTES (16777216), TEMPS_MAX_INFLIGHT_REQUESTS (64), TEMPS_MAX_INFLIGHT_BYTES (268435456),
@@ -81,11 +89,61 @@ async function deploymentToken(args: string[]): Promise<void> {
   }
 }
 
+const fmt = (n: number | undefined) => (n === undefined ? '-' : String(n));
+
+async function prices(args: string[]): Promise<void> {
+  const stores = openEmbeddedStores(configFromEnv().dataDir);
+  try {
+    await seedDefaultPrices(stores.events);
+    if (args[0] === 'import') {
+      const file = args[1];
+      if (!file) throw new Error('usage: temps prices import FILE');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+      }
+      const entries = parsePriceFile(text, file);
+      const { appended, unchanged } = await importPrices(stores.events, entries);
+      console.log(`imported ${appended} price${appended === 1 ? '' : 's'}${unchanged ? ` (${unchanged} unchanged)` : ''}; new traces are priced with them, already projected ones after a rebuild`);
+      return;
+    }
+    if (args[0] === 'list') {
+      const { values } = parseArgs({ args: args.slice(1), options: { at: { type: 'string' } } });
+      const at = values.at ?? new Date().toISOString();
+      if (Number.isNaN(Date.parse(at))) throw new Error(`--at must be an ISO time, got "${at}"`);
+      const rows = currentPrices(await loadPriceTable(stores.events), at);
+      if (!rows.length) {
+        console.log('no prices');
+        return;
+      }
+      console.log(['provider', 'model', 'since', 'input', 'cached', 'cache-write', 'output', 'reasoning', 'source'].join('\t'));
+      for (const r of rows) {
+        const p = r.perMillionTokens;
+        console.log([r.provider ?? '*', r.model, r.effectiveFrom, fmt(p.input), fmt(p.cachedInputRead), fmt(p.cacheWrite), fmt(p.output), fmt(p.reasoning), r.source ?? ''].join('\t'));
+      }
+      return;
+    }
+    throw new Error('usage: temps prices list [--at ISO_TIME] | temps prices import FILE');
+  } finally {
+    await stores.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve': {
-      const server = await serve(configFromEnv());
+      const config = configFromEnv();
+      // The shipped price table, once per data dir (deterministic ids: later starts add only new defaults).
+      const stores = openEmbeddedStores(config.dataDir);
+      try {
+        await seedDefaultPrices(stores.events);
+      } finally {
+        await stores.close();
+      }
+      const server = await serve(config);
       const stop = (signal: string) => {
         console.log(`${signal}: shutting down`);
         server.close().then(() => process.exit(0), () => process.exit(1));
@@ -98,6 +156,8 @@ async function main(argv: string[]): Promise<void> {
       return apiKey(rest);
     case 'deployment-token':
       return deploymentToken(rest);
+    case 'prices':
+      return prices(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -163,6 +163,32 @@ export interface DeploymentTokenRevokedData {
   revokedAt: string;
 }
 
+/**
+ * A dated model price (the `pricing` stream). Prices are USD per million tokens; the entry applies
+ * to spans that start at or after effectiveFrom, until a later entry for the same model.
+ */
+export interface ModelPriceSetData {
+  /** gen_ai.provider.name the price is for; absent: any provider serving this model name. */
+  provider?: string;
+  /** Model name as providers publish it (gpt-4o, claude-sonnet-4-5), or a pattern with `*`. */
+  model: string;
+  /** ISO date (YYYY-MM-DD) or ISO time. */
+  effectiveFrom: string;
+  currency: 'USD';
+  perMillionTokens: {
+    input: number;
+    /** Cached input read (prompt cache hit); defaults to input. */
+    cachedInputRead?: number;
+    /** Cache write (cache creation); defaults to input. */
+    cacheWrite?: number;
+    output: number;
+    /** Reasoning tokens (part of output); defaults to output. */
+    reasoning?: number;
+  };
+  /** Where the price was published (URL). */
+  source?: string;
+}
+
 export const EventTypes = {
   SpanReceived: 'SpanReceived',
   LogRecordReceived: 'LogRecordReceived',
@@ -172,6 +198,7 @@ export const EventTypes = {
   ApiKeyRevoked: 'ApiKeyRevoked',
   DeploymentTokenCreated: 'DeploymentTokenCreated',
   DeploymentTokenRevoked: 'DeploymentTokenRevoked',
+  ModelPriceSet: 'ModelPriceSet',
 } as const;
 
 export type DomainEvent =
@@ -182,7 +209,8 @@ export type DomainEvent =
   | { type: 'ApiKeyCreated'; data: ApiKeyCreatedData; metadata?: Record<string, unknown> }
   | { type: 'ApiKeyRevoked'; data: ApiKeyRevokedData; metadata?: Record<string, unknown> }
   | { type: 'DeploymentTokenCreated'; data: DeploymentTokenCreatedData; metadata?: Record<string, unknown> }
-  | { type: 'DeploymentTokenRevoked'; data: DeploymentTokenRevokedData; metadata?: Record<string, unknown> };
+  | { type: 'DeploymentTokenRevoked'; data: DeploymentTokenRevokedData; metadata?: Record<string, unknown> }
+  | { type: 'ModelPriceSet'; data: ModelPriceSetData; metadata?: Record<string, unknown> };
 
 export const Streams = {
   /** All events of one trace of one project; scoping by project keeps tenants' trace ids apart. */
@@ -192,5 +220,7 @@ export const Streams = {
   /** Metric data, per project. */
   metrics: (projectId: string) => `metrics-${projectId}`,
   access: 'access',
+  /** Dated model prices (ModelPriceSet). */
+  pricing: 'pricing',
   isTrace: (stream: string) => stream.startsWith('trace-'),
 };

@@ -6,3 +6,4 @@ export * from './normalize-span';
 export * from './trace-summary';
 export * from './trace-projection';
 export * from './access-state';
+export * from './pricing';

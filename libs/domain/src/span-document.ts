@@ -4,6 +4,18 @@ import type { ChatMessage } from './messages';
 export type SpanCategory = 'generation' | 'embedding' | 'agent' | 'tool' | 'chain' | 'retriever' | 'workflow' | 'span';
 export type TraceStatus = 'ok' | 'error' | 'unset';
 
+/** A span's cost in USD (not rounded): input excludes the cached parts; output includes reasoning. */
+export interface SpanCost {
+  total: number;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  currency: 'USD';
+  /** The price entry used. */
+  pricedAs?: { provider: string | null; model: string; effectiveFrom: string };
+}
+
 /** The normalized span: the read model document behind the trace tree. Derived, rebuildable. */
 export interface SpanDocument {
   projectId: string;
@@ -60,6 +72,8 @@ export interface SpanDocument {
    * a descendant carries usage.
    */
   aggregateUsage?: boolean;
+  /** Cost of the span's usage at the price effective at its start; null: usage without a known price. */
+  cost?: SpanCost | null;
   /** How the span was read: dialects detected, and gen_ai.* / llm.* / ai.* keys no dialect understood. */
   mapping?: { dialects: string[]; unmappedKeys: string[] };
   serviceName: string | null;

@@ -1,6 +1,7 @@
 import { EventTypes, type IngestMetadata, type LogRecordReceivedData, type SpanReceivedData } from './events';
 import type { ContentEventRecord } from './messages';
 import { logRecordToContentEvent, normalizeSpan } from './normalize-span';
+import { withCost, type PriceTable } from './pricing';
 import type { SpanDocument } from './span-document';
 import { summarizeTrace, type TraceSummary } from './trace-summary';
 
@@ -70,12 +71,17 @@ function mayHaveContentLogs(data: SpanReceivedData): boolean {
   return !attrs.some((kv) => CONTENT_KEYS.includes(kv.key));
 }
 
+export interface TraceProjectionOptions {
+  /** Dated model prices: each span gets the cost at the price effective at its start (absent: no cost fields). */
+  prices?: PriceTable;
+}
+
 /**
  * Builds span documents and summaries from the COMPLETE events of some traces (their streams): each
  * span is normalized with the log records joined to it by span id, whichever arrived first. A span
  * sent again keeps its newest version. Traces with log records but no span yet give nothing.
  */
-export function rebuildTraces(events: readonly ProjectableEvent[]): { spans: SpanDocument[]; traces: TraceSummary[] } {
+export function rebuildTraces(events: readonly ProjectableEvent[], options: TraceProjectionOptions = {}): { spans: SpanDocument[]; traces: TraceSummary[] } {
   const latestSpan = new Map<string, ProjectableEvent>();
   const records = new Map<string, { position: bigint; record: ContentEventRecord }[]>();
   for (const e of events) {
@@ -98,7 +104,7 @@ export function rebuildTraces(events: readonly ProjectableEvent[]): { spans: Spa
   for (const [key, e] of latestSpan) {
     // Log records in the order they were received (the order their instrumentation emitted them).
     const logRecords = (records.get(key) ?? []).sort((a, b) => (a.position < b.position ? -1 : 1)).map((r) => r.record);
-    const doc = normalizeSpan(e.data as SpanReceivedData, e.metadata as IngestMetadata, e.position, { logRecords });
+    const doc = withCost(normalizeSpan(e.data as SpanReceivedData, e.metadata as IngestMetadata, e.position, { logRecords }), options.prices);
     const tk = traceKey(doc.projectId, doc.traceId);
     byTrace.set(tk, [...(byTrace.get(tk) ?? []), doc]);
   }
@@ -113,6 +119,7 @@ export function rebuildTraces(events: readonly ProjectableEvent[]): { spans: Spa
 export function foldTraceBatch(
   existing: readonly SpanDocument[],
   events: readonly ProjectableEvent[],
+  options: TraceProjectionOptions = {},
 ): { spans: SpanDocument[]; traces: TraceSummary[] } {
   const spansByTrace = new Map<string, Map<string, SpanDocument>>();
   const add = (doc: SpanDocument) => {
@@ -129,7 +136,7 @@ export function foldTraceBatch(
   const changedTraces = new Set<string>();
   for (const e of events) {
     if (!handlesTraceEvent(e.type)) continue;
-    const doc = normalizeSpan(e.data as SpanReceivedData, e.metadata as IngestMetadata, e.position);
+    const doc = withCost(normalizeSpan(e.data as SpanReceivedData, e.metadata as IngestMetadata, e.position), options.prices);
     if (add(doc)) {
       changedSpans.push(doc);
       changedTraces.add(traceKey(doc.projectId, doc.traceId));

@@ -19,6 +19,10 @@ export interface TraceSummary {
   models: string[];
   inputTokens: number;
   outputTokens: number;
+  /** USD, summed over the spans counted for usage; null when none of them has a price (absent: not priced). */
+  cost?: number | null;
+  /** Some spans counted for usage have no price: cost is a lower bound. */
+  costPartial?: boolean;
   agentNames: string[];
   conversationId: string | null;
   /** A parent is known only from its children: the run is still going (or its root was lost). */
@@ -74,9 +78,17 @@ export function summarizeTrace(spans: readonly SpanDocument[]): TraceSummary {
   const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => !!v))].sort();
   let inputTokens = 0;
   let outputTokens = 0;
+  let cost: number | null = null;
+  let priced = false;
+  let unpriced = false;
   for (const s of countedUsageSpans(spans)) {
     inputTokens += s.inputTokens ?? 0;
     outputTokens += s.outputTokens ?? 0;
+    if (s.cost === undefined) continue;
+    if (s.cost) {
+      priced = true;
+      cost = (cost ?? 0) + s.cost.total;
+    } else unpriced = true;
   }
   return {
     projectId: root.projectId,
@@ -94,6 +106,7 @@ export function summarizeTrace(spans: readonly SpanDocument[]): TraceSummary {
     models: distinct(spans.map((s) => s.responseModel ?? s.requestModel)),
     inputTokens,
     outputTokens,
+    ...(priced || unpriced ? { cost, costPartial: priced && unpriced } : {}),
     agentNames: distinct(spans.map((s) => s.agentName)),
     conversationId: byStart.find((s) => s.conversationId)?.conversationId ?? null,
     inProgress: roots.length === 0 || dangling.length > 0,
