@@ -122,6 +122,7 @@ if (!haveChromium && process.env.TEMPS_REQUIRE_BROWSER !== '1') {
         await expectText(first, 'invoke_agent research-assistant');
         await expectText(first, 'gpt-4o');
         await expectText(first, '560'); // input tokens, counted once
+        await expectText(first, '$0.0027'); // cost from the default gpt-4o price: (560 x 2.5 + 128 x 10) / 1e6 USD
       });
       // The key is in the tab's session storage, not in the address bar nor in local storage.
       expect(page.url()).not.toContain(server.apiKey);

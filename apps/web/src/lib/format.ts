@@ -15,6 +15,15 @@ export function formatTokens(n: number | null | undefined): string {
 }
 
 /** 0.42 ms, 87 ms, 1.2 s, 12.4 s, 2m 05s, 1h 02m */
+/** USD with enough digits to be meaningful for tiny LLM costs: $0.0042, $1.23, $1,234. */
+export function formatCost(usd: number | null | undefined): string {
+  if (usd === null || usd === undefined || !Number.isFinite(usd)) return '–';
+  if (usd === 0) return '$0';
+  if (usd < 0.01) return `$${usd.toPrecision(2).replace(/0+$/, '')}`;
+  if (usd < 1000) return `$${usd.toFixed(2)}`;
+  return `$${Math.round(usd).toLocaleString('en-US')}`;
+}
+
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
   if (ms <= 0) return '0 ms';

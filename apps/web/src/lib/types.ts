@@ -17,6 +17,10 @@ export interface TraceListItem {
   models: string[];
   inputTokens: number;
   outputTokens: number;
+  /** USD; null when none of its LLM calls has a known price. */
+  cost?: number | null;
+  /** Some LLM calls had no price: the cost is a lower bound. */
+  costPartial?: boolean;
   agentNames?: string[];
   conversationId?: string | null;
   inProgress?: boolean;
@@ -57,6 +61,7 @@ export interface SpanDetail {
   responseModel: string | null;
   inputTokens: number | null;
   outputTokens: number | null;
+  cost?: { total: number; currency: string; pricedAs?: unknown } | null;
   cacheReadInputTokens?: number | null;
   cacheCreationInputTokens?: number | null;
   reasoningOutputTokens?: number | null;
