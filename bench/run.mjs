@@ -200,7 +200,9 @@ async function main() {
   // 5. Overload: all requests at once, bounded vs unbounded in-flight work.
   const burst = async (url) => {
     const results = await Promise.all(overloadBodies.map((b) => post(url, b)));
-    return { throttled: results.filter((s) => s === 429).length, ok: results.filter((s) => s === 200).length };
+    const statuses = {};
+    for (const s of results) statuses[s] = (statuses[s] ?? 0) + 1;
+    return { throttled: results.filter((s) => s === 429).length, ok: results.filter((s) => s === 200).length, statuses };
   };
   const overload = await withServer(burst, { TEMPS_MAX_INFLIGHT_REQUESTS: process.env.BENCH_OVERLOAD_INFLIGHT ?? '16' });
   const unbounded = await withServer(burst, { TEMPS_MAX_INFLIGHT_REQUESTS: '100000', TEMPS_MAX_INFLIGHT_BYTES: String(2 ** 40) });
@@ -223,8 +225,8 @@ async function main() {
     ackToVisibleMs: { p50: Number(pct(lat, 50).toFixed(1)), p99: Number(pct(lat, 99).toFixed(1)), samples: lat.length },
     overload: {
       concurrent: overloadBodies.length,
-      bounded: { ok: overload.ok, throttled429: overload.throttled, peakRssMiB: overload.peakRssMiB },
-      unbounded: { ok: unbounded.ok, throttled429: unbounded.throttled, peakRssMiB: unbounded.peakRssMiB },
+      bounded: { ok: overload.ok, throttled429: overload.throttled, statuses: overload.statuses, peakRssMiB: overload.peakRssMiB },
+      unbounded: { ok: unbounded.ok, throttled429: unbounded.throttled, statuses: unbounded.statuses, peakRssMiB: unbounded.peakRssMiB },
       peakRssRatioBoundedToUnbounded: ratio(overload.peakRssMiB, unbounded.peakRssMiB),
     },
   };
@@ -235,8 +237,8 @@ async function main() {
   console.log(`ingest    gzip protobuf (${result.requestKiB.gzip} KiB)     ${fmt(gzip.spansPerSec)} spans/s   ratio to protobuf ingest ${result.ingest.gzipProtobuf.ratioToProtobuf}`);
   console.log(`projector drained the protobuf backlog ${result.projectorDrainSeconds} s after the last ack`);
   console.log(`latency   ack -> visible in query API    p50 ${result.ackToVisibleMs.p50} ms, p99 ${result.ackToVisibleMs.p99} ms (${lat.length} traces)`);
-  console.log(`overload  ${overloadBodies.length} requests at once, bounded    ${overload.ok} ok, ${overload.throttled} answered 429, peak RSS ${overload.peakRssMiB} MiB`);
-  console.log(`overload  same, in-flight unbounded       ${unbounded.ok} ok, ${unbounded.throttled} answered 429, peak RSS ${unbounded.peakRssMiB} MiB (bounded/unbounded ${result.overload.peakRssRatioBoundedToUnbounded})`);
+  console.log(`overload  ${overloadBodies.length} requests at once, bounded    statuses ${JSON.stringify(overload.statuses)}, peak RSS ${overload.peakRssMiB} MiB`);
+  console.log(`overload  same, in-flight unbounded       statuses ${JSON.stringify(unbounded.statuses)}, peak RSS ${unbounded.peakRssMiB} MiB (bounded/unbounded ${result.overload.peakRssRatioBoundedToUnbounded})`);
   mkdirSync(join(root, 'test/artifacts'), { recursive: true });
   writeFileSync(join(root, 'test/artifacts/bench.json'), JSON.stringify(result, null, 2));
 }
