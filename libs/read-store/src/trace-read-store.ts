@@ -78,6 +78,22 @@ export function spanSearchText(span: SpanDocument): string {
   return out.join('\n').toLowerCase().slice(0, SEARCH_TEXT_LIMIT);
 }
 
+/** Order of spans in a trace: start time, then arrival. */
+export function compareSpans(a: SpanDocument, b: SpanDocument): number {
+  // SDKs stamp starts in whole milliseconds, so siblings often tie: arrival order breaks the tie.
+  const sa = a.startTimeUnixNano.padStart(20, '0');
+  const sb = b.startTimeUnixNano.padStart(20, '0');
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  const pa = BigInt(a.position);
+  const pb = BigInt(b.position);
+  return pa < pb ? -1 : pa > pb ? 1 : 0;
+}
+
+/** An ISO time as the zero-padded nanosecond key traces sort and filter on (TraceSummary.startKey). */
+export function padIsoTime(iso: string): string {
+  return (BigInt(new Date(iso).getTime()) * 1_000_000n).toString().padStart(20, '0');
+}
+
 export function encodeCursor(summary: Pick<TraceSummary, 'startKey' | 'traceId'>): string {
   return Buffer.from(`${summary.startKey}|${summary.traceId}`).toString('base64url');
 }

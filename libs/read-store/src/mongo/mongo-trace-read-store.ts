@@ -1,18 +1,7 @@
 import { MongoClient, type AnyBulkWriteOperation, type ClientSession, type Collection, type Db, type Filter } from 'mongodb';
 import type { SpanDocument, TraceSummary } from '@temps/domain';
-import { decodeCursor, encodeCursor, spanSearchText, type Page, type TraceCommit, type TraceQuery, type TraceReadStore } from '../trace-read-store';
+import { compareSpans, decodeCursor, encodeCursor, padIsoTime as pad, spanSearchText, type Page, type TraceCommit, type TraceQuery, type TraceReadStore } from '../trace-read-store';
 
-/** Start time, then arrival: SDKs stamp starts in whole milliseconds, so siblings often tie. */
-function compareSpans(a: SpanDocument, b: SpanDocument): number {
-  const sa = a.startTimeUnixNano.padStart(20, '0');
-  const sb = b.startTimeUnixNano.padStart(20, '0');
-  if (sa !== sb) return sa < sb ? -1 : 1;
-  const pa = BigInt(a.position);
-  const pb = BigInt(b.position);
-  return pa < pb ? -1 : pa > pb ? 1 : 0;
-}
-
-const pad = (iso: string) => (BigInt(new Date(iso).getTime()) * 1_000_000n).toString().padStart(20, '0');
 /** Literal text inside a regular expression (PCRE on MongoDB, RE2 on FerretDB: both accept these escapes). */
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
