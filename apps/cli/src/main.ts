@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SqliteEventStore } from '@temps/event-store';
+import { TraceProjectionHandler } from '@temps/projector';
+import { SqliteTraceReadStore } from '@temps/read-store';
 import { currentPrices, type Role } from '@temps/domain';
 import { importPrices, loadPriceTable, parsePriceFile, seedDefaultPrices } from './default-prices';
 import { openEmbeddedStores } from './embedded-stores';
@@ -24,6 +28,7 @@ Usage:
                                                        perMillionTokens: {input, cachedInputRead?, cacheWrite?,
                                                        output, reasoning?}, source?}; applies to spans
                                                       projected from now on (re-pricing history is a rebuild)
+  temps projections status                            each projection's version, position, lag and state
 
 Environment: PORT (8080), HOST (0.0.0.0), TEMPS_DATA_DIR (./data), TEMPS_BOOTSTRAP_API_KEY,
 TEMPS_MAX_BODY_BYTES (16777216), TEMPS_MAX_INFLIGHT_REQUESTS (64), TEMPS_MAX_INFLIGHT_BYTES (268435456),
@@ -131,6 +136,50 @@ async function prices(args: string[]): Promise<void> {
   }
 }
 
+/** Reads only: safe while `temps serve` runs on the same data dir. */
+async function projections(args: string[]): Promise<void> {
+  if (args[0] !== 'status') throw new Error('usage: temps projections status');
+  const { dataDir } = configFromEnv();
+  const eventsPath = join(dataDir, 'events.db');
+  if (!existsSync(eventsPath)) throw new Error(`no event store in ${dataDir}: run "temps serve" first (or set TEMPS_DATA_DIR)`);
+  const events = SqliteEventStore.open(eventsPath, { readOnly: true });
+  const reads = SqliteTraceReadStore.open(join(dataDir, 'read.db'));
+  try {
+    const name = TraceProjectionHandler.projectionName;
+    const [head, position] = await Promise.all([events.headPosition(), reads.checkpoint(name)]);
+    // Count what is left to project, up to a cap: the status must stay quick on a big log.
+    const CAP = 100_000;
+    let behind = 0;
+    let oldest: string | null = null;
+    for (let after = position ?? undefined; behind < CAP; ) {
+      const batch = await events.readAll({ after, limit: 5_000 });
+      if (!batch.length) break;
+      oldest ??= batch[0]!.created;
+      behind += batch.length;
+      after = batch[batch.length - 1]!.position;
+    }
+    const lagSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(oldest)) / 1000) : 0;
+    const [, projection, version] = /^(.*)_v(\d+)$/.exec(name) ?? [name, name, '?'];
+    const rows = [
+      ['PROJECTION', 'VERSION', 'POSITION', 'HEAD', 'BEHIND (events)', 'LAG', 'STATE'],
+      [
+        projection!,
+        version!,
+        position === null ? '-' : String(position),
+        head < 0n ? '-' : String(head),
+        behind >= CAP ? `>${CAP}` : String(behind),
+        behind ? `${lagSeconds.toFixed(1)} s` : '0 s',
+        position === null && head >= 0n ? 'not started' : behind ? 'catching up' : 'caught up',
+      ],
+    ];
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  } finally {
+    await reads.close();
+    await events.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -158,6 +207,8 @@ async function main(argv: string[]): Promise<void> {
       return deploymentToken(rest);
     case 'prices':
       return prices(rest);
+    case 'projections':
+      return projections(rest);
     case undefined:
     case 'help':
     case '--help':
