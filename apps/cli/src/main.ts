@@ -28,6 +28,8 @@ Usage:
                                                        perMillionTokens: {input, cachedInputRead?, cacheWrite?,
                                                        output, reasoning?}, source?}; applies to spans
                                                       projected from now on (re-pricing history is a rebuild)
+  temps project create --name NAME [--id ID]          create a project (id: the next free number)
+  temps project list
   temps projections status                            each projection's version, position, lag and state
 
 Environment: PORT (8080), HOST (0.0.0.0), TEMPS_DATA_DIR (./data), TEMPS_BOOTSTRAP_API_KEY,
@@ -136,6 +138,24 @@ async function prices(args: string[]): Promise<void> {
   }
 }
 
+async function project(args: string[]): Promise<void> {
+  const stores = openEmbeddedStores(configFromEnv().dataDir);
+  try {
+    if (args[0] === 'list') {
+      for (const p of await stores.access.listProjects()) console.log(`${p.projectId.padEnd(6)}  ${p.name}  created ${p.createdAt}`);
+      return;
+    }
+    if (args[0] !== 'create') throw new Error('usage: temps project create --name NAME [--id ID] | temps project list');
+    const { values } = parseArgs({ args: args.slice(1), options: { name: { type: 'string' }, id: { type: 'string' } } });
+    if (!values.name) throw new Error('usage: temps project create --name NAME [--id ID]');
+    const id = await stores.access.createProject(values.id, values.name);
+    console.log(id);
+    console.error(`created project ${id} "${values.name}": send with X-Temps-Project-Id: ${id}`);
+  } finally {
+    await stores.close();
+  }
+}
+
 /** Reads only: safe while `temps serve` runs on the same data dir. */
 async function projections(args: string[]): Promise<void> {
   if (args[0] !== 'status') throw new Error('usage: temps projections status');
@@ -209,6 +229,8 @@ async function main(argv: string[]): Promise<void> {
       return prices(rest);
     case 'projections':
       return projections(rest);
+    case 'project':
+      return project(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -13,7 +13,7 @@ import {
   type Permission,
   type Role,
 } from '@temps/domain';
-import type { EventStore } from '@temps/event-store';
+import { WrongExpectedVersionError, type EventStore } from '@temps/event-store';
 import { generateApiKeySecret, generateDeploymentTokenSecret, hashSecret, newKeyId } from './api-key-secret';
 
 const ROLES: Role[] = ['admin', 'member', 'viewer'];
@@ -70,11 +70,31 @@ export class AccessService {
     return decision;
   }
 
-  async createProject(projectId: string, name: string): Promise<void> {
-    await this.events.append(Streams.access, [
-      { id: randomUUID(), type: 'ProjectCreated', data: { projectId, name, createdAt: new Date().toISOString() } },
-    ]);
+  /**
+   * Creates a project; the id defaults to the next free integer. The append expects the access stream
+   * at the revision this check saw, so two processes cannot create the same id.
+   */
+  async createProject(projectId: string | undefined, name: string): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      await this.refresh();
+      const id = projectId ?? String(Math.max(0, ...[...this.state.projects.keys()].map(Number).filter(Number.isSafeInteger)) + 1);
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new Error(`project id must be 1-64 letters, digits, '_', '-' or '.', got "${id}"`);
+      if (this.state.projects.has(id)) throw new Error(`project ${id} already exists`);
+      const expected = this.nextRevision === 0n ? 'no_stream' : this.nextRevision - 1n;
+      try {
+        await this.events.append(Streams.access, [{ id: randomUUID(), type: 'ProjectCreated', data: { projectId: id, name, createdAt: new Date().toISOString() } }], expected);
+      } catch (err) {
+        if (err instanceof WrongExpectedVersionError && attempt < 3) continue; // someone else wrote meanwhile: check again
+        throw err;
+      }
+      await this.refresh();
+      return id;
+    }
+  }
+
+  async listProjects(): Promise<{ projectId: string; name: string; createdAt: string }[]> {
     await this.refresh();
+    return [...this.state.projects.values()].map(({ projectId, name, createdAt }) => ({ projectId, name, createdAt }));
   }
 
   /** Creates a key; the returned secret is shown once and exists nowhere else. */

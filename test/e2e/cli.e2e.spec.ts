@@ -34,3 +34,32 @@ describe('temps projections status', () => {
     await expect(temps('/nonexistent-temps-dir', ['projections', 'status'])).rejects.toThrow(/no event store/);
   });
 });
+
+/** Projects are events too: the seed's snippets use project 2, which `temps project create` makes. */
+describe('temps project', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('creates the next project, which a running server accepts at once, and refuses a duplicate id', async () => {
+    const before = await fetch(`${server.url}/api/otel/v1/traces`, {
+      method: 'POST',
+      body: Buffer.alloc(0),
+      headers: { 'Content-Type': 'application/x-protobuf', Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': '2' },
+    });
+    expect(before.status).toBe(403);
+
+    const { stdout } = await temps(server.dataDir, ['project', 'create', '--name', 'my-ai-app']);
+    expect(stdout.trim()).toBe('2');
+    await expect(temps(server.dataDir, ['project', 'create', '--name', 'again', '--id', '2'])).rejects.toThrow(/already exists/);
+    expect((await temps(server.dataDir, ['project', 'list'])).stdout).toMatch(/^2\s+my-ai-app/m);
+
+    const { traceId } = await sendAgentTrace(server.url, server.apiKey, '2');
+    await eventually(async () => ((await getJson(server, `/api/projects/2/ai/traces/${traceId}`)).status === 200 ? true : undefined));
+    expect((await getJson(server, `/api/projects/1/ai/traces/${traceId}`)).status).toBe(404);
+  });
+});
