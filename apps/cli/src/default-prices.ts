@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EventTypes, priceTableOf, Streams, validateModelPrice, type ModelPriceSetData, type PriceTable } from '@temps/domain';
-import type { EventStore } from '@temps/event-store';
+import { deterministicEventId, type EventStore } from '@temps/event-store';
 
 /**
  * The shipped price table: list prices in USD per million tokens, standard (non-batch, non-priority)
@@ -104,7 +104,7 @@ export const DEFAULT_PRICES: ModelPriceSetData[] = [
 
 /** Same entry, same id: seeding on every start stores each default once. */
 export function defaultPriceEventId(entry: ModelPriceSetData): string {
-  return `price-default-${createHash('sha256').update(JSON.stringify(entry)).digest('hex').slice(0, 32)}`;
+  return deterministicEventId('price-default', JSON.stringify(entry));
 }
 
 /** Appends the shipped defaults to the `pricing` stream; known ones are skipped (deterministic ids). */

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import { EventTypes, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
-import type { NewEvent } from '@temps/event-store';
+import { deterministicEventId, type NewEvent } from '@temps/event-store';
 import * as otlp from '@temps/otlp';
-import { spanEventId } from './span-event-id';
 
 export type Signal = 'traces' | 'logs' | 'metrics';
 export type Encoding = 'protobuf' | 'json';
@@ -24,10 +22,6 @@ export interface SignalCodec<T> {
   toEvent(item: T, metadata: IngestMetadata): { stream: string; event: NewEvent };
 }
 
-const contentId = (kind: string, projectId: string, json: string) => {
-  const h = createHash('sha256').update(kind).update('\0').update(projectId).update('\0').update(json).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-};
 
 const traces: SignalCodec<SpanReceivedData> = {
   signal: 'traces',
@@ -41,7 +35,7 @@ const traces: SignalCodec<SpanReceivedData> = {
     const dataJson = JSON.stringify(data);
     return {
       stream: Streams.trace(metadata.projectId, data.span.traceId),
-      event: { id: spanEventId(metadata.projectId, data.span.traceId, data.span.spanId, dataJson), type: EventTypes.SpanReceived, data, dataJson, metadata: metadata as never },
+      event: { id: deterministicEventId(metadata.projectId, data.span.traceId, data.span.spanId, dataJson), type: EventTypes.SpanReceived, data, dataJson, metadata: metadata as never },
     };
   },
 };
@@ -60,7 +54,7 @@ const logs: SignalCodec<LogRecordReceivedData> = {
     // Records with trace context join their trace's stream (GenAI content events); the rest go per project.
     return {
       stream: traceId ? Streams.trace(metadata.projectId, traceId) : Streams.logs(metadata.projectId),
-      event: { id: contentId('log', metadata.projectId, dataJson), type: EventTypes.LogRecordReceived, data, dataJson, metadata: metadata as never },
+      event: { id: deterministicEventId('log', metadata.projectId, dataJson), type: EventTypes.LogRecordReceived, data, dataJson, metadata: metadata as never },
     };
   },
 };
@@ -77,7 +71,7 @@ const metrics: SignalCodec<MetricReceivedData> = {
     const dataJson = JSON.stringify(data);
     return {
       stream: Streams.metrics(metadata.projectId),
-      event: { id: contentId('metric', metadata.projectId, dataJson), type: EventTypes.MetricReceived, data, dataJson, metadata: metadata as never },
+      event: { id: deterministicEventId('metric', metadata.projectId, dataJson), type: EventTypes.MetricReceived, data, dataJson, metadata: metadata as never },
     };
   },
 };
