@@ -11,8 +11,16 @@ export interface BootstrapResult {
 /** First start: project 1 and an admin key (or the TEMPS_BOOTSTRAP_API_KEY value). */
 export async function bootstrapAccess(access: AccessService, bootstrapKey?: string): Promise<BootstrapResult> {
   const projects = await access.projects();
-  const createdProject = projects.length === 0;
-  if (createdProject) await access.createProject('1', 'Default project');
+  let createdProject = projects.length === 0;
+  if (createdProject) {
+    try {
+      await access.createProject('1', 'Default project');
+    } catch (err) {
+      // Processes of other roles start beside this one on the same store: one of them may have made it first.
+      if (!(await access.projects()).includes('1')) throw err;
+      createdProject = false;
+    }
+  }
   if (bootstrapKey) {
     if (!(await access.hasSecret(bootstrapKey))) await access.createApiKey({ name: 'bootstrap', role: 'admin', secret: bootstrapKey });
     return { projectId: '1', createdProject, bootstrapKeyUsed: true };

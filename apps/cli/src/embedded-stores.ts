@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessService } from '@temps/access';
 import { SqliteEventStore } from '@temps/event-store';
+import type { StoresConfig } from '@temps/projector';
 import { SqliteTraceReadStore } from '@temps/read-store';
 
 /** The embedded default: two SQLite files in the data dir (events are the truth; read.db can be rebuilt). */
@@ -19,6 +20,7 @@ export function openEmbeddedStores(dataDir: string) {
     access,
     /** The files, for a thread that opens its own connections (the projector's). */
     paths,
+    config: { events: { kind: 'sqlite', path: paths.events }, reads: { kind: 'sqlite', path: paths.reads } } as StoresConfig,
     async close() {
       await reads.close();
       await events.close();

@@ -5,20 +5,33 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import { AccessService } from '@temps/access';
+import { openStores } from '@temps/projector';
 import { bootstrapAccess } from './bootstrap-access';
-import { openEmbeddedStores } from './embedded-stores';
+import { seedDefaultPrices } from './default-prices';
 import { ServeModule } from './serve.module';
 import type { TempsConfig } from './temps-config';
 
-const API_PREFIXES = ['/api/', '/v1/', '/socket.io/'];
+const API_PREFIXES = ['/api/', '/v1/', '/socket.io/', '/healthz'];
 
-/** Starts the all-in-one server; resolves once it listens. */
+/** Starts the server of this process's role (all-in-one by default); resolves once it listens. */
 export async function serve(config: TempsConfig) {
-  const stores = openEmbeddedStores(config.dataDir);
-  const boot = await bootstrapAccess(stores.access, config.bootstrapApiKey);
+  const { role } = config;
+  const serving = role !== 'ingest';
+  const opened = await openStores(config.stores, { reads: serving });
+  const stores = { ...opened, access: new AccessService(opened.events), config: config.stores };
+  let boot: Awaited<ReturnType<typeof bootstrapAccess>>;
+  try {
+    // The shipped price table (deterministic ids: later starts, and other processes, add only new defaults).
+    await seedDefaultPrices(stores.events);
+    boot = await bootstrapAccess(stores.access, config.bootstrapApiKey);
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
 
   // Nest's body parsers are off: the OTLP receiver reads (and caps) raw bodies itself.
-  const app = await NestFactory.create<NestExpressApplication>(ServeModule.with(stores), {
+  const app = await NestFactory.create<NestExpressApplication>(ServeModule.with(stores, role), {
     bodyParser: false,
     logger: ['error', 'warn'],
   });
@@ -26,7 +39,8 @@ export async function serve(config: TempsConfig) {
   app.enableShutdownHooks();
 
   const indexHtml = join(config.webDir, 'index.html');
-  if (existsSync(indexHtml)) {
+  // The dashboard goes with the query API: not in an ingest-only process.
+  if (serving && existsSync(indexHtml)) {
     // Hashed build chunks never change; a missing one is a 404 (a stale tab after an upgrade), not index.html.
     app.useStaticAssets(join(config.webDir, '_app'), {
       prefix: '/_app',
@@ -40,24 +54,30 @@ export async function serve(config: TempsConfig) {
       res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(indexHtml);
     });
-  } else {
+  } else if (serving) {
     new Logger('Serve').warn(`dashboard not built (${indexHtml} missing): run "npm run build:web"`);
   }
 
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   const base = `http://localhost:${address.port}`;
+  const { events, reads } = config.stores;
+  // URLs may carry credentials: never print them.
+  const redact = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
+  const where = [events.kind === 'sqlite' ? events.path : `EventStoreDB ${redact(events.url)}`, ...(serving ? [reads.kind === 'sqlite' ? reads.path : `MongoDB ${redact(reads.url)}`] : [])];
   const lines = [
     `Temps AI Tracing listening on ${base}`,
-    `  data dir:        ${config.dataDir}`,
-    `  OTLP endpoint:   ${base}/api/otel/v1/traces   (or OTEL_EXPORTER_OTLP_ENDPOINT=${base}/api)`,
+    ...(role === 'all' ? [] : [`  role:            ${role} (TEMPS_ROLE)`]),
+    `  stores:          ${where.join(', ')}`,
+    ...(role === 'projector' ? [] : [`  OTLP endpoint:   ${base}/api/otel/v1/traces   (or OTEL_EXPORTER_OTLP_ENDPOINT=${base}/api)`]),
     `  project id:      ${boot.projectId}${boot.createdProject ? ' (created now)' : ''}`,
   ];
+  const dashboard = serving ? `  dashboard:       ${base}/   ` : '  API key:         ';
   if (boot.newApiKey) {
-    lines.push(`  dashboard:       ${base}/   (sign in with the admin API key below)`);
+    if (serving) lines.push(`${dashboard}(sign in with the admin API key below)`);
     lines.push(`  admin API key:   ${boot.newApiKey}   (shown once: keep it)`);
   } else {
-    lines.push(`  dashboard:       ${base}/   (${boot.bootstrapKeyUsed ? 'TEMPS_BOOTSTRAP_API_KEY is the admin key' : 'sign in with an API key; "temps api-key --name NAME --role admin" makes one'})`);
+    lines.push(`${dashboard}(${boot.bootstrapKeyUsed ? 'TEMPS_BOOTSTRAP_API_KEY is the admin key' : 'sign in with an API key; "temps api-key --name NAME --role admin" makes one'})`);
   }
   process.stdout.write(lines.join('\n') + '\n');
 

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { StoresConfig } from '@temps/projector';
 
 export interface TempsConfig {
   port: number;
@@ -6,7 +7,19 @@ export interface TempsConfig {
   dataDir: string;
   bootstrapApiKey?: string;
   webDir: string;
+  /** TEMPS_ROLE: what this process runs (see TEMPS_ROLES). */
+  role: TempsRole;
+  /** TEMPS_EVENT_STORE / TEMPS_READ_STORE and their URLs. */
+  stores: StoresConfig;
 }
+
+/**
+ * all: ingest + projector + dashboard in one process (the default). ingest: the OTLP receiver only.
+ * projector: projection, query API, live gateway and dashboard. Several processes of these roles share
+ * one event store (EventStoreDB, or one SQLite data dir on one machine).
+ */
+export const TEMPS_ROLES = ['all', 'ingest', 'projector'] as const;
+export type TempsRole = (typeof TEMPS_ROLES)[number];
 
 /** Root of the installed package (this file is at dist/apps/cli/src/ once built). */
 export const packageRoot = resolve(__dirname, '../../../..');
@@ -20,5 +33,63 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): TempsConfig
     dataDir: resolve(env.TEMPS_DATA_DIR ?? './data'),
     bootstrapApiKey: env.TEMPS_BOOTSTRAP_API_KEY || undefined,
     webDir: resolve(env.TEMPS_WEB_DIR ?? resolve(packageRoot, 'apps/web/build')),
+    role: roleFromEnv(env),
+    stores: storesConfigFromEnv(env),
   };
+}
+
+export function roleFromEnv(env: NodeJS.ProcessEnv = process.env): TempsRole {
+  const role = (env.TEMPS_ROLE ?? '').trim().toLowerCase() || 'all';
+  if (!(TEMPS_ROLES as readonly string[]).includes(role)) {
+    throw new Error(`TEMPS_ROLE must be one of ${TEMPS_ROLES.join(', ')} (all: everything in one process, the default), got "${env.TEMPS_ROLE}"`);
+  }
+  return role as TempsRole;
+}
+
+/** The database named in a MongoDB URL's path (its default database), if any. */
+export function mongoDatabaseOf(url: string): string | undefined {
+  const m = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]+)/.exec(url);
+  return m ? decodeURIComponent(m[1]!) : undefined;
+}
+
+/**
+ * TEMPS_EVENT_STORE=sqlite (default: events.db in TEMPS_DATA_DIR) | esdb (EVENTSTORE_URL);
+ * TEMPS_READ_STORE=sqlite (default: read.db in TEMPS_DATA_DIR) | mongo (MONGO_URL, database from its path, else "temps").
+ */
+export function storesConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StoresConfig {
+  const dataDir = resolve(env.TEMPS_DATA_DIR ?? './data');
+  const rawTimeout = env.TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS;
+  const writeTimeoutMs = rawTimeout === undefined || rawTimeout === '' ? undefined : Number(rawTimeout);
+  if (writeTimeoutMs !== undefined && !(Number.isInteger(writeTimeoutMs) && writeTimeoutMs > 0)) {
+    throw new Error(`TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS must be a positive number of milliseconds, got "${rawTimeout}"`);
+  }
+  const timeout = writeTimeoutMs === undefined ? {} : { writeTimeoutMs };
+
+  let events: StoresConfig['events'];
+  const eventKind = (env.TEMPS_EVENT_STORE ?? '').trim().toLowerCase() || 'sqlite';
+  if (eventKind === 'sqlite') {
+    events = { kind: 'sqlite', path: join(dataDir, 'events.db'), ...timeout };
+  } else if (eventKind === 'esdb') {
+    const url = env.EVENTSTORE_URL?.trim();
+    if (!url) throw new Error('TEMPS_EVENT_STORE=esdb needs EVENTSTORE_URL, e.g. EVENTSTORE_URL=esdb://localhost:2113?tls=false');
+    if (!/^esdb(\+discover)?:\/\//.test(url)) throw new Error(`EVENTSTORE_URL must start with esdb:// or esdb+discover://, got "${url}"`);
+    events = { kind: 'esdb', url, ...timeout };
+  } else {
+    throw new Error(`TEMPS_EVENT_STORE must be sqlite (the default: events.db in TEMPS_DATA_DIR) or esdb (EventStoreDB/KurrentDB at EVENTSTORE_URL), got "${env.TEMPS_EVENT_STORE}"`);
+  }
+
+  let reads: StoresConfig['reads'];
+  const readKind = (env.TEMPS_READ_STORE ?? '').trim().toLowerCase() || 'sqlite';
+  if (readKind === 'sqlite') {
+    reads = { kind: 'sqlite', path: join(dataDir, 'read.db') };
+  } else if (readKind === 'mongo') {
+    const url = env.MONGO_URL?.trim();
+    if (!url) throw new Error('TEMPS_READ_STORE=mongo needs MONGO_URL, e.g. MONGO_URL=mongodb://localhost:27017/temps?replicaSet=rs0');
+    if (!/^mongodb(\+srv)?:\/\//.test(url)) throw new Error(`MONGO_URL must start with mongodb:// or mongodb+srv://, got "${url}"`);
+    const database = mongoDatabaseOf(url);
+    reads = database === undefined ? { kind: 'mongo', url } : { kind: 'mongo', url, database };
+  } else {
+    throw new Error(`TEMPS_READ_STORE must be sqlite (the default: read.db in TEMPS_DATA_DIR) or mongo (MongoDB at MONGO_URL), got "${env.TEMPS_READ_STORE}"`);
+  }
+  return { events, reads };
 }

@@ -1,16 +1,19 @@
+import type { StoresConfig } from './open-stores';
+
 /** Nest injection token for ProjectorOptions (optional: without it the projector runs in-process). */
 export const PROJECTOR_OPTIONS = Symbol('ProjectorOptions');
 
 export interface ProjectorThreadOptions {
-  /** The event store file: the thread opens its own read-only connection to it. */
-  eventsPath: string;
-  /** The read model file: the thread opens its own connection to it and is its only writer. */
-  readStorePath: string;
+  /**
+   * The stores the thread opens for itself, of the same kinds as the process's: its own read-only
+   * connection to the log (SQLite) or its own client (EventStoreDB, MongoDB). It is the read model's only writer.
+   */
+  stores: StoresConfig;
 }
 
 export interface ProjectorOptions {
   /**
-   * Set: the projection runs on a worker thread of this process, on its own connections to these files
+   * Set: the projection runs on a worker thread of this process, on its own connections to these stores
    * (the injected TRACE_READ_STORE then only serves queries). Null: it runs on the caller's thread with
    * the injected stores (in-process mode).
    */

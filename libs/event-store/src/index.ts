@@ -1,3 +1,4 @@
 export * from './event-store';
 export * from './sqlite/sqlite-event-store';
 export * from './deterministic-event-id';
+export * from './esdb/esdb-event-store';

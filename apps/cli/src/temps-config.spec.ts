@@ -1,0 +1,70 @@
+import { join, resolve } from 'node:path';
+import { configFromEnv, mongoDatabaseOf, roleFromEnv, storesConfigFromEnv } from './temps-config';
+
+describe('store selection (TEMPS_EVENT_STORE, TEMPS_READ_STORE)', () => {
+  const dataDir = resolve('/tmp/temps-config-test');
+
+  it('given nothing set, then both stores are the SQLite files of the data dir, as before', () => {
+    expect(storesConfigFromEnv({ TEMPS_DATA_DIR: dataDir })).toEqual({
+      events: { kind: 'sqlite', path: join(dataDir, 'events.db') },
+      reads: { kind: 'sqlite', path: join(dataDir, 'read.db') },
+    });
+  });
+
+  it('given esdb and mongo with their URLs, then they are selected, the database coming from the URL path', () => {
+    const config = storesConfigFromEnv({
+      TEMPS_EVENT_STORE: 'esdb',
+      EVENTSTORE_URL: 'esdb://eventstore:2113?tls=false',
+      TEMPS_READ_STORE: 'Mongo',
+      MONGO_URL: 'mongodb://mongo:27017/temps_prod?replicaSet=rs0',
+      TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS: '5000',
+    });
+    expect(config).toEqual({
+      events: { kind: 'esdb', url: 'esdb://eventstore:2113?tls=false', writeTimeoutMs: 5000 },
+      reads: { kind: 'mongo', url: 'mongodb://mongo:27017/temps_prod?replicaSet=rs0', database: 'temps_prod' },
+    });
+  });
+
+  it.each([
+    [{ TEMPS_EVENT_STORE: 'postgres' }, /TEMPS_EVENT_STORE must be sqlite .* or esdb .*got "postgres"/],
+    [{ TEMPS_EVENT_STORE: 'esdb' }, /TEMPS_EVENT_STORE=esdb needs EVENTSTORE_URL/],
+    [{ TEMPS_EVENT_STORE: 'esdb', EVENTSTORE_URL: 'http://localhost:2113' }, /EVENTSTORE_URL must start with esdb:\/\//],
+    [{ TEMPS_READ_STORE: 'redis' }, /TEMPS_READ_STORE must be sqlite .* or mongo .*got "redis"/],
+    [{ TEMPS_READ_STORE: 'mongo', MONGO_URL: ' ' }, /TEMPS_READ_STORE=mongo needs MONGO_URL/],
+    [{ TEMPS_READ_STORE: 'mongo', MONGO_URL: 'localhost:27017' }, /MONGO_URL must start with mongodb:\/\//],
+    [{ TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS: 'soon' }, /TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS must be a positive number/],
+  ])('given %j, then it fails with a message saying what to set', (env, message) => {
+    expect(() => storesConfigFromEnv(env)).toThrow(message);
+  });
+
+  it('given a URL set without its store kind, then the default store is kept (the kind is never guessed)', () => {
+    expect(storesConfigFromEnv({ EVENTSTORE_URL: 'esdb://x:2113', MONGO_URL: 'mongodb://x/db' })).toMatchObject({ events: { kind: 'sqlite' }, reads: { kind: 'sqlite' } });
+  });
+
+  it.each([
+    ['mongodb://localhost:27017/temps', 'temps'],
+    ['mongodb://a:1,b:2,c:3/my%20db?replicaSet=rs0', 'my db'],
+    ['mongodb+srv://user:pw@cluster.example.net/prod?retryWrites=true', 'prod'],
+    ['mongodb://localhost:27017/', undefined],
+    ['mongodb://localhost:27017', undefined],
+    ['mongodb://localhost:27017/?replicaSet=rs0', undefined],
+  ])('the database of %s is %s', (url, database) => {
+    expect(mongoDatabaseOf(url)).toBe(database);
+  });
+});
+
+describe('roles (TEMPS_ROLE)', () => {
+  it('defaults to all and accepts ingest and projector', () => {
+    expect(roleFromEnv({})).toBe('all');
+    expect(roleFromEnv({ TEMPS_ROLE: 'ingest' })).toBe('ingest');
+    expect(roleFromEnv({ TEMPS_ROLE: ' Projector ' })).toBe('projector');
+  });
+
+  it('refuses anything else, naming the roles', () => {
+    expect(() => roleFromEnv({ TEMPS_ROLE: 'query' })).toThrow(/TEMPS_ROLE must be one of all, ingest, projector/);
+  });
+
+  it('is part of the serve config with the stores', () => {
+    expect(configFromEnv({ TEMPS_ROLE: 'ingest', TEMPS_DATA_DIR: '/tmp/x' })).toMatchObject({ role: 'ingest', stores: { events: { kind: 'sqlite', path: '/tmp/x/events.db' } } });
+  });
+});
