@@ -1,3 +1,5 @@
+import { ownValue } from './own-value';
+
 /**
  * Conversation messages in the GenAI semconv "parts" shape. Input arrives in many shapes
  * (semconv parts, the seed's plain {role, content}, OpenAI chat format with tool_calls); all of
@@ -79,17 +81,30 @@ function textOf(content: unknown): MessagePart[] {
 
 const FOREIGN_PART_TYPES = new Set(['tool-call', 'tool_use', 'function_call', 'tool-result', 'tool_result', 'function_call_output', 'thinking']);
 
+/**
+ * The Responses API links a tool call to its output by `call_id` (the item's own `id` is not that
+ * link), and OTel JS passes both on: the call id becomes the part's `id`, as in every other dialect.
+ */
+function callIdAsId(callId: unknown): { id?: string } {
+  return callId === undefined || callId === null ? {} : { id: String(callId) };
+}
+
 function normalizePart(part: unknown): MessagePart | null {
   if (typeof part === 'string') return { type: 'text', content: part };
   if (!part || typeof part !== 'object') return null;
   const p = part as Record<string, unknown>;
-  if (p.type === 'tool_call_response' && !('response' in p) && 'result' in p) {
-    const { result, ...rest } = p;
-    return { ...rest, type: 'tool_call_response', response: result };
+  if (p.type === 'tool_call_response') {
+    const { result, call_id, ...rest } = p;
+    // A tool's output often arrives as the JSON text it returned: parse it, as for every other shape.
+    const response = 'response' in p ? p.response : result;
+    return { ...rest, ...callIdAsId(call_id), type: 'tool_call_response', ...(response === undefined ? {} : { response: parseJsonLenient(response) }) };
   }
   if (p.type === 'tool_call') {
-    return { ...p, type: 'tool_call', name: String(p.name ?? ''), arguments: parseJsonLenient(p.arguments) };
+    const { call_id, ...rest } = p;
+    return { ...rest, ...callIdAsId(call_id), type: 'tool_call', name: String(p.name ?? ''), arguments: parseJsonLenient(p.arguments) };
   }
+  // Content capture off: some instrumentations keep the part's type and drop its content.
+  if ((p.type === 'text' || p.type === 'reasoning') && p.content === undefined && p.text === undefined) return null;
   if (typeof p.type === 'string' && FOREIGN_PART_TYPES.has(p.type)) return contentItemToPart(p);
   return { ...p, type: String(p.type ?? 'text') } as MessagePart;
 }
@@ -130,7 +145,8 @@ export function toSemconvMessages(value: unknown, fallbackRole = 'user'): ChatMe
   const parsed = parseJsonLenient(value);
   if (parsed === undefined || parsed === null || parsed === '') return null;
   const list = Array.isArray(parsed) ? parsed : [parsed];
-  const messages = list.map((m) => normalizeMessage(m, fallbackRole)).filter((m): m is ChatMessage => m !== null);
+  // A message without parts says nothing (content capture off leaves such shells): it is left out.
+  const messages = list.map((m) => normalizeMessage(m, fallbackRole)).filter((m): m is ChatMessage => m !== null && m.parts.length > 0);
   return messages.length ? messages : null;
 }
 
@@ -150,7 +166,7 @@ const FINISH_REASONS: Record<string, string> = {
 /** `tool_calls` (OpenAI), `tool-calls` (Vercel) and `tool_use` (Anthropic) mean the semconv `tool_call`. */
 export function normalizeFinishReason(reason: string): string {
   const r = reason.trim().toLowerCase();
-  return FINISH_REASONS[r] ?? r;
+  return ownValue(FINISH_REASONS, r) ?? r;
 }
 
 /** `gen_ai.system_instructions` (array of parts, a raw string, or a list of strings) -> parts; null when absent. */
@@ -167,11 +183,26 @@ export function toSystemInstructions(value: unknown): MessagePart[] | null {
   return parts.length ? parts : null;
 }
 
+/**
+ * One tool definition in the semconv shape `{type, name, description, parameters}`: the OpenAI
+ * request shape `{type: 'function', function: {...}}` is flattened, and the schema under Vercel's
+ * `inputSchema` or Anthropic's `input_schema` becomes `parameters`. Other values are kept as given.
+ */
+function toToolDefinition(value: unknown): unknown {
+  const parsed = parseJsonLenient(value);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return parsed;
+  const { function: fn, ...outer } = parsed as Record<string, unknown>;
+  const nested = fn && typeof fn === 'object' && !Array.isArray(fn) && outer.name === undefined;
+  const { inputSchema, input_schema, ...rest } = nested ? { ...outer, ...(fn as Record<string, unknown>) } : (parsed as Record<string, unknown>);
+  const schema = rest.parameters ?? inputSchema ?? input_schema;
+  return { ...rest, ...(schema === undefined ? {} : { parameters: parseJsonLenient(schema) }) };
+}
+
 /** `gen_ai.tool.definitions` and friends: a JSON array (or one object) of tool definitions; null when absent. */
 export function toToolDefinitions(value: unknown): unknown[] | null {
   const parsed = parseJsonLenient(value);
   if (parsed === undefined || parsed === null || parsed === '') return null;
-  const list = (Array.isArray(parsed) ? parsed : [parsed]).map(parseJsonLenient);
+  const list = (Array.isArray(parsed) ? parsed : [parsed]).map(toToolDefinition);
   return list.length ? list : null;
 }
 
@@ -238,17 +269,18 @@ export function messagesFromEventRecords(records: readonly ContentEventRecord[])
   for (const record of records) {
     const name = contentEventName(record);
     if (!name) continue;
-    const role = DEPRECATED_MESSAGE_EVENTS[name];
+    const role = ownValue(DEPRECATED_MESSAGE_EVENTS, name);
     if (role) {
       const p = eventPayload(record);
       const m = normalizeMessage({ ...p, role: typeof p.role === 'string' ? p.role : role }, role);
-      if (m) input.push(m);
+      // Capture off: the instrumentation still sends one event per message, with an empty body.
+      if (m && m.parts.length) input.push(m);
     } else if (name === 'gen_ai.choice') {
       const p = eventPayload(record);
       const msg = (p.message && typeof p.message === 'object' ? p.message : {}) as Record<string, unknown>;
       const toolCalls = [...(Array.isArray(msg.tool_calls) ? msg.tool_calls : []), ...(Array.isArray(p.tool_calls) ? p.tool_calls : [])];
       const m = normalizeMessage({ role: msg.role ?? 'assistant', content: msg.content ?? p.content, tool_calls: toolCalls, finish_reason: p.finish_reason ?? msg.finish_reason }, 'assistant');
-      if (m) choices.push({ index: Number(p.index ?? choices.length) || 0, message: m });
+      if (m && m.parts.length) choices.push({ index: Number(p.index ?? choices.length) || 0, message: m });
     } else if (name === 'gen_ai.client.inference.operation.details') {
       const body = parseJsonLenient(record.body);
       const src = { ...(body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {}), ...record.attributes };

@@ -5,7 +5,7 @@ import type { ContentEventRecord } from './messages';
 import type { SpanCategory, SpanDocument, TraceStatus } from './span-document';
 
 export { normalizeProvider, providerFromServerAddress, DEFAULT_DIALECT_MAPPERS, applyDialects, logRecordToContentEvent } from './dialects';
-export type { DialectMapper, DialectResult, MappingContext, NormalizedFields, DialectMapping } from './dialects';
+export type { DialectMapper, DialectResult, MappingContext, NormalizedFields, DialectMapping, DialectError } from './dialects';
 
 const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 
@@ -14,6 +14,11 @@ function str(v: unknown): string | null {
   if (typeof v === 'string') return v.length ? v : null;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return null;
+}
+
+/** A token count as sent, or null: a negative count is a client bug and would lower totals and cost. */
+function tokens(n: number | undefined): number | null {
+  return n !== undefined && n >= 0 ? n : null;
 }
 
 /** Nanoseconds (decimal string) -> ISO 8601 with millisecond precision. */
@@ -35,6 +40,11 @@ function statusOf(code: number): TraceStatus {
 export interface NormalizeOptions {
   /** Dialect mappers in precedence order (default: DEFAULT_DIALECT_MAPPERS). */
   mappers?: readonly DialectMapper[];
+  /**
+   * A team's own mappers (registered with the projector): they run BEFORE `mappers`, so they win
+   * every field they fill, including over the built-in reading of keys they also understand.
+   */
+  extraMappers?: readonly DialectMapper[];
   /** Content log records joined to this span (by trace and span id), after its own span events. */
   logRecords?: readonly ContentEventRecord[];
 }
@@ -53,15 +63,16 @@ export function normalizeSpan(data: SpanReceivedData, meta: IngestMetadata, posi
     ...(options.logRecords ?? []),
   ];
   const ctx: MappingContext = { span, resource, scopeName: data.scope?.name || null, events };
-  const { fields: f, dialects, unmappedKeys } = applyDialects(a, ctx, options.mappers ?? DEFAULT_DIALECT_MAPPERS);
+  const builtIn = options.mappers ?? DEFAULT_DIALECT_MAPPERS;
+  const { fields: f, dialects, unmappedKeys, errors } = applyDialects(a, ctx, options.extraMappers?.length ? [...options.extraMappers, ...builtIn] : builtIn);
 
   // No dialect named the kind, but the span names a model and carries usage or messages: a model call.
   const looksLikeCall = (f.requestModel || f.responseModel) && (f.inputTokens !== undefined || f.outputTokens !== undefined || f.inputMessages || f.outputMessages);
   const kind: SpanCategory = f.kind ?? (looksLikeCall ? 'generation' : 'span');
   const status = statusOf(span.status?.code ?? 0);
   const errorType = f.errorType ?? (status === 'error' ? (str(span.status?.message) ?? null) : null);
-  const inputTokens = f.inputTokens ?? null;
-  const outputTokens = f.outputTokens ?? null;
+  const inputTokens = tokens(f.inputTokens);
+  const outputTokens = tokens(f.outputTokens);
   const hasUsage = inputTokens !== null || outputTokens !== null;
   // Wrapper kinds with usage of their own are aggregates too, whatever dialect described them.
   const aggregateUsage = hasUsage && (f.aggregateUsage === true || kind === 'agent' || kind === 'workflow' || kind === 'chain');
@@ -84,9 +95,9 @@ export function normalizeSpan(data: SpanReceivedData, meta: IngestMetadata, posi
     responseModel: f.responseModel ?? null,
     inputTokens,
     outputTokens,
-    cacheReadInputTokens: f.cacheReadInputTokens ?? null,
-    cacheCreationInputTokens: f.cacheCreationInputTokens ?? null,
-    reasoningOutputTokens: f.reasoningOutputTokens ?? null,
+    cacheReadInputTokens: tokens(f.cacheReadInputTokens),
+    cacheCreationInputTokens: tokens(f.cacheCreationInputTokens),
+    reasoningOutputTokens: tokens(f.reasoningOutputTokens),
     finishReasons: f.finishReasons ?? [],
     responseId: f.responseId ?? null,
     temperature: f.temperature ?? null,
@@ -116,7 +127,7 @@ export function normalizeSpan(data: SpanReceivedData, meta: IngestMetadata, posi
     ...(f.input !== undefined && !f.inputMessages && kind !== 'tool' ? { input: f.input } : {}),
     ...(f.output !== undefined && !f.outputMessages && kind !== 'tool' ? { output: f.output } : {}),
     aggregateUsage,
-    mapping: { dialects, unmappedKeys },
+    mapping: errors.length ? { dialects, unmappedKeys, errors } : { dialects, unmappedKeys },
     serviceName: str(resource['service.name']),
     scopeName: data.scope?.name || null,
     attributes: a,

@@ -74,8 +74,11 @@ export interface SpanDocument {
   aggregateUsage?: boolean;
   /** Cost of the span's usage at the price effective at its start; null: usage without a known price. */
   cost?: SpanCost | null;
-  /** How the span was read: dialects detected, and gen_ai.* / llm.* / ai.* keys no dialect understood. */
-  mapping?: { dialects: string[]; unmappedKeys: string[] };
+  /**
+   * How the span was read: dialects detected; gen_ai.* / llm.* / ai.* keys (and those under a mapper's
+   * ownsPrefixes) no dialect understood; errors: mappers that threw on it (it was read without them), absent when none.
+   */
+  mapping?: { dialects: string[]; unmappedKeys: string[]; errors?: { dialect: string; message: string }[] };
   serviceName: string | null;
   scopeName: string | null;
   attributes: Record<string, unknown>;

@@ -409,7 +409,9 @@ describe('OpenInference', () => {
     expect(llm).toMatchObject({
       kind: 'generation',
       provider: 'openai',
-      requestModel: 'gpt-4o-mini-2024-07-18',
+      // The recorded openinference-instrumentation-openai: llm.model_name is the model that answered.
+      requestModel: 'gpt-4o-mini',
+      responseModel: 'gpt-4o-mini-2024-07-18',
       temperature: 0.2,
       maxTokens: 256,
       parameters: { tool_choice: 'auto' },
@@ -785,4 +787,114 @@ describe('normalization details', () => {
     const embed = norm({ name: 'ai.embed.doEmbed', attrs: { 'ai.operationId': 'ai.embed.doEmbed', 'ai.model.id': 'text-embedding-3-small', 'ai.model.provider': 'openai.embedding', 'ai.values': ['"Paris"'], 'ai.usage.tokens': 2 } });
     expect(embed).toMatchObject({ kind: 'embedding', operation: 'embeddings', provider: 'openai', inputTokens: 2, mapping: { dialects: ['vercel-ai'], unmappedKeys: [] } });
   });
+});
+
+// Gaps found by the payloads recorded from real clients (test/fixtures/recorded/): each case is the
+// recorded shape, cut down to what the rule needs.
+describe('shapes seen in recorded client payloads', () => {
+  const logRecord = (name: string, body: unknown) =>
+    logRecordToContentEvent({ timeUnixNano: '0', observedTimeUnixNano: '0', severityNumber: 9, attributes: kv({ 'event.name': name }), body: anyValue(body), traceId: TRACE, spanId: 'b000000000000001' });
+
+  it('content capture off (OTel JS): empty per-message events give no messages; tool call ids and names stay', () => {
+    const m = messagesFromEventRecords([
+      logRecord('gen_ai.system.message', {}),
+      logRecord('gen_ai.user.message', {}),
+      logRecord('gen_ai.choice', { index: 0, finish_reason: 'tool_calls', message: { tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather' } }] } }),
+    ]);
+    expect(m.inputMessages).toBeNull();
+    expect(m.outputMessages).toEqual([{ role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'get_weather' }], finish_reason: 'tool_call' }]);
+    const final = messagesFromEventRecords([logRecord('gen_ai.choice', { index: 0, finish_reason: 'stop', message: {} })]);
+    expect(final.outputMessages).toBeNull();
+  });
+
+  it('a tool_call_response given as the JSON text the tool returned is parsed (traceloop, openai-v2)', () => {
+    const doc = norm({
+      name: 'chat gpt-4o-mini',
+      attrs: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.input.messages': JSON.stringify([{ role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_1', response: '{"temp_c": 18}' }] }]),
+        'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'tool_call_response', id: 'call_2', result: 'plain text' }] }]),
+      },
+    });
+    expect(doc.inputMessages).toEqual([{ role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_1', response: { temp_c: 18 } }] }]);
+    expect(doc.outputMessages![0]!.parts).toEqual([{ type: 'tool_call_response', id: 'call_2', response: 'plain text' }]);
+  });
+
+  it('tool definitions in the OpenAI request shape, Vercel inputSchema or Anthropic input_schema become the semconv shape', () => {
+    const openaiShape = { type: 'function', function: { name: WEATHER_TOOL.name, description: WEATHER_TOOL.description, parameters: WEATHER_TOOL.parameters } };
+    const vercelShape = { type: 'function', name: WEATHER_TOOL.name, inputSchema: WEATHER_TOOL.parameters, description: WEATHER_TOOL.description };
+    const anthropicShape = { name: WEATHER_TOOL.name, description: WEATHER_TOOL.description, input_schema: WEATHER_TOOL.parameters };
+    const doc = norm({ name: 'chat', attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.tool.definitions': JSON.stringify([openaiShape, vercelShape]) } });
+    expect(doc.toolDefinitions).toEqual([WEATHER_TOOL, WEATHER_TOOL]);
+    const oi = norm({ name: 'ChatCompletion', attrs: { 'openinference.span.kind': 'LLM', 'llm.tools.0.tool.json_schema': JSON.stringify(openaiShape) } });
+    expect(oi.toolDefinitions).toEqual([WEATHER_TOOL]);
+    const anthropic = norm({ name: 'chat', attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.tool.definitions': JSON.stringify([anthropicShape]) } });
+    expect(anthropic.toolDefinitions).toEqual([{ name: WEATHER_TOOL.name, description: WEATHER_TOOL.description, parameters: WEATHER_TOOL.parameters }]);
+  });
+
+  it('OpenInference: llm.finish_reason, and llm.model_name as the response model when the request model is in the invocation parameters', () => {
+    const doc = norm({ name: 'ChatCompletion', attrs: { 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o-mini-2024-07-18', 'llm.invocation_parameters': '{"model": "gpt-4o-mini"}', 'llm.finish_reason': 'tool_calls' } });
+    expect(doc).toMatchObject({ requestModel: 'gpt-4o-mini', responseModel: 'gpt-4o-mini-2024-07-18', finishReasons: ['tool_call'], mapping: { dialects: ['openinference'], unmappedKeys: [] } });
+    // Without invocation parameters, llm.model_name is all there is.
+    expect(norm({ name: 'x', attrs: { 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o' } })).toMatchObject({ requestModel: 'gpt-4o', responseModel: null });
+  });
+
+  it("OpenInference's __REDACTED__ marker (inputs/outputs hidden) is no content", () => {
+    const doc = norm({ name: 'ChatCompletion', attrs: { 'openinference.span.kind': 'LLM', 'input.value': '__REDACTED__', 'output.value': '__REDACTED__' } });
+    expect(doc.input).toBeUndefined();
+    expect(doc.output).toBeUndefined();
+  });
+
+  it("the Anthropic SDK's own spans: cache_write tokens and the stop reason under its vendor key", () => {
+    const doc = norm({
+      name: 'anthropic.messages.create',
+      attrs: { 'gen_ai.provider.name': 'anthropic', 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 15, 'gen_ai.usage.cache_read.input_tokens': 4, 'gen_ai.usage.cache_write.input_tokens': 2, 'anthropic.message.stop_reason': 'end_turn' },
+    });
+    expect(doc).toMatchObject({ inputTokens: 15, cacheReadInputTokens: 4, cacheCreationInputTokens: 2, finishReasons: ['stop'], mapping: { unmappedKeys: [] } });
+    // gen_ai.response.finish_reasons, when sent, wins.
+    expect(norm({ name: 'x', attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.response.finish_reasons': ['length'], 'anthropic.message.stop_reason': 'end_turn' } }).finishReasons).toEqual(['length']);
+  });
+
+  it('@ai-sdk/otel duration attributes are known, not reported unmapped', () => {
+    const doc = norm({ name: 'execute_tool get_weather', attrs: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'get_weather', 'gen_ai.execute_tool.duration': 0.0002, 'gen_ai.client.operation.duration': 0.003 } });
+    expect(doc.mapping).toEqual({ dialects: ['otel-genai'], unmappedKeys: [] });
+  });
+});
+
+// Found by test/dialects/normalize-span.property.spec.ts.
+describe('client values that name Object.prototype members', () => {
+  it.each(['constructor', 'toString', 'valueOf', '__proto__'])('%s is read as a plain value by every lookup', (value) => {
+    expect(normalizeFinishReason(value)).toBe(value.toLowerCase());
+    expect(normalizeProvider(value)).toBe(value.toLowerCase());
+    const doc = norm({ name: 'x', attrs: { 'gen_ai.operation.name': value, 'openinference.span.kind': value, 'llm.request.type': value, 'traceloop.span.kind': value, 'langfuse.observation.type': value } });
+    expect(doc).toMatchObject({ kind: 'span', operation: value });
+    const events = messagesFromEventRecords([{ name: value, attributes: {}, body: { content: 'hi' } }]);
+    expect(events).toEqual({ inputMessages: null, outputMessages: null, systemInstructions: null, toolDefinitions: null });
+  });
+});
+
+it('a negative token count is dropped, not added to totals (found by the property test)', () => {
+  const doc = norm({ name: 'chat', attrs: { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': -5, 'gen_ai.usage.output_tokens': 3, 'gen_ai.usage.cache_read.input_tokens': -1 } });
+  expect(doc).toMatchObject({ inputTokens: null, outputTokens: 3, cacheReadInputTokens: null });
+});
+
+it('Vercel ai.response.toolCalls with entries that are not objects: skipped, the mapper still reads the span (found by the property test)', () => {
+  const doc = norm({ name: 'ai.generateText.doGenerate', attrs: { 'ai.operationId': 'ai.generateText.doGenerate', 'ai.response.text': 'Hi', 'ai.response.toolCalls': '[null, 3, {"toolCallId":"c1","toolName":"get_weather","input":{"location":"Paris"}}]' } });
+  expect(doc.mapping).toEqual({ dialects: ['vercel-ai'], unmappedKeys: [] });
+  expect(doc.outputMessages).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: 'Hi' }, { type: 'tool_call', id: 'c1', name: 'get_weather', arguments: { location: 'Paris' } }] }]);
+});
+
+it('OTel JS Responses API parts: call_id is the tool call id; capture off leaves text parts without content, which are dropped', () => {
+  const details = (attrs: Record<string, unknown>) => ({ name: 'gen_ai.client.inference.operation.details', attributes: attrs });
+  const on = messagesFromEventRecords([
+    details({ 'gen_ai.output.messages': [{ role: 'assistant', parts: [{ type: 'tool_call', id: 'fc_1', call_id: 'call_1', name: 'get_weather', arguments: { location: 'Paris' } }], finish_reason: 'tool_call' }] }),
+    details({ 'gen_ai.input.messages': [{ role: 'user', parts: [{ type: 'tool_call_response', call_id: 'call_1', response: '{"temp_c":18}' }] }] }),
+  ]);
+  expect(on.outputMessages).toEqual([{ role: 'assistant', parts: [toolCallPart], finish_reason: 'tool_call' }]);
+  expect(on.inputMessages).toEqual([{ role: 'user', parts: [{ type: 'tool_call_response', id: 'call_1', response: { temp_c: 18 } }] }]);
+  const off = messagesFromEventRecords([
+    details({ 'gen_ai.input.messages': [{ role: 'system', parts: [{ type: 'text' }] }, { role: 'user', parts: [{ type: 'text' }] }] }),
+    details({ 'gen_ai.output.messages': [{ role: 'assistant', parts: [{ type: 'text' }], finish_reason: 'stop' }] }),
+  ]);
+  expect(off).toMatchObject({ inputMessages: null, outputMessages: null });
 });

@@ -6,7 +6,7 @@ import { openllmetryMapper } from './openllmetry';
 import { pydanticAiMapper } from './pydantic-ai';
 import { semconvMapper } from './semconv';
 import { logRecordToContentEvent, semconvEventsMapper } from './semconv-events';
-import type { DialectMapper, MappingContext, NormalizedFields } from './types';
+import type { DialectMapper, DialectResult, MappingContext, NormalizedFields } from './types';
 import { vercelAiMapper } from './vercel-ai';
 
 export * from './types';
@@ -54,10 +54,23 @@ export const DEFAULT_DIALECT_MAPPERS: readonly DialectMapper[] = [
 /** Keys reported as unmapped when no mapper understood them. */
 const REPORTED_PREFIXES = ['gen_ai.', 'llm.', 'ai.'];
 
+/** A mapper that threw on a span: the span was normalized without it. */
+export interface DialectError {
+  dialect: string;
+  message: string;
+}
+
 export interface DialectMapping {
   fields: Partial<NormalizedFields>;
   dialects: string[];
   unmappedKeys: string[];
+  errors: DialectError[];
+}
+
+/** Bounded: the message lands in every span document the mapper fails on. */
+function errorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
 function isEmpty(v: unknown): boolean {
@@ -70,16 +83,31 @@ function isEmpty(v: unknown): boolean {
   return false;
 }
 
-/** Runs the mappers that detect the span and merges their results in list (= precedence) order. */
+/**
+ * Runs the mappers that detect the span and merges their results in list (= precedence) order.
+ * A mapper that throws (in detect or map) or returns no object is skipped for this span and listed in
+ * `errors`: one broken team mapper must not stop the projection nor lose what the others read.
+ */
 export function applyDialects(attrs: Record<string, unknown>, ctx: MappingContext, mappers: readonly DialectMapper[] = DEFAULT_DIALECT_MAPPERS): DialectMapping {
   const fields: Record<string, unknown> = {};
   const dialects: string[] = [];
+  const errors: DialectError[] = [];
   const understood = new Set<string>();
+  let reported = REPORTED_PREFIXES;
   for (const mapper of mappers) {
-    if (!mapper.detect(attrs, ctx)) continue;
-    const { understoodKeys, ...result } = mapper.map(attrs, ctx);
+    if (mapper.ownsPrefixes?.length) reported = [...reported, ...mapper.ownsPrefixes];
+    let mapped: DialectResult;
+    try {
+      if (!mapper.detect(attrs, ctx)) continue;
+      mapped = mapper.map(attrs, ctx);
+      if (typeof mapped !== 'object' || mapped === null) throw new TypeError(`map() returned ${mapped === null ? 'null' : typeof mapped}, not an object`);
+    } catch (err) {
+      errors.push({ dialect: String(mapper.name), message: errorMessage(err) });
+      continue;
+    }
+    const { understoodKeys, ...result } = mapped;
     if (mapper !== genericMapper) dialects.push(mapper.name);
-    for (const k of understoodKeys) understood.add(k);
+    if (Array.isArray(understoodKeys)) for (const k of understoodKeys) understood.add(k);
     for (const key in result) {
       const value = (result as Record<string, unknown>)[key];
       if (isEmpty(value)) continue;
@@ -89,7 +117,7 @@ export function applyDialects(attrs: Record<string, unknown>, ctx: MappingContex
     }
   }
   const unmappedKeys = Object.keys(attrs)
-    .filter((k) => REPORTED_PREFIXES.some((p) => k.startsWith(p)) && !understood.has(k))
+    .filter((k) => reported.some((p) => k.startsWith(p)) && !understood.has(k))
     .sort();
-  return { fields: fields as Partial<NormalizedFields>, dialects, unmappedKeys };
+  return { fields: fields as Partial<NormalizedFields>, dialects, unmappedKeys, errors };
 }

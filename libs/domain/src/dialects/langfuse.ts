@@ -1,5 +1,6 @@
 import { parseJsonLenient, toSemconvMessages } from '../messages';
 import type { SpanCategory } from '../span-document';
+import { ownValue } from '../own-value';
 import { compact, firstOf, keysMatching, num, str, type DialectMapper, type DialectResult } from './types';
 
 const understands = (key: string) => key.startsWith('langfuse.');
@@ -66,7 +67,7 @@ export const langfuseMapper: DialectMapper = {
     const outputMessages = asMessages(outputRaw, 'assistant');
     return {
       ...compact({
-        kind: type ? TYPE[type] : undefined,
+        kind: ownValue(TYPE, type),
         requestModel: str(a['langfuse.observation.model.name']),
         ...compact(usage(a['langfuse.observation.usage_details'])),
         temperature: num(temperature),

@@ -1,4 +1,5 @@
-import { parseJsonLenient, toSemconvMessages, type ChatMessage } from '../messages';
+import { normalizeFinishReason, parseJsonLenient, toSemconvMessages, toToolDefinitions, type ChatMessage } from '../messages';
+import { ownValue } from '../own-value';
 import type { SpanCategory } from '../span-document';
 import { normalizeProvider } from './provider';
 import { compact, firstOf, keysMatching, num, str, unflatten, type DialectMapper, type DialectResult } from './types';
@@ -13,7 +14,7 @@ const KIND: Record<string, SpanCategory> = {
   AGENT: 'agent',
 };
 const OPERATION: Record<string, string> = { LLM: 'chat', EMBEDDING: 'embeddings', TOOL: 'execute_tool', AGENT: 'invoke_agent', RETRIEVER: 'retrieval' };
-const OI_LLM = /^llm\.(model_name|provider|system|invocation_parameters|input_messages|output_messages|tools|token_count|cost|prompts|prompt_template|function_call)(\.|$)/;
+const OI_LLM = /^llm\.(model_name|provider|system|invocation_parameters|input_messages|output_messages|tools|token_count|cost|prompts|prompt_template|function_call|finish_reason)(\.|$)/;
 
 export function openinferenceUnderstands(key: string): boolean {
   return (
@@ -72,21 +73,27 @@ export const openinferenceMapper: DialectMapper = {
   detect: (a) => 'openinference.span.kind' in a || Object.keys(a).some((k) => OI_LLM.test(k)),
   map(a): DialectResult {
     const spanKind = str(a['openinference.span.kind'])?.toUpperCase();
-    const kind = spanKind ? KIND[spanKind] : undefined;
+    const kind = ownValue(KIND, spanKind);
     const params = parseJsonLenient(a['llm.invocation_parameters']);
     const p = params && typeof params === 'object' && !Array.isArray(params) ? (params as Record<string, unknown>) : undefined;
     const tools = unflatten(a, 'llm.tools', true);
-    const toolDefinitions = Array.isArray(tools) ? tools.map((t: { tool?: { json_schema?: unknown } }) => parseJsonLenient(t?.tool?.json_schema)).filter((t) => t !== undefined) : [];
+    const schemas = Array.isArray(tools) ? tools.map((t: { tool?: { json_schema?: unknown } }) => t?.tool?.json_schema).filter((t) => t !== undefined) : [];
+    const toolDefinitions = schemas.length ? (toToolDefinitions(schemas) ?? []) : [];
     const input = firstOf(num(a['llm.token_count.prompt']));
     const output = firstOf(num(a['llm.token_count.completion']));
     const isTool = spanKind === 'TOOL';
-    const { temperature, max_tokens, max_completion_tokens, model: _model, messages: _messages, tools: _tools, ...rest } = p ?? {};
+    const { temperature, max_tokens, max_completion_tokens, model: requested, messages: _messages, tools: _tools, ...rest } = p ?? {};
+    // llm.model_name is the model that answered (OpenAI's response model); the request's is in the invocation parameters.
+    const modelName = firstOf(str(a['llm.model_name']), str(a['embedding.model_name']));
+    const finish = str(a['llm.finish_reason']);
     return {
       ...compact({
-        operation: spanKind ? OPERATION[spanKind] : undefined,
+        operation: ownValue(OPERATION, spanKind),
         kind,
         provider: normalizeProvider(firstOf(str(a['llm.provider']), str(a['llm.system']))) ?? undefined,
-        requestModel: firstOf(str(a['llm.model_name']), str(a['embedding.model_name'])),
+        requestModel: firstOf(str(requested), modelName),
+        responseModel: str(requested) ? modelName : undefined,
+        finishReasons: finish ? [normalizeFinishReason(finish)] : undefined,
         inputTokens: input,
         outputTokens: output,
         cacheReadInputTokens: num(a['llm.token_count.prompt_details.cache_read']),

@@ -1,4 +1,5 @@
 import { normalizeFinishReason, parseJsonLenient, toSemconvMessages, type ChatMessage } from '../messages';
+import { ownValue } from '../own-value';
 import type { SpanCategory } from '../span-document';
 import { compact, firstOf, keysMatching, num, str, unflatten, type DialectMapper, type DialectResult } from './types';
 
@@ -72,9 +73,9 @@ export const openllmetryMapper: DialectMapper = {
   name: 'openllmetry',
   detect: (attrs) => Object.keys(attrs).some(openllmetryUnderstands),
   map(a): DialectResult {
-    const requestType = REQUEST_TYPE[str(a['llm.request.type']) ?? ''];
+    const requestType = ownValue(REQUEST_TYPE, str(a['llm.request.type']));
     const spanKind = str(a['traceloop.span.kind']);
-    const kind = (spanKind && SPAN_KIND[spanKind]) || requestType?.[1];
+    const kind = ownValue(SPAN_KIND, spanKind) || requestType?.[1];
     const entityName = str(a['traceloop.entity.name']);
     const outputMessages = indexedMessages(a, 'gen_ai.completion', 'assistant');
     const finishReasons = (outputMessages ?? []).map((m) => m.finish_reason).filter((r): r is string => !!r);

@@ -1,3 +1,5 @@
+import { ownValue } from '../own-value';
+
 /** Old `gen_ai.system` values and raw SDK strings (Vercel AI SDK) -> semconv `gen_ai.provider.name` values. */
 const PROVIDER_ALIASES: Record<string, string> = {
   vertex_ai: 'gcp.vertex_ai',
@@ -24,13 +26,14 @@ const PROVIDER_ALIASES: Record<string, string> = {
 export function normalizeProvider(raw: unknown): string | null {
   if (typeof raw !== 'string' || !raw.trim()) return null;
   const value = raw.trim().toLowerCase();
-  if (PROVIDER_ALIASES[value]) return PROVIDER_ALIASES[value]!;
+  const alias = ownValue(PROVIDER_ALIASES, value);
+  if (alias) return alias;
   // Vercel AI SDK style `openai.chat` / `anthropic.messages` / `google.vertex.chat`: the provider is
   // the longest known prefix, else the first segment.
   const segments = value.split('.');
   if (segments.length > 1 && !['gcp', 'aws', 'azure', 'ibm'].includes(segments[0]!)) {
     for (let i = segments.length - 1; i >= 1; i--) {
-      const alias = PROVIDER_ALIASES[segments.slice(0, i).join('.')];
+      const alias = ownValue(PROVIDER_ALIASES, segments.slice(0, i).join('.'));
       if (alias) return alias;
     }
     return segments[0]!;

@@ -1,4 +1,5 @@
 import { normalizeFinishReason, parseJsonLenient, toSemconvMessages, toSystemInstructions, toToolDefinitions } from '../messages';
+import { ownValue } from '../own-value';
 import type { SpanCategory } from '../span-document';
 import { normalizeProvider } from './provider';
 import { compact, firstOf, keysMatching, num, str, type DialectMapper, type DialectResult } from './types';
@@ -33,6 +34,8 @@ const EXACT = new Set([
   'gen_ai.usage.completion_tokens',
   'gen_ai.usage.cache_read.input_tokens',
   'gen_ai.usage.cache_creation.input_tokens',
+  // The Anthropic Python SDK's own spans (anthropic>=2) spell cache creation this way.
+  'gen_ai.usage.cache_write.input_tokens',
   'gen_ai.usage.reasoning.output_tokens',
   'gen_ai.usage.text.input_tokens',
   'gen_ai.usage.image.input_tokens',
@@ -48,6 +51,9 @@ const EXACT = new Set([
   'gen_ai.workflow.name',
   'gen_ai.embeddings.dimension.count',
   'gen_ai.token.type',
+  // @ai-sdk/otel copies its duration histograms onto the spans: the span's own duration says the same.
+  'gen_ai.client.operation.duration',
+  'gen_ai.execute_tool.duration',
 ]);
 const PREFIXES = ['gen_ai.request.', 'gen_ai.response.', 'gen_ai.agent.', 'gen_ai.tool.', 'gen_ai.evaluation.', 'gen_ai.openai.'];
 
@@ -68,14 +74,15 @@ export const semconvMapper: DialectMapper = {
   map(a): DialectResult {
     const operation = str(a['gen_ai.operation.name']);
     const toolName = str(a['gen_ai.tool.name']);
-    let kind: SpanCategory | undefined = operation ? OPERATION_CATEGORY[operation] : undefined;
+    let kind: SpanCategory | undefined = ownValue(OPERATION_CATEGORY, operation);
     if (!kind && toolName) kind = 'tool';
     const parameters: Record<string, unknown> = {};
     for (const p of PARAMETERS) {
       const v = a[`gen_ai.request.${p}`];
       if (v !== undefined && v !== null) parameters[p] = parseJsonLenient(v);
     }
-    const finishReasons = stringList(a['gen_ai.response.finish_reasons']).map(normalizeFinishReason);
+    // The Anthropic SDK's own spans carry the stop reason only under its vendor key.
+    const finishReasons = stringList(firstOf(a['gen_ai.response.finish_reasons'], a['anthropic.message.stop_reason'])).map(normalizeFinishReason);
     // Vercel do* spans: gen_ai.usage.* is a copy of ai.usage.*, which the Vercel mapper reads with its cache details.
     const copy = isVercelUsageCopy(a);
     const inputTokens = copy ? undefined : firstOf(num(a['gen_ai.usage.input_tokens']), num(a['gen_ai.usage.prompt_tokens']));
@@ -91,7 +98,7 @@ export const semconvMapper: DialectMapper = {
         inputTokens,
         outputTokens,
         cacheReadInputTokens: num(a['gen_ai.usage.cache_read.input_tokens']),
-        cacheCreationInputTokens: num(a['gen_ai.usage.cache_creation.input_tokens']),
+        cacheCreationInputTokens: firstOf(num(a['gen_ai.usage.cache_creation.input_tokens']), num(a['gen_ai.usage.cache_write.input_tokens'])),
         reasoningOutputTokens: num(a['gen_ai.usage.reasoning.output_tokens']),
         finishReasons: finishReasons.length ? finishReasons : undefined,
         responseId: str(a['gen_ai.response.id']),
@@ -112,7 +119,7 @@ export const semconvMapper: DialectMapper = {
         // invoke_agent / invoke_workflow spans repeat the usage of the calls they made.
         aggregateUsage: hasUsage && (operation === 'invoke_agent' || operation === 'invoke_workflow') ? true : undefined,
       }),
-      understoodKeys: [...keysMatching(a, semconvUnderstands), ...('error.type' in a ? ['error.type'] : [])],
+      understoodKeys: [...keysMatching(a, semconvUnderstands), ...['error.type', 'anthropic.message.stop_reason'].filter((k) => k in a)],
     };
   },
 };

@@ -57,11 +57,16 @@ export type DialectResult = Partial<NormalizedFields> & {
 
 /**
  * One instrumentation dialect. `normalizeSpan` runs every mapper whose `detect` is true and merges
- * the results field by field in the order of its mapper list (first non-empty value wins), so a
- * team adds a dialect by writing one of these and placing it in the list.
+ * the results field by field in the order of its mapper list (first non-empty value wins). A team
+ * adds its own without touching that list: registered mappers run first (docs/extending.md).
  */
 export interface DialectMapper {
   readonly name: string;
+  /**
+   * Attribute key prefixes this dialect owns (e.g. `['acme.llm.']`): keys under them that no mapper
+   * understood are reported unmapped, like the gen_ai.*, llm.* and ai.* keys always are.
+   */
+  readonly ownsPrefixes?: readonly string[];
   detect(attrs: Record<string, unknown>, ctx: MappingContext): boolean;
   map(attrs: Record<string, unknown>, ctx: MappingContext): DialectResult;
 }

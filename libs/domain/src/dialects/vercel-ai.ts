@@ -33,7 +33,8 @@ function outputMessage(a: Record<string, unknown>, finish: string | undefined): 
   const text = firstOf(str(a['ai.response.text']), str(a['ai.result.text']), str(a['ai.response.object']), str(a['ai.result.object']));
   if (text) parts.push({ type: 'text', content: text });
   const calls = parseJsonLenient(firstOf(a['ai.response.toolCalls'], a['ai.result.toolCalls']));
-  for (const c of Array.isArray(calls) ? (calls as VercelToolCall[]) : []) {
+  for (const c of Array.isArray(calls) ? (calls as (VercelToolCall | null)[]) : []) {
+    if (!c || typeof c !== 'object') continue; // not a tool call: nothing to show
     parts.push({ type: 'tool_call', ...(c.toolCallId !== undefined ? { id: String(c.toolCallId) } : {}), name: String(c.toolName ?? ''), arguments: parseJsonLenient(c.input ?? c.args) });
   }
   if (!parts.length) return undefined;

@@ -43,6 +43,9 @@ describe('priceFor: dated prices and model matching', () => {
     expect(priceFor(table, null, 'GPT-4o', at)?.model).toBe('gpt-4o');
     expect(priceFor(table, 'anthropic', 'claude-sonnet-4-5-20250929', at)?.model).toBe('claude-sonnet-4-5');
     expect(priceFor(table, 'aws.bedrock', 'anthropic.claude-3-5-sonnet-20240620-v1:0', at)?.model).toBe('claude-3-5-sonnet');
+    // cross-region inference profiles
+    expect(priceFor(table, 'aws.bedrock', 'global.anthropic.claude-3-5-sonnet-20240620-v1:0', at)?.model).toBe('claude-3-5-sonnet');
+    expect(priceFor(table, 'aws.bedrock', 'apac.anthropic.claude-3-5-sonnet-20240620-v1:0', at)?.model).toBe('claude-3-5-sonnet');
     expect(priceFor(table, 'gcp.vertex_ai', 'claude-3-5-sonnet@20240620', at)?.model).toBe('claude-3-5-sonnet');
     expect(priceFor(table, 'gcp.vertex_ai', 'claude-3-5-sonnet-v2@20241022', at)?.model).toBe('claude-3-5-sonnet');
     expect(priceFor(table, 'gcp.gemini', 'models/gemini-2.5-flash', at)?.model).toBe('gemini-2.5-*');
@@ -194,5 +197,18 @@ describe('cost in the trace projection', () => {
     const plain = foldTraceBatch([], [agent, chat(2, 'c000000000000001', 'gpt-4o')]);
     expect(plain.spans.every((s) => !('cost' in s))).toBe(true);
     expect('cost' in plain.traces[0]!).toBe(false);
+  });
+});
+
+describe('priceFor memo (one lookup per model and effective price set)', () => {
+  it('answers each date, provider and table as an unmemoized lookup would', () => {
+    const table = priceTableOf([price('gpt-4o', '2024-05-13', 5, 15), price('gpt-4o', '2024-10-01', 2.5, 10), price('gpt-4o', '2024-10-01', 9, 9, { provider: 'azure' })]);
+    const ask = (at: string, provider: string | null = 'openai') => priceFor(table, provider, 'gpt-4o-2024-08-06', at)?.perMillionTokens.input ?? null;
+    expect([ask('2024-01-01T00:00:00Z'), ask('2024-06-01T00:00:00Z'), ask('2024-10-01T00:00:00Z'), ask('2025-01-01T00:00:00Z'), ask('2024-06-01T00:00:00Z')]).toEqual([null, 5, 2.5, 2.5, 5]);
+    expect([ask('2025-01-01T00:00:00Z', 'azure'), ask('2024-06-01T00:00:00Z', 'azure'), ask('not a date')]).toEqual([9, 5, 2.5]);
+    // A newer table (an imported price) is another value: its answers are its own.
+    const newer = evolvePriceTable(table, price('gpt-4o', '2024-12-01', 1, 4));
+    expect(priceFor(newer, 'openai', 'gpt-4o-2024-08-06', '2025-01-01T00:00:00Z')?.perMillionTokens.input).toBe(1);
+    expect(ask('2025-01-01T00:00:00Z')).toBe(2.5);
   });
 });

@@ -70,7 +70,8 @@ export function priceTableOf(events: readonly { type: string; data: unknown }[])
 const DATE_SUFFIXES = [/-\d{4}-\d{2}-\d{2}$/, /-\d{8}$/, /@[\w.-]+$/, /-\d{2}-\d{4}$/, /-latest$/, /-\d{4}$/, /-\d{3}$/];
 /** Bedrock-style version tails: `anthropic.claude-3-5-sonnet-20241022-v2:0`. */
 const VERSION_SUFFIX = /-v\d+(:\d+)?$|:\d+$/;
-const DOT_VENDOR_PREFIX = /^(?:[a-z]{2}\.)?(anthropic|openai|cohere|mistral|meta|amazon|ai21|deepseek|xai|google)\./;
+/** Bedrock inference profiles: a region (`us.`, `eu.`, `apac.`) or `global.`, then the vendor. */
+const DOT_VENDOR_PREFIX = /^(?:[a-z]{2,4}\.|global\.)?(anthropic|openai|cohere|mistral|meta|amazon|ai21|deepseek|xai|google)\./;
 
 function stripDate(model: string): string {
   let m = model.replace(VERSION_SUFFIX, '');
@@ -123,6 +124,37 @@ function providerRank(entryProvider: string | undefined, spanProvider: string | 
 export function priceFor(table: PriceTable, provider: string | null | undefined, model: string | null | undefined, at: string): PriceEntry | null {
   if (!model || table.entries.length === 0) return null;
   const atMs = Date.parse(at);
+  // The answer depends on `at` only through which entries are effective then: memoized per (that set, provider, model).
+  let memo = priceMemo.get(table);
+  if (!memo || memo.entries !== table.entries || memo.size !== table.entries.length) {
+    memo = { entries: table.entries, size: table.entries.length, dates: [...new Set(table.entries.map((e) => e.effectiveFromMs))].sort((a, b) => a - b), answers: new Map() };
+    priceMemo.set(table, memo);
+  }
+  const key = `${Number.isNaN(atMs) ? -1 : datesUpTo(memo.dates, atMs)}\u0000${provider ?? ''}\u0000${model}`;
+  const known = memo.answers.get(key);
+  if (known !== undefined) return known;
+  const answer = lookupPrice(table, provider, model, atMs);
+  if (memo.answers.size >= 10_000) memo.answers.clear();
+  memo.answers.set(key, answer);
+  return answer;
+}
+
+/** Memo of priceFor per table (tables are immutable values: evolvePriceTable makes a new one). */
+const priceMemo = new WeakMap<PriceTable, { entries: PriceEntry[]; size: number; dates: number[]; answers: Map<string, PriceEntry | null> }>();
+
+/** How many of the sorted `dates` are <= `atMs`. */
+function datesUpTo(dates: readonly number[], atMs: number): number {
+  let lo = 0;
+  let hi = dates.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (dates[mid]! <= atMs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function lookupPrice(table: PriceTable, provider: string | null | undefined, model: string, atMs: number): PriceEntry | null {
   const effective = table.entries.filter((e) => Number.isNaN(atMs) || e.effectiveFromMs <= atMs);
   if (!effective.length) return null;
   for (const candidate of modelCandidates(model)) {
