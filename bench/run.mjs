@@ -11,6 +11,10 @@
 //  5. Overload: 96 requests at once, against a server with the in-flight bound (16) and one without
 //     (the same-run baseline); peak RSS (VmHWM) of each and the 429s: the bound turns load into 429s,
 //     not memory growth.
+//  6. Rebuild and queries (bench/rebuild-query.bench.mjs): replay speed of a forced rebuild (750k events, BENCH_REPLAY_EVENTS)
+//     on the embedded stores beside a raw log read in the same run; list / detail / usage p50 and p99.
+//
+// BENCH_PARTS=ingest,rebuild (default both) runs a part alone.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,6 +27,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { runRebuildQueryBench } from './rebuild-query.bench.mjs';
 
 const root = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -143,7 +148,17 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ratio = (a, b) => Number((a / b).toFixed(3));
 
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,rebuild').split(',').map((p) => p.trim()));
+
 async function main() {
+  if (PARTS.has('ingest')) await ingestBench();
+  if (PARTS.has('rebuild')) {
+    console.log('');
+    await runRebuildQueryBench();
+  }
+}
+
+async function ingestBench() {
   const count = SENDERS * BATCHES_PER_SENDER;
   console.log(`preparing ${count} requests of ${BATCH} spans with the OTel SDK serializers (protobuf, JSON)...`);
   const bodies = makeRequests(count, BATCH);

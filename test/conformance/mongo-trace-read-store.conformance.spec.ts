@@ -28,8 +28,8 @@ if (!url) {
   });
   afterAll(() => admin.close());
 
-  describeTraceReadStoreConformance('mongo', async () => {
-    prefix = `${run}${++n}_`;
-    return MongoTraceReadStore.open(url, { database, collectionPrefix: prefix });
+  describeTraceReadStoreConformance('mongo', async (options) => {
+    if (!options?.namespace) prefix = `${run}${++n}_`;
+    return MongoTraceReadStore.open(url, { database, collectionPrefix: prefix!, ...options });
   });
 }

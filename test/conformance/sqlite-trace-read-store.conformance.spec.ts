@@ -7,8 +7,7 @@ import { describeTraceReadStoreConformance } from './trace-read-store.conformanc
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-describeTraceReadStoreConformance('sqlite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'temps-read-'));
-  dirs.push(dir);
-  return SqliteTraceReadStore.open(join(dir, 'read.db'));
+describeTraceReadStoreConformance('sqlite', async (options) => {
+  if (!options?.namespace) dirs.push(mkdtempSync(join(tmpdir(), 'temps-read-')));
+  return SqliteTraceReadStore.open(join(dirs[dirs.length - 1]!, 'read.db'), options);
 });

@@ -1,10 +1,16 @@
-import { summarizeTrace, type SpanDocument } from '@temps/domain';
-import type { TraceQuery, TraceReadStore } from '@temps/read-store';
+import { mappingCounters, mappingReport, mappingRowIdPrefix, rollupUsage, summarizeTrace, traceReadModelDelta, usageCounters, usageRowIdPrefix, type SpanDocument } from '@temps/domain';
+import type { ProjectionCatalog, TraceQuery, TraceReadStore } from '@temps/read-store';
 
-/** One suite for the TraceReadStore port; each adapter's spec file only wires its factory. */
-export function describeTraceReadStoreConformance(name: string, factory: () => Promise<TraceReadStore>): void {
+type Store = TraceReadStore & ProjectionCatalog;
+
+/**
+ * One suite for the TraceReadStore port; each adapter's spec file only wires its factory. Without
+ * `namespace` the factory opens FRESH storage, served from the catalog's active build; with one, it
+ * opens that build (as a projector does) in the storage of the previous fresh call.
+ */
+export function describeTraceReadStoreConformance(name: string, factory: (options?: { namespace?: string }) => Promise<Store>): void {
   describe(`TraceReadStore conformance: ${name}`, () => {
-    let store: TraceReadStore;
+    let store: Store;
     beforeEach(async () => {
       store = await factory();
     });
@@ -174,6 +180,97 @@ export function describeTraceReadStoreConformance(name: string, factory: () => P
       expect((await store.listTraces('1', { limit: 10, q: 'first' })).items).toEqual([]);
       expect((await store.listTraces('1', { limit: 10, q: 'second' })).items).toHaveLength(1);
       expect(await store.listServiceNames('1')).toEqual(['svc2']);
+    });
+
+    const until = (prefix: string) => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+
+    it('adds counter deltas, reads them by id range, and takes a replayed batch once (position guard)', async () => {
+      const s1 = span('1', tid(1), 'a'.repeat(16), Date.UTC(2026, 10, 1, 10, 5), { durationMs: 120, cost: { total: 0.5, input: 0.2, output: 0.3, cacheRead: 0, cacheWrite: 0, currency: 'USD' } });
+      const s2 = span('1', tid(2), 'b'.repeat(16), Date.UTC(2026, 10, 1, 11, 5), { responseModel: 'gpt-4o-mini', status: 'error', mapping: { dialects: ['semconv'], unmappedKeys: ['gen_ai.x'] } });
+      const other = span('2', tid(3), 'c'.repeat(16), Date.UTC(2026, 10, 1, 10, 6));
+      const after = [s1, s2, other];
+      const traces = [[s1], [s2], [other]].map((g) => summarizeTrace(g));
+      const delta = traceReadModelDelta([], after, traces);
+      await store.commit({ projection: 'p', position: 5n, spans: after, traces, counters: delta.counters });
+      await store.commit({ projection: 'p', position: 5n, spans: after, traces, counters: delta.counters }); // replay
+      const usage = await store.counterRows({ from: usageRowIdPrefix('1'), to: until(usageRowIdPrefix('1')) });
+      expect(usage).toEqual(usageCounters([s1, s2]).sort((a, b) => (a.id < b.id ? -1 : 1)));
+      const { points, totals } = rollupUsage(usage, { bucket: 'day', groupBy: 'provider' });
+      expect(points).toHaveLength(1);
+      expect(totals).toMatchObject({ calls: 2, errors: 1, inputTokens: 20, outputTokens: 10, cost: 0.5, costPartial: false });
+      const mapping = mappingReport(await store.counterRows({ from: mappingRowIdPrefix('1'), to: until(mappingRowIdPrefix('1')) }));
+      expect(mapping).toEqual(mappingReport(mappingCounters([s1, s2])));
+      expect(mapping.unmappedKeys).toEqual([{ key: 'gen_ai.x', spans: 1 }]);
+
+      // The span changes model in a later batch: the delta moves its usage from one row to the other.
+      const s2b = { ...s2, responseModel: 'gpt-4o', position: '9' };
+      const t2b = summarizeTrace([s2b]);
+      const change = traceReadModelDelta([s2], [s2b], [t2b]);
+      await store.commit({ projection: 'p', position: 9n, spans: [s2b], traces: [t2b], counters: change.counters });
+      const moved = await store.counterRows({ from: usageRowIdPrefix('1'), to: until(usageRowIdPrefix('1')) });
+      expect(moved).toEqual(usageCounters([s1, s2b]).sort((a, b) => (a.id < b.id ? -1 : 1)));
+      expect(await store.pendingBatchEnd('p')).toBeNull();
+    });
+
+    it('keeps sessions in step with their traces: list newest first, read one, page its traces oldest first', async () => {
+      const at = (m: number) => Date.UTC(2026, 10, 2, 9, m);
+      const spans = [
+        span('1', tid(1), 'a'.repeat(16), at(1), { conversationId: 'conv-a', userId: 'u1', name: 'turn 1' }),
+        span('1', tid(2), 'b'.repeat(16), at(2), { conversationId: 'conv-b' }),
+        span('1', tid(3), 'c'.repeat(16), at(3), { conversationId: 'conv-a', status: 'error' }),
+        span('1', tid(4), 'd'.repeat(16), at(4), { conversationId: 'conv-a' }),
+        span('2', tid(5), 'e'.repeat(16), at(5), { conversationId: 'conv-a' }),
+      ];
+      const traces = spans.map((s) => summarizeTrace([s]));
+      const delta = traceReadModelDelta([], spans, traces);
+      await store.commit({ projection: 'p', position: 1n, spans, traces, sessions: delta.sessions });
+      const list = await store.listSessions('1', { limit: 10 });
+      expect(list.items.map((s) => s.sessionId)).toEqual(['conv-a', 'conv-b']);
+      const a = await store.getSession('1', 'conv-a');
+      expect(a).toMatchObject({ traceCount: 3, errorCount: 1, inputTokens: 30, userIds: ['u1'], firstTraceName: 'turn 1' });
+      expect(await store.getSession('2', 'conv-b')).toBeNull();
+      const page1 = await store.listSessionTraces('1', 'conv-a', { limit: 2 });
+      expect(page1.items.map((t) => t.traceId)).toEqual([tid(1), tid(3)]);
+      const page2 = await store.listSessionTraces('1', 'conv-a', { limit: 2, cursor: page1.nextCursor! });
+      expect(page2).toEqual({ items: [expect.objectContaining({ traceId: tid(4) })], nextCursor: null });
+      const firstPage = await store.listSessions('1', { limit: 1 });
+      expect((await store.listSessions('1', { limit: 1, cursor: firstPage.nextCursor! })).items.map((s) => s.sessionId)).toEqual(['conv-b']);
+
+      // A trace moves to another conversation: both sessions are recomputed; an emptied one goes.
+      const moved = { ...spans[1]!, conversationId: 'conv-c', position: '2' };
+      const movedTrace = summarizeTrace([moved]);
+      const change = traceReadModelDelta([spans[1]!], [moved], [movedTrace]);
+      await store.commit({ projection: 'p', position: 2n, spans: [moved], traces: [movedTrace], sessions: change.sessions });
+      expect((await store.listSessions('1', { limit: 10 })).items.map((s) => s.sessionId)).toEqual(['conv-a', 'conv-c']);
+      expect(await store.getSession('1', 'conv-b')).toBeNull();
+    });
+
+    it('serves the active build from the catalog and switches every reader at once (blue/green)', async () => {
+      const green = await factory({ namespace: 'traces_v99' });
+      try {
+        const blueDoc = span('1', tid(1), 'a'.repeat(16), 1_000, { name: 'blue' });
+        const greenDoc = span('1', tid(1), 'a'.repeat(16), 1_000, { name: 'green' });
+        await commitTraces(1n, [blueDoc]); // the serving store writes its default (active) build
+        await green.commit({ projection: 'traces_v99', position: 7n, spans: [greenDoc], traces: [summarizeTrace([greenDoc])] });
+        expect((await store.getTrace('1', tid(1)))?.trace.rootSpanName).toBe('blue');
+
+        await store.beginBuild('traces', { namespace: 'traces_v99', version: 99 });
+        expect((await store.catalogEntry('traces')).building).toMatchObject({ namespace: 'traces_v99', version: 99 });
+        expect((await store.getTrace('1', tid(1)))?.trace.rootSpanName).toBe('blue'); // the old build serves while the new one builds
+
+        const before = (await store.catalogEntry('traces')).active;
+        await green.activate('traces', { namespace: 'traces_v99', version: 99 });
+        expect(await store.catalogEntry('traces')).toMatchObject({ active: { namespace: 'traces_v99', version: 99 }, building: null });
+        expect((await store.getTrace('1', tid(1)))?.trace.rootSpanName).toBe('green');
+        expect(await store.checkpoint('traces_v99')).toBe(7n);
+
+        if (before) await green.dropNamespace(before.namespace);
+        expect((await green.getTrace('1', tid(1)))?.trace.rootSpanName).toBe('green');
+        await store.requestRebuild('traces');
+        expect((await store.catalogEntry('traces')).rebuildRequestedAt).toEqual(expect.any(String));
+      } finally {
+        await green.close();
+      }
     });
   });
 }

@@ -2,11 +2,14 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { buildAgentRequests } from '../support/otlp-bodies';
+import { apiSnapshot } from '../support/api-snapshot';
+import { temps } from '../support/server-inspect';
 import { eventually, getJson, startServer, TEST_API_KEY } from '../support/temps-server';
 
 /**
  * Durability: under sustained load, `kill -9` the server. After a restart on the same data dir,
- * every span that was answered 200 is in the event store exactly once and in the read model.
+ * every span that was answered 200 is in the event store exactly once and in the read model, and
+ * the read models the projector recovered equal a clean rebuild.
  */
 describe('crash: kill -9 under load loses no acknowledged span', () => {
   it('keeps every acked span exactly once in the event store and the read model', async () => {
@@ -81,6 +84,19 @@ describe('crash: kill -9 under load loses no acknowledged span', () => {
         expect(status).toBe(200);
         expect(new Set(body.spans.map((s: { spanId: string }) => s.spanId)).size).toBe(4);
       }
+
+      // The projector died mid-batch with the server: the read models it finished after the restart
+      // (traces, usage, sessions, mapping report) equal a clean rebuild from the log.
+      const caughtUp = await eventually(async () => {
+        const { stdout } = await temps(dataDir, ['projections', 'status']);
+        return /\scaught up$/m.test(stdout) ? stdout : undefined;
+      }, 60_000, 'the projector to catch up with the log');
+      expect(caughtUp).toMatch(/^traces\s+2\s+traces_v2\s/m);
+      const recovered = await apiSnapshot(second);
+      expect(recovered.usage.totals.calls).toBeGreaterThan(0);
+      const { stdout } = await temps(dataDir, ['projections', 'rebuild', 'traces']);
+      expect(stdout).toMatch(/now serves/);
+      expect(await apiSnapshot(second)).toEqual(recovered);
     } finally {
       await second.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -21,13 +21,12 @@ describe('temps projections status', () => {
       return /caught up/.test(stdout) ? stdout : undefined;
     }, 10_000, 'a caught-up status');
     const [header, row] = status.trim().split('\n');
-    expect(header).toMatch(/^PROJECTION\s+VERSION\s+POSITION\s+HEAD\s+BEHIND \(events\)\s+LAG\s+STATE$/);
+    expect(header).toMatch(/^PROJECTION\s+VERSION\s+BUILD\s+POSITION\s+HEAD\s+BEHIND \(events\)\s+LAG\s+STATE$/);
     const cells = row!.split(/\s{2,}/);
-    expect(cells[0]).toBe('traces');
-    expect(cells[1]).toBe('1');
-    expect(cells[2]).toBe(cells[3]); // position = head
-    expect(cells[4]).toBe('0');
-    expect(cells[6]).toBe('caught up');
+    expect(cells.slice(0, 3)).toEqual(['traces', '2', 'traces_v2']);
+    expect(cells[3]).toBe(cells[4]); // position = head
+    expect(cells[5]).toBe('0');
+    expect(cells[7]).toBe('caught up');
   });
 
   it('refuses a data dir without an event store, with a clear message', async () => {

@@ -81,4 +81,18 @@ describe('temps serve: cost from the dated price table', () => {
     const { body } = await getJson(server, `/api/projects/1/ai/traces`);
     expect(body.items.find((t: any) => t.traceId === firstTrace.traceId).cost).toBe(firstTrace.cost);
   });
+
+  it('`temps projections rebuild traces` re-prices history with the price in force at each span start', async () => {
+    const { stdout } = await temps(server.dataDir, ['projections', 'rebuild', 'traces']);
+    expect(stdout).toMatch(/traces: traces_v2_r\w+ built \([\d,]+ events in [\d.]+ s\) and now serves/);
+    const perM = { input: 1, output: 4 };
+    const { body } = await getJson(server, `/api/projects/1/ai/traces`);
+    const first = body.items.find((t: any) => t.traceId === firstTrace.traceId);
+    expect(first.cost).toBeCloseTo(chatCost(150, 32, perM) + chatCost(410, 96, perM), 12);
+    // Usage carries the new cost too: both traces at the imported price.
+    const usage = (await getJson(server, '/api/projects/1/ai/usage?groupBy=provider')).body;
+    expect(usage.totals.cost).toBeCloseTo(2 * (chatCost(150, 32, perM) + chatCost(410, 96, perM)), 9);
+    const status = (await temps(server.dataDir, ['projections', 'status'])).stdout;
+    expect(status).toMatch(/^traces\s+2\s+traces_v2_r\w+\s/m);
+  });
 });

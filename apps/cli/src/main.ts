@@ -1,20 +1,19 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SqliteEventStore } from '@temps/event-store';
-import { TraceProjectionHandler } from '@temps/projector';
-import { SqliteTraceReadStore } from '@temps/read-store';
+import { AccessService } from '@temps/access';
+import { openStores } from '@temps/projector';
 import { currentPrices, type Role } from '@temps/domain';
 import { importPrices, loadPriceTable, parsePriceFile, seedDefaultPrices } from './default-prices';
-import { openEmbeddedStores } from './embedded-stores';
+import { projectionsCommand } from './projections-command';
 import { serve } from './serve';
 import { configFromEnv } from './temps-config';
 
 const HELP = `temps: self-hosted AI tracing (OpenTelemetry GenAI) with a live dashboard
 
 Usage:
-  temps serve                                         run ingest + projector + dashboard (embedded stores)
+  temps serve                                         run ingest + projector + dashboard (embedded stores;
+                                                      TEMPS_ROLE=ingest|projector runs one side)
   temps api-key --name NAME --role admin|member|viewer [--project ID]
                                                       create an API key (tk_...), printed once
   temps api-key list                                  list API keys (never their secrets)
@@ -30,16 +29,26 @@ Usage:
                                                       projected from now on (re-pricing history is a rebuild)
   temps project create --name NAME [--id ID]          create a project (id: the next free number)
   temps project list
-  temps projections status                            each projection's version, position, lag and state
+  temps projections status                            each projection's version, build, position, lag and state
+  temps projections rebuild traces                    build the read models again from the first event, beside
+                                                      the serving ones (which switch when it has caught up),
+                                                      with a progress bar; e.g. after a price or mapper change
 
 Environment: PORT (8080), HOST (0.0.0.0), TEMPS_DATA_DIR (./data), TEMPS_BOOTSTRAP_API_KEY,
 TEMPS_MAX_BODY_BYTES (16777216), TEMPS_MAX_INFLIGHT_REQUESTS (64), TEMPS_MAX_INFLIGHT_BYTES (268435456),
 TEMPS_MAX_ATTRIBUTES_PER_ITEM (1024), TEMPS_MAX_ATTRIBUTE_VALUE_BYTES (65536), TEMPS_MAX_ANYVALUE_DEPTH (32),
-TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS (2000), TEMPS_PROJECTOR_THREAD (1). See README.md.`;
+TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS (2000), TEMPS_PROJECTOR_THREAD (1), TEMPS_ROLE (all | ingest | projector),
+TEMPS_EVENT_STORE (sqlite | esdb + EVENTSTORE_URL), TEMPS_READ_STORE (sqlite | mongo + MONGO_URL),
+TEMPS_DIALECTS (/abs/path/module.js#exportName[,...]: team dialect mappers, see docs/extending.md). See README.md.`;
+
+/** The configured event store (TEMPS_EVENT_STORE) and access over it: what the key, project and price commands change. */
+async function openEventStores() {
+  const { events, close } = await openStores(configFromEnv().stores, { reads: false });
+  return { events, access: new AccessService(events), close };
+}
 
 async function apiKey(args: string[]): Promise<void> {
-  const config = configFromEnv();
-  const stores = openEmbeddedStores(config.dataDir);
+  const stores = await openEventStores();
   try {
     if (args[0] === 'list') {
       const keys = await stores.access.listApiKeys();
@@ -68,7 +77,7 @@ async function apiKey(args: string[]): Promise<void> {
 }
 
 async function deploymentToken(args: string[]): Promise<void> {
-  const stores = openEmbeddedStores(configFromEnv().dataDir);
+  const stores = await openEventStores();
   try {
     if (args[0] === 'list') {
       const tokens = await stores.access.listDeploymentTokens();
@@ -99,7 +108,7 @@ async function deploymentToken(args: string[]): Promise<void> {
 const fmt = (n: number | undefined) => (n === undefined ? '-' : String(n));
 
 async function prices(args: string[]): Promise<void> {
-  const stores = openEmbeddedStores(configFromEnv().dataDir);
+  const stores = await openEventStores();
   try {
     await seedDefaultPrices(stores.events);
     if (args[0] === 'import') {
@@ -139,7 +148,7 @@ async function prices(args: string[]): Promise<void> {
 }
 
 async function project(args: string[]): Promise<void> {
-  const stores = openEmbeddedStores(configFromEnv().dataDir);
+  const stores = await openEventStores();
   try {
     if (args[0] === 'list') {
       for (const p of await stores.access.listProjects()) console.log(`${p.projectId.padEnd(6)}  ${p.name}  created ${p.createdAt}`);
@@ -156,63 +165,11 @@ async function project(args: string[]): Promise<void> {
   }
 }
 
-/** Reads only: safe while `temps serve` runs on the same data dir. */
-async function projections(args: string[]): Promise<void> {
-  if (args[0] !== 'status') throw new Error('usage: temps projections status');
-  const { dataDir } = configFromEnv();
-  const eventsPath = join(dataDir, 'events.db');
-  if (!existsSync(eventsPath)) throw new Error(`no event store in ${dataDir}: run "temps serve" first (or set TEMPS_DATA_DIR)`);
-  const events = SqliteEventStore.open(eventsPath, { readOnly: true });
-  const reads = SqliteTraceReadStore.open(join(dataDir, 'read.db'));
-  try {
-    const name = TraceProjectionHandler.projectionName;
-    const [head, position] = await Promise.all([events.headPosition(), reads.checkpoint(name)]);
-    // Count what is left to project, up to a cap: the status must stay quick on a big log.
-    const CAP = 100_000;
-    let behind = 0;
-    let oldest: string | null = null;
-    for (let after = position ?? undefined; behind < CAP; ) {
-      const batch = await events.readAll({ after, limit: 5_000 });
-      if (!batch.length) break;
-      oldest ??= batch[0]!.created;
-      behind += batch.length;
-      after = batch[batch.length - 1]!.position;
-    }
-    const lagSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(oldest)) / 1000) : 0;
-    const [, projection, version] = /^(.*)_v(\d+)$/.exec(name) ?? [name, name, '?'];
-    const rows = [
-      ['PROJECTION', 'VERSION', 'POSITION', 'HEAD', 'BEHIND (events)', 'LAG', 'STATE'],
-      [
-        projection!,
-        version!,
-        position === null ? '-' : String(position),
-        head < 0n ? '-' : String(head),
-        behind >= CAP ? `>${CAP}` : String(behind),
-        behind ? `${lagSeconds.toFixed(1)} s` : '0 s',
-        position === null && head >= 0n ? 'not started' : behind ? 'catching up' : 'caught up',
-      ],
-    ];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-  } finally {
-    await reads.close();
-    await events.close();
-  }
-}
-
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve': {
-      const config = configFromEnv();
-      // The shipped price table, once per data dir (deterministic ids: later starts add only new defaults).
-      const stores = openEmbeddedStores(config.dataDir);
-      try {
-        await seedDefaultPrices(stores.events);
-      } finally {
-        await stores.close();
-      }
-      const server = await serve(config);
+      const server = await serve(configFromEnv());
       const stop = (signal: string) => {
         console.log(`${signal}: shutting down`);
         server.close().then(() => process.exit(0), () => process.exit(1));
@@ -228,7 +185,7 @@ async function main(argv: string[]): Promise<void> {
     case 'prices':
       return prices(rest);
     case 'projections':
-      return projections(rest);
+      return projectionsCommand(rest);
     case 'project':
       return project(rest);
     case undefined:

@@ -3,6 +3,8 @@ import {
   EventTypes,
   evolvePriceTable,
   foldTraceBatch,
+  genaiMetricCounters,
+  genaiMetricSeriesRanges,
   rebuildTraces,
   Streams,
   TRACE_PROJECTION,
@@ -10,12 +12,25 @@ import {
   traceOf,
   tracesNeedingContentJoin,
   tracesTouchedBy,
+  mergeSpans,
+  traceReadModelDelta,
+  type DialectMapper,
+  type ReadModelExtension,
   type PriceTable,
   type TraceSummary,
 } from '@temps/domain';
 import type { EventStore, RecordedEvent } from '@temps/event-store';
 import type { ProjectionHandler } from '@temps/projection-runtime';
 import type { TraceReadStore } from '@temps/read-store';
+
+export interface TraceProjectionHandlerOptions {
+  /** Team dialect mappers (DialectMappersModule registrations), run before the built-in ones. */
+  extraMappers?: readonly DialectMapper[];
+  /** Team read models folded with the traces (ReadModelExtensionsModule registrations). */
+  extensions?: readonly ReadModelExtension[];
+  /** The build this handler writes (its checkpoint's name); default: this version's first build. */
+  name?: string;
+}
 
 /**
  * Trace summaries + span trees. Most traces fold incrementally (load the touched traces' spans,
@@ -26,20 +41,34 @@ import type { TraceReadStore } from '@temps/read-store';
  * (re-pricing what is already projected is a rebuild).
  */
 export class TraceProjectionHandler implements ProjectionHandler {
+  /** The namespace (and checkpoint name) of this version's first build. */
   static readonly projectionName = `${TRACE_PROJECTION.name}_v${TRACE_PROJECTION.version}`;
-  readonly name = TraceProjectionHandler.projectionName;
 
   private prices: PriceTable = emptyPriceTable();
   private pricesRevision: bigint | null = null;
+
+  /** The build this handler writes (its checkpoint's name): `store` must be opened on the same namespace. */
+  readonly name: string;
+  private readonly extraMappers: readonly DialectMapper[];
+  private readonly extensions: readonly ReadModelExtension[];
 
   constructor(
     private readonly store: TraceReadStore,
     private readonly events: EventStore,
     private readonly onCommitted: (traces: TraceSummary[]) => void,
-  ) {}
+    options: TraceProjectionHandlerOptions = {},
+  ) {
+    this.name = options.name ?? TraceProjectionHandler.projectionName;
+    this.extraMappers = options.extraMappers ?? [];
+    this.extensions = options.extensions ?? [];
+  }
 
   checkpoint(): Promise<bigint | null> {
     return this.store.checkpoint(this.name);
+  }
+
+  pendingBatchEnd(): Promise<bigint | null> {
+    return this.store.pendingBatchEnd(this.name);
   }
 
   /** Folds the `pricing` stream from where it was last read (all of it the first time). */
@@ -54,24 +83,70 @@ export class TraceProjectionHandler implements ProjectionHandler {
 
   async apply(events: RecordedEvent[], lastPosition: bigint): Promise<void> {
     if (this.pricesRevision === null || events.some((e) => e.type === EventTypes.ModelPriceSet)) await this.refreshPrices();
-    const options = { prices: this.prices };
+    const options = { prices: this.prices, extraMappers: this.extraMappers };
     const joined = tracesNeedingContentJoin(events);
     const inBatch = (e: RecordedEvent) => {
       const t = traceOf(e);
       return t !== null && !joined.has(traceKey(t.projectId, t.traceId));
     };
     const incremental = events.filter(inBatch);
-    const existing = await this.store.loadSpans(tracesTouchedBy(incremental));
-    const folded = foldTraceBatch(existing, incremental, options);
+    const touched = tracesTouchedBy(events);
+    // Every touched trace's stored spans: the fold starts from them, and the usage/session delta compares against them.
+    const before = await this.store.loadSpans(touched);
+    const folded = foldTraceBatch(
+      before.filter((s) => !joined.has(traceKey(s.projectId, s.traceId))),
+      incremental,
+      options,
+    );
 
     const streams: RecordedEvent[] = [];
-    for (const t of tracesTouchedBy(events)) {
-      if (joined.has(traceKey(t.projectId, t.traceId))) streams.push(...(await this.events.readStream(Streams.trace(t.projectId, t.traceId))));
+    const joinedInBatch = joined.size ? eventsByTrace(events, joined) : new Map<string, RecordedEvent[]>();
+    for (const t of touched) {
+      const key = traceKey(t.projectId, t.traceId);
+      if (!joined.has(key)) continue;
+      // A batch that holds the trace's stream from its first event holds all of it up to this batch: no read needed.
+      const own = joinedInBatch.get(key)!;
+      if (isStreamPrefix(own, Streams.trace(t.projectId, t.traceId))) streams.push(...own);
+      else streams.push(...(await this.events.readStream(Streams.trace(t.projectId, t.traceId))));
     }
     const rebuilt = rebuildTraces(streams, options);
 
     const traces = [...folded.traces, ...rebuilt.traces];
-    await this.store.commit({ projection: this.name, position: lastPosition, spans: [...folded.spans, ...rebuilt.spans], traces });
+    const spans = [...folded.spans, ...rebuilt.spans];
+    const delta = traceReadModelDelta(before, mergeSpans(before, spans), traces, this.extensions);
+    // GenAI metrics received over OTLP: cumulative points count from their series' stored state (genai-metrics.ts).
+    const series = (await Promise.all(genaiMetricSeriesRanges(events).map((range) => this.store.counterRows(range)))).flat();
+    const counters = [...delta.counters, ...genaiMetricCounters(events, series, lastPosition)];
+    await this.store.commit({ projection: this.name, position: lastPosition, spans, traces, counters, sessions: delta.sessions });
     if (traces.length) this.onCommitted(traces);
   }
+}
+
+/** The events of a batch that belong to the given traces, per trace key. */
+function eventsByTrace(events: readonly RecordedEvent[], keys: ReadonlySet<string>): Map<string, RecordedEvent[]> {
+  const out = new Map<string, RecordedEvent[]>();
+  for (const e of events) {
+    const t = traceOf(e);
+    if (!t) continue;
+    const key = traceKey(t.projectId, t.traceId);
+    if (!keys.has(key)) continue;
+    const list = out.get(key);
+    if (list) list.push(e);
+    else out.set(key, [e]);
+  }
+  return out;
+}
+
+/**
+ * True when `events` are exactly revisions 0..n-1 of `stream`: the whole stream as of the batch's end
+ * (revisions are gapless and later events come in later batches), so reading the stream is not needed.
+ */
+function isStreamPrefix(events: readonly RecordedEvent[], stream: string): boolean {
+  const seen = new Set<bigint>();
+  const n = BigInt(events.length);
+  for (const e of events) {
+    if (e.stream !== stream || e.revision < 0n || e.revision >= n || seen.has(e.revision)) return false;
+    seen.add(e.revision);
+  }
+  return events.length > 0;
 }

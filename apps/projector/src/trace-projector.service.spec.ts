@@ -2,44 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { EventTypes, Streams, type IngestMetadata, type SpanReceivedData, type TraceSummary } from '@temps/domain';
+import type { TraceSummary } from '@temps/domain';
+import { hex, traceWrite } from '../../../test/support/span-events';
 import { SqliteEventStore } from '@temps/event-store';
 import type { ProjectionThread } from '@temps/projection-runtime';
 import { SqliteTraceReadStore } from '@temps/read-store';
 import type { LiveGateway } from '@temps/realtime';
 import { projectorOptionsFromEnv, type ProjectorOptions } from './projector-options';
 import { TraceProjectorService } from './trace-projector.service';
-
-const meta: IngestMetadata = { projectId: '1', receivedAt: '2026-11-27T00:00:00.000Z', requestId: 'r', encoding: 'protobuf', schemaVersion: 1 };
-
-/** `spans` spans of one trace (the first is the root), as ingest appends them. */
-function traceWrite(traceId: string, spans: number) {
-  return {
-    stream: Streams.trace('1', traceId),
-    events: Array.from({ length: spans }, (_, i) => {
-      const data: SpanReceivedData = {
-        span: {
-          traceId,
-          spanId: `${traceId.slice(0, 12)}${String(i).padStart(4, '0')}`,
-          parentSpanId: i === 0 ? undefined : `${traceId.slice(0, 12)}0000`,
-          name: i === 0 ? 'invoke_agent a' : 'chat gpt-4o',
-          kind: 1,
-          startTimeUnixNano: `${1_780_000_000_000 + i}000000`,
-          endTimeUnixNano: `${1_780_000_000_000 + i + 100}000000`,
-          attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: i === 0 ? 'invoke_agent' : 'chat' } }],
-          events: [],
-          links: [],
-          status: { code: 1 },
-        },
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
-        scope: { name: 'test', attributes: [] },
-      };
-      return { id: `${traceId}-${i}`, type: EventTypes.SpanReceived, data, metadata: meta as unknown as Record<string, unknown> };
-    }),
-  };
-}
-
-const hex = (n: number) => n.toString(16).padStart(32, '0');
 
 async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -72,7 +42,7 @@ describe.each([
     const live = { publishTraces: (traces: TraceSummary[]) => published.push(...traces) } as unknown as LiveGateway;
     // No idle polling within a test: only the append signal (forwarded to the thread) wakes the projector.
     const options: ProjectorOptions = {
-      thread: threaded ? { eventsPath: join(dir, 'events.db'), readStorePath: join(dir, 'read.db') } : null,
+      thread: threaded ? { stores: { events: { kind: 'sqlite', path: join(dir, 'events.db') }, reads: { kind: 'sqlite', path: join(dir, 'read.db') } } } : null,
       idlePollMs: 600_000,
     };
     service = new TraceProjectorService(events, reads, live, options);
@@ -98,7 +68,7 @@ describe.each([
     expect(last(hex(1))?.spanCount).toBe(4);
     expect(last(hex(2))?.spanCount).toBe(3);
     const status = await service.status();
-    expect(status).toMatchObject({ name: 'traces_v1', position: await events.headPosition(), head: await events.headPosition(), lagEvents: 0, lastError: null });
+    expect(status).toMatchObject({ name: 'traces', version: 2, serving: { namespace: 'traces_v2', version: 2 }, rebuild: null, position: await events.headPosition(), head: await events.headPosition(), lagEvents: 0, lastError: null });
     expect(['running', 'caught-up']).toContain(status.state);
   });
 
@@ -142,7 +112,7 @@ describe.each([
 });
 
 describe('projector options', () => {
-  const files = { eventsPath: 'e.db', readStorePath: 'r.db' };
+  const files = { stores: { events: { kind: 'sqlite', path: 'e.db' }, reads: { kind: 'sqlite', path: 'r.db' } } } as const;
   it('runs the projector on its own thread unless TEMPS_PROJECTOR_THREAD=0', () => {
     expect(projectorOptionsFromEnv(files, {})).toEqual({ thread: files });
     expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '1' })).toEqual({ thread: files });

@@ -1,12 +1,15 @@
 import { extname, join } from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
-import type { TraceSummary } from '@temps/domain';
+import { TRACE_PROJECTION, type TraceSummary } from '@temps/domain';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
-import { ProjectionRunner, ProjectionThread, type ProjectionStatus } from '@temps/projection-runtime';
+import { ProjectionThread, type BlueGreenProjection, type ProjectionStatus } from '@temps/projection-runtime';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
 import { LiveGateway } from '@temps/realtime';
+import { DIALECT_MAPPERS, type DialectMapperRef } from './dialect-mappers.module';
+import { loadDialectMappers } from './load-dialect-mappers';
+import { loadReadModelExtensions, READ_MODEL_EXTENSIONS, type ReadModelExtensionRef } from './read-model-extensions.module';
 import { PROJECTOR_OPTIONS, type ProjectorOptions } from './projector-options';
-import { TraceProjectionHandler } from './trace-projection.handler';
+import { createTraceProjection } from './create-trace-projection';
 
 /** What the projector thread runs: this module's sibling, .ts under jest, .js in dist. */
 const THREAD_MODULE = join(__dirname, `trace-projector.worker${extname(__filename)}`);
@@ -22,7 +25,7 @@ const THREAD_MODULE = join(__dirname, `trace-projector.worker${extname(__filenam
 @Injectable()
 export class TraceProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Projector');
-  private readonly projection: ProjectionRunner | ProjectionThread;
+  private readonly projection: BlueGreenProjection | ProjectionThread;
   readonly mode: 'thread' | 'in-process';
 
   constructor(
@@ -30,25 +33,35 @@ export class TraceProjectorService implements OnApplicationBootstrap, OnApplicat
     @Inject(TRACE_READ_STORE) store: TraceReadStore,
     live: LiveGateway,
     @Optional() @Inject(PROJECTOR_OPTIONS) options?: ProjectorOptions | null,
+    @Optional() @Inject(DIALECT_MAPPERS) dialects?: readonly DialectMapperRef[] | null,
+    @Optional() @Inject(READ_MODEL_EXTENSIONS) readModels?: readonly ReadModelExtensionRef[] | null,
   ) {
+    // Loaded here in both modes: a bad registration fails the app's start with its own message.
+    const extraMappers = loadDialectMappers(dialects ?? []);
+    const extensions = loadReadModelExtensions(readModels ?? []);
     const thread = options?.thread;
     if (thread) {
       this.mode = 'thread';
       this.projection = new ProjectionThread(events, {
-        name: TraceProjectionHandler.projectionName,
+        name: TRACE_PROJECTION.name,
         module: THREAD_MODULE,
         export: 'runTraceProjectorThread',
-        data: { ...thread, idlePollMs: options?.idlePollMs },
+        data: { ...thread, idlePollMs: options?.idlePollMs, dialects: dialects ?? [], readModels: readModels ?? [] },
         threadName: 'temps-projector',
         onPublished: (traces) => live.publishTraces(traces as TraceSummary[]),
         onError: (message) => this.logger.error(message),
       });
     } else {
       this.mode = 'in-process';
-      const handler = new TraceProjectionHandler(store, events, (traces) => live.publishTraces(traces));
-      this.projection = new ProjectionRunner(events, handler, {
-        idlePollMs: options?.idlePollMs,
+      this.projection = createTraceProjection({
+        events,
+        reads: store,
+        extraMappers,
+        extensions,
+        onCommitted: (traces) => live.publishTraces(traces),
         onError: (err) => this.logger.error(`trace projection failed, retrying: ${(err as Error).stack ?? String(err)}`),
+        log: (message) => this.logger.log(message),
+        idlePollMs: options?.idlePollMs,
       });
     }
   }

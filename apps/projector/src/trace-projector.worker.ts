@@ -1,33 +1,38 @@
 import type { MessagePort } from 'node:worker_threads';
-import { SqliteEventStore } from '@temps/event-store';
 import { hostProjection } from '@temps/projection-runtime';
-import { SqliteTraceReadStore } from '@temps/read-store';
+import type { DialectMapperRef } from './dialect-mappers.module';
+import { loadDialectMappers } from './load-dialect-mappers';
+import { loadReadModelExtensions, type ReadModelExtensionRef } from './read-model-extensions.module';
+import { openStores } from './open-stores';
 import type { ProjectorThreadOptions } from './projector-options';
-import { TraceProjectionHandler } from './trace-projection.handler';
+import { createTraceProjection } from './create-trace-projection';
 
 /**
  * Runs in the projector thread (TraceProjectorService starts it through ProjectionThread): its own
- * read-only connection to the log and its own connection to the read model; each commit's changed
+ * read-only connection to the log and its own connection to the read model (of the configured kinds); each commit's changed
  * trace summaries go to the main thread, which pushes them to the live gateway.
  */
-export function runTraceProjectorThread(files: ProjectorThreadOptions & { idlePollMs?: number }, port: MessagePort): Promise<void> {
-  return hostProjection(port, (publish) => {
-    const events = SqliteEventStore.open(files.eventsPath, { readOnly: true });
-    let reads: SqliteTraceReadStore;
-    try {
-      reads = SqliteTraceReadStore.open(files.readStorePath);
-    } catch (err) {
-      void events.close();
-      throw err;
-    }
-    return {
+export function runTraceProjectorThread(
+  files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[] },
+  port: MessagePort,
+): Promise<void> {
+  return hostProjection(port, async (publish, applied, error) => {
+    // Team mappers are loaded here by path: functions cannot cross to a thread.
+    const extraMappers = loadDialectMappers(files.dialects ?? []);
+    const extensions = loadReadModelExtensions(files.readModels ?? []);
+    // The same kinds of stores as the process (TEMPS_EVENT_STORE, TEMPS_READ_STORE), opened here.
+    const { events, reads, close } = await openStores(files.stores, { reads: true, readOnlyEvents: true });
+    const process = createTraceProjection({
       events,
-      handler: new TraceProjectionHandler(reads, events, publish),
-      options: { idlePollMs: files.idlePollMs },
-      async close() {
-        await reads.close();
-        await events.close();
-      },
-    };
+      reads: reads!,
+      extraMappers,
+      extensions,
+      onCommitted: publish,
+      onApplied: applied,
+      onError: error,
+      log: (message) => console.log(`[temps] ${message}`),
+      idlePollMs: files.idlePollMs,
+    });
+    return { events, process, close };
   });
 }

@@ -12,6 +12,8 @@ import {
   type DeploymentTokenView,
   type Permission,
   type Role,
+  type VisibleProjectsDecision,
+  visibleProjects,
 } from '@temps/domain';
 import { WrongExpectedVersionError, type EventStore } from '@temps/event-store';
 import { generateApiKeySecret, generateDeploymentTokenSecret, hashSecret, newKeyId } from './api-key-secret';
@@ -66,6 +68,19 @@ export class AccessService {
     if (!decision.ok && decision.status === 401 && secretHash && Date.now() - this.lastRefresh > 50) {
       await this.refresh(); // a key created a moment ago by another process
       decision = authorize(this.state, request);
+    }
+    return decision;
+  }
+
+  /** The projects this bearer secret may read (the dashboard's project switcher). */
+  async visibleProjects(token: string | null): Promise<VisibleProjectsDecision> {
+    if (Date.now() - this.lastRefresh > REFRESH_MS) await this.refresh();
+    const secretHash = token ? hashSecret(token) : null;
+    const tokenKind = !token ? null : token.startsWith('dt_') ? 'dt' : token.startsWith('tk_') ? 'tk' : 'unknown';
+    let decision = visibleProjects(this.state, { secretHash, tokenKind });
+    if (!decision.ok && decision.status === 401 && secretHash && Date.now() - this.lastRefresh > 50) {
+      await this.refresh(); // a key created a moment ago by another process
+      decision = visibleProjects(this.state, { secretHash, tokenKind });
     }
     return decision;
   }

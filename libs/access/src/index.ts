@@ -1,3 +1,4 @@
 export * from './api-key-secret';
 export * from './access-service';
 export * from './project-access.guard';
+export * from './projects.controller';

@@ -1,4 +1,4 @@
-import { authorize, emptyAccessState, evolveAccess, type AccessState, type AuthRequest } from './access-state';
+import { authorize, emptyAccessState, evolveAccess, visibleProjects, type AccessState, type AuthRequest } from './access-state';
 
 function stateWith(): AccessState {
   const s = emptyAccessState();
@@ -55,5 +55,29 @@ describe('authorize (API keys and deployment tokens)', () => {
     const pathIds = { projectId: '1', environmentId: 'staging', deploymentId: 'd' };
     expect(authorize(state, tk('h-admin', { pathIds }))).toMatchObject({ ok: true, projectId: '1', environmentId: 'staging', deploymentId: 'd' });
     expect(authorize(state, tk('h-admin', { pathIds, projectHeader: '2' }))).toMatchObject({ ok: false, status: 400 });
+  });
+});
+
+describe('visibleProjects (the project switcher)', () => {
+  const state = stateWith();
+
+  it('lists every project for an unscoped key, only its own for a scoped one', () => {
+    expect(visibleProjects(state, { secretHash: 'h-admin', tokenKind: 'tk' })).toEqual({
+      ok: true,
+      role: 'admin',
+      projects: [
+        { id: '1', name: 'one' },
+        { id: '2', name: 'two' },
+      ],
+    });
+    expect(visibleProjects(state, { secretHash: 'h-viewer', tokenKind: 'tk' })).toMatchObject({ ok: true, role: 'viewer' });
+    expect(visibleProjects(state, { secretHash: 'h-p1', tokenKind: 'tk' })).toEqual({ ok: true, role: 'member', projects: [{ id: '1', name: 'one' }] });
+  });
+
+  it('answers 401 without a key or with a revoked one, 403 for a deployment token', () => {
+    expect(visibleProjects(state, { secretHash: null, tokenKind: null })).toMatchObject({ ok: false, status: 401 });
+    expect(visibleProjects(state, { secretHash: 'h-gone', tokenKind: 'tk' })).toMatchObject({ ok: false, status: 401 });
+    expect(visibleProjects(state, { secretHash: 'h-dt', tokenKind: 'dt' })).toMatchObject({ ok: false, status: 403 });
+    expect(visibleProjects(state, { secretHash: 'h-dt-gone', tokenKind: 'dt' })).toMatchObject({ ok: false, status: 401 });
   });
 });

@@ -157,3 +157,35 @@ export function authorize(state: AccessState, req: AuthRequest): AuthDecision {
     ...(req.pathIds ? { environmentId: req.pathIds.environmentId, deploymentId: req.pathIds.deploymentId } : {}),
   };
 }
+
+/** A project as the project switcher lists it. */
+export interface VisibleProject {
+  id: string;
+  name: string;
+}
+
+export type VisibleProjectsDecision = { ok: true; role: Role; projects: VisibleProject[] } | { ok: false; status: 401 | 403; message: string };
+
+/**
+ * The projects an API key may read: every project for a key without a project list, else the listed
+ * ones that exist. Sorted by id (numerically when both are numbers). Deployment tokens read nothing.
+ */
+export function visibleProjects(state: AccessState, req: Pick<AuthRequest, 'secretHash' | 'tokenKind'>): VisibleProjectsDecision {
+  if (!req.secretHash) return { ok: false, status: 401, message: 'missing credentials: send "Authorization: Bearer tk_..." (API key)' };
+  if (req.tokenKind === 'dt') {
+    if (!state.deploymentTokensByHash.has(req.secretHash)) return { ok: false, status: 401, message: 'unknown or revoked deployment token' };
+    return { ok: false, status: 403, message: 'a deployment token (dt_) may only send telemetry; use an API key (tk_) to read' };
+  }
+  const key = state.keysByHash.get(req.secretHash);
+  if (!key) return { ok: false, status: 401, message: 'unknown or revoked API key' };
+  if (!ROLE_PERMISSIONS[key.role].includes('read')) return { ok: false, status: 403, message: `an API key with role ${key.role} may not read` };
+  const projects = [...state.projects.values()]
+    .filter((p) => !key.projectIds || key.projectIds.includes(p.projectId))
+    .map(({ projectId, name }) => ({ id: projectId, name }))
+    .sort((a, b) => {
+      const x = Number(a.id);
+      const y = Number(b.id);
+      return Number.isSafeInteger(x) && Number.isSafeInteger(y) ? x - y : a.id.localeCompare(b.id);
+    });
+  return { ok: true, role: key.role, projects };
+}

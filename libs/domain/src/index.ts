@@ -7,3 +7,4 @@ export * from './trace-summary';
 export * from './trace-projection';
 export * from './access-state';
 export * from './pricing';
+export * from './read-models';

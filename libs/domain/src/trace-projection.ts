@@ -1,6 +1,6 @@
 import { EventTypes, type IngestMetadata, type LogRecordReceivedData, type SpanReceivedData } from './events';
 import type { ContentEventRecord } from './messages';
-import { logRecordToContentEvent, normalizeSpan } from './normalize-span';
+import { logRecordToContentEvent, normalizeSpan, type DialectMapper } from './normalize-span';
 import { withCost, type PriceTable } from './pricing';
 import type { SpanDocument } from './span-document';
 import { summarizeTrace, type TraceSummary } from './trace-summary';
@@ -15,7 +15,7 @@ export interface ProjectableEvent {
 export const traceKey = (projectId: string, traceId: string) => `${projectId}/${traceId}`;
 
 /** The trace projection: its name and version (a new version rebuilds beside the old one). */
-export const TRACE_PROJECTION = { name: 'traces', version: 1 } as const;
+export const TRACE_PROJECTION = { name: 'traces', version: 2 } as const;
 
 export function handlesTraceEvent(type: string): boolean {
   return type === EventTypes.SpanReceived;
@@ -74,6 +74,8 @@ function mayHaveContentLogs(data: SpanReceivedData): boolean {
 export interface TraceProjectionOptions {
   /** Dated model prices: each span gets the cost at the price effective at its start (absent: no cost fields). */
   prices?: PriceTable;
+  /** Registered team dialect mappers, run before the built-in ones (see NormalizeOptions.extraMappers). */
+  extraMappers?: readonly DialectMapper[];
 }
 
 /**
@@ -104,7 +106,7 @@ export function rebuildTraces(events: readonly ProjectableEvent[], options: Trac
   for (const [key, e] of latestSpan) {
     // Log records in the order they were received (the order their instrumentation emitted them).
     const logRecords = (records.get(key) ?? []).sort((a, b) => (a.position < b.position ? -1 : 1)).map((r) => r.record);
-    const doc = withCost(normalizeSpan(e.data as SpanReceivedData, e.metadata as IngestMetadata, e.position, { logRecords }), options.prices);
+    const doc = withCost(normalizeSpan(e.data as SpanReceivedData, e.metadata as IngestMetadata, e.position, { logRecords, extraMappers: options.extraMappers }), options.prices);
     const tk = traceKey(doc.projectId, doc.traceId);
     byTrace.set(tk, [...(byTrace.get(tk) ?? []), doc]);
   }
@@ -136,7 +138,7 @@ export function foldTraceBatch(
   const changedTraces = new Set<string>();
   for (const e of events) {
     if (!handlesTraceEvent(e.type)) continue;
-    const doc = withCost(normalizeSpan(e.data as SpanReceivedData, e.metadata as IngestMetadata, e.position), options.prices);
+    const doc = withCost(normalizeSpan(e.data as SpanReceivedData, e.metadata as IngestMetadata, e.position, { extraMappers: options.extraMappers }), options.prices);
     if (add(doc)) {
       changedSpans.push(doc);
       changedTraces.add(traceKey(doc.projectId, doc.traceId));

@@ -25,6 +25,8 @@ export interface TraceSummary {
   costPartial?: boolean;
   agentNames: string[];
   conversationId: string | null;
+  /** End users seen on the trace's spans (user.id, langfuse.user.id, ...). */
+  userIds?: string[];
   /** A parent is known only from its children: the run is still going (or its root was lost). */
   inProgress: boolean;
   updatedPosition: string;
@@ -109,6 +111,7 @@ export function summarizeTrace(spans: readonly SpanDocument[]): TraceSummary {
     ...(priced || unpriced ? { cost, costPartial: priced && unpriced } : {}),
     agentNames: distinct(spans.map((s) => s.agentName)),
     conversationId: byStart.find((s) => s.conversationId)?.conversationId ?? null,
+    userIds: distinct(spans.map((s) => s.userId ?? null)),
     inProgress: roots.length === 0 || dangling.length > 0,
     updatedPosition: updated.toString(),
   };

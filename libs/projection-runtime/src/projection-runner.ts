@@ -6,6 +6,11 @@ export interface ProjectionHandler {
   checkpoint(): Promise<bigint | null>;
   /** Must write its documents and `lastPosition` as its checkpoint together. */
   apply(events: RecordedEvent[], lastPosition: bigint): Promise<void>;
+  /**
+   * A store that cannot commit atomically records each batch's end before writing it: after a crash
+   * the runner re-applies exactly that batch (no event past it), which the store's guards make exact.
+   */
+  pendingBatchEnd?(): Promise<bigint | null>;
 }
 
 export interface ProjectionStatus {
@@ -13,7 +18,10 @@ export interface ProjectionStatus {
   position: bigint | null;
   head: bigint;
   lagEvents: number;
-  state: 'starting' | 'running' | 'caught-up' | 'failed' | 'stopped';
+  /** How long the oldest event not yet applied has been in the log (0 when caught up). */
+  lagSeconds: number;
+  /** rebuilding: an older version's documents serve, frozen, while this version builds (BlueGreenProjection). */
+  state: 'starting' | 'running' | 'caught-up' | 'failed' | 'stopped' | 'rebuilding';
   lastError: string | null;
 }
 
@@ -39,6 +47,8 @@ export class ProjectionRunner {
   private unsubscribe: (() => void) | null = null;
   /** Set when an append was signalled while the loop was busy, so it does not sleep past it. */
   private pending = false;
+  /** End of a batch a crash interrupted: the next batch stops there (see ProjectionHandler.pendingBatchEnd). */
+  private replayUpTo: bigint | null = null;
 
   constructor(
     private readonly events: EventStore,
@@ -50,6 +60,7 @@ export class ProjectionRunner {
     if (this.running) return;
     this.running = true;
     this.position = await this.handler.checkpoint();
+    this.replayUpTo = (await this.handler.pendingBatchEnd?.()) ?? null;
     this.unsubscribe = this.events.onAppended(() => this.notify());
     this.loop = this.run();
   }
@@ -90,11 +101,14 @@ export class ProjectionRunner {
   async status(): Promise<ProjectionStatus> {
     const head = await this.events.headPosition();
     const position = this.position;
+    const lagEvents = Math.max(0, Number(head - (position ?? -1n)));
+    const [oldest] = lagEvents > 0 ? await this.events.readAll({ after: position ?? undefined, limit: 1 }) : [];
     return {
       name: this.handler.name,
       position,
       head,
-      lagEvents: Math.max(0, Number(head - (position ?? -1n))),
+      lagEvents,
+      lagSeconds: oldest ? Math.max(0, (Date.now() - Date.parse(oldest.created)) / 1000) : 0,
       state: this.state,
       lastError: this.lastError,
     };
@@ -106,15 +120,18 @@ export class ProjectionRunner {
     while (this.running) {
       try {
         this.pending = false;
-        const batch = await this.events.readAll({ after: this.position ?? undefined, limit: batchSize });
+        let batch = await this.events.readAll({ after: this.position ?? undefined, limit: batchSize });
+        const replayUpTo = this.replayUpTo;
+        if (replayUpTo !== null) batch = batch.filter((e) => e.position <= replayUpTo);
         if (batch.length > 0) {
           const last = batch[batch.length - 1]!.position;
           await this.handler.apply(batch, last);
           this.position = last;
+          this.replayUpTo = null;
           this.state = 'running';
           failures = 0;
           this.releaseWaiters();
-          if (batch.length === batchSize) continue;
+          if (batch.length === batchSize || replayUpTo !== null) continue;
         }
         this.state = 'caught-up';
         this.lastError = null;

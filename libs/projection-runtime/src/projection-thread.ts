@@ -175,6 +175,7 @@ export class ProjectionThread {
       position: this.position,
       head,
       lagEvents: Math.max(0, Number(head - (this.position ?? -1n))),
+      lagSeconds: 0, // unknown while the thread is down
       state: !this.running ? 'stopped' : this.crashed ? 'failed' : 'starting',
       lastError: this.lastError,
     };
@@ -217,7 +218,8 @@ export class ProjectionThread {
       case 'ready':
         this.ready = true;
         this.crashed = false;
-        this.position = msg.position;
+        // Batches applied while the thread started may have been reported already: never move back.
+        if (msg.position !== null && (this.position === null || msg.position > this.position)) this.position = msg.position;
         this.releaseWaiters();
         this.firstStart?.();
         this.firstStart = undefined;
@@ -231,6 +233,9 @@ export class ProjectionThread {
         }
         break;
       case 'applied':
+        // A batch applied: the thread is up (its first batches may come before its 'ready').
+        this.ready = true;
+        this.crashed = false;
         this.position = msg.position;
         this.lastError = null;
         this.releaseWaiters();

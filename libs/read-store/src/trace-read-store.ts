@@ -1,4 +1,4 @@
-import type { SpanDocument, TraceStatus, TraceSummary } from '@temps/domain';
+import type { CounterRow, SessionSummary, SpanDocument, TraceStatus, TraceSummary } from '@temps/domain';
 
 export interface TraceQuery {
   provider?: string;
@@ -29,6 +29,48 @@ export interface TraceCommit {
   position: bigint;
   spans: SpanDocument[];
   traces: TraceSummary[];
+  /** Changes to add to counter rows (model usage, mapping coverage): see traceReadModelDelta. */
+  counters?: CounterRow[];
+  /** Sessions to recompute from their traces once `traces` are written (a row with no trace left goes). */
+  sessions?: { projectId: string; sessionId: string }[];
+}
+
+export interface PageQuery {
+  limit: number;
+  cursor?: string;
+}
+
+/** Where a projection's documents live: its version, and the namespace (tables / collections) of that build. */
+export interface ProjectionBuild {
+  namespace: string;
+  version: number;
+  /** What else the build's code depends on (registered read model extensions); absent: nothing. */
+  variant?: string;
+}
+
+/**
+ * Which build of a projection serves queries, and which one is being built beside it (blue/green).
+ * `rebuildRequestedAt`: `temps projections rebuild` asked for a fresh build of the current version.
+ */
+export interface ProjectionCatalogEntry {
+  name: string;
+  active: ProjectionBuild | null;
+  building: (ProjectionBuild & { startedAt: string }) | null;
+  rebuildRequestedAt: string | null;
+}
+
+/** The catalog of projection builds, kept by the read store beside the documents. */
+export interface ProjectionCatalog {
+  catalogEntry(name: string): Promise<ProjectionCatalogEntry>;
+  /** Records that `build` is being built beside the active one (clears a rebuild request). */
+  beginBuild(name: string, build: ProjectionBuild): Promise<void>;
+  /** Switches reads to `build` at once, for every reader, and forgets the build in progress. */
+  activate(name: string, build: ProjectionBuild): Promise<void>;
+  requestRebuild(name: string): Promise<void>;
+  /** Deletes a build's documents and checkpoint (the old build after a switch, or an abandoned one). */
+  dropNamespace(namespace: string): Promise<void>;
+  /** A store on the same storage and connection that reads and writes one build (a projector's); its close() leaves the connection open. */
+  forNamespace(namespace: string): Promise<TraceReadStore>;
 }
 
 export class InvalidCursorError extends Error {
@@ -38,8 +80,11 @@ export class InvalidCursorError extends Error {
   }
 }
 
-/** The trace read model port; one conformance suite (test/conformance) runs against every adapter. */
-export interface TraceReadStore {
+/**
+ * The trace read model port (with its catalog of builds); one conformance suite (test/conformance)
+ * runs against every adapter.
+ */
+export interface TraceReadStore extends ProjectionCatalog {
   checkpoint(projection: string): Promise<bigint | null>;
   /** Every stored span of the given traces (the fold needs them to recompute summaries). */
   loadSpans(traces: { projectId: string; traceId: string }[]): Promise<SpanDocument[]>;
@@ -48,6 +93,19 @@ export interface TraceReadStore {
   /** The distinct service names seen in a project (for the service filter), sorted. */
   listServiceNames(projectId: string): Promise<string[]>;
   getTrace(projectId: string, traceId: string): Promise<{ trace: TraceSummary; spans: SpanDocument[] } | null>;
+  /** Counter rows whose id is in [from, to) (ids sort by table, project, then the row's own key). */
+  counterRows(range: { from: string; to: string }): Promise<CounterRow[]>;
+  /** Sessions of a project, the most recently active first. */
+  listSessions(projectId: string, query: PageQuery): Promise<Page<SessionSummary>>;
+  getSession(projectId: string, sessionId: string): Promise<SessionSummary | null>;
+  /** The traces of a session, oldest first. */
+  listSessionTraces(projectId: string, sessionId: string, query: PageQuery): Promise<Page<TraceSummary>>;
+  /**
+   * A store that commits without a transaction records the end of a batch before writing it; after a
+   * crash in the middle, the runner replays exactly that batch (its guarded counter writes then skip
+   * what was applied). Null when nothing is pending (always, for a transactional store).
+   */
+  pendingBatchEnd(projection: string): Promise<bigint | null>;
   close(): Promise<void>;
 }
 
@@ -96,6 +154,26 @@ export function padIsoTime(iso: string): string {
 
 export function encodeCursor(summary: Pick<TraceSummary, 'startKey' | 'traceId'>): string {
   return Buffer.from(`${summary.startKey}|${summary.traceId}`).toString('base64url');
+}
+
+/** Cursor of a keyset page: the sort key and id of the last item, opaque to clients. */
+export function encodeKeyCursor(key: string, id: string): string {
+  return Buffer.from(JSON.stringify([key, id])).toString('base64url');
+}
+
+export function decodeKeyCursor(cursor: string): { key: string; id: string } {
+  try {
+    const [key, id, ...rest] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (typeof key === 'string' && typeof id === 'string' && rest.length === 0) return { key, id };
+  } catch {
+    /* below */
+  }
+  throw new InvalidCursorError();
+}
+
+/** Namespace of a projection build: `traces_v2`, or `traces_v2_r<stamp>` for a forced rebuild of the same version. */
+export function buildNamespace(name: string, version: number, rebuild?: string): string {
+  return rebuild ? `${name}_v${version}_r${rebuild}` : `${name}_v${version}`;
 }
 
 export function decodeCursor(cursor: string): { startKey: string; traceId: string } {

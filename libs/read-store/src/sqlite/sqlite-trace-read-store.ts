@@ -1,20 +1,184 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { SpanDocument, TraceSummary } from '@temps/domain';
-import { compareSpans, decodeCursor, encodeCursor, padIsoTime as pad, spanSearchText, type Page, type TraceCommit, type TraceQuery, type TraceReadStore } from '../trace-read-store';
+import { summarizeSession, TRACE_PROJECTION, type CounterRow, type SessionSummary, type SpanDocument, type TraceSummary } from '@temps/domain';
+import {
+  buildNamespace,
+  compareSpans,
+  decodeCursor,
+  decodeKeyCursor,
+  encodeCursor,
+  encodeKeyCursor,
+  padIsoTime as pad,
+  spanSearchText,
+  type Page,
+  type PageQuery,
+  type ProjectionBuild,
+  type ProjectionCatalog,
+  type ProjectionCatalogEntry,
+  type TraceCommit,
+  type TraceQuery,
+  type TraceReadStore,
+} from '../trace-read-store';
 
+export interface SqliteTraceReadStoreOptions {
+  /**
+   * The build this instance reads and writes (a projector's). Absent: the instance serves queries from
+   * whichever build of the trace projection the catalog says is active, looked up on every query, so a
+   * blue/green switch made by any thread or process is seen at once.
+   */
+  namespace?: string;
+}
 
-/** Embedded read model: one SQLite file, documents as JSON, checkpoint in the same transaction. */
-export class SqliteTraceReadStore implements TraceReadStore {
-  private readonly upsertSpan: StatementSync;
-  private readonly upsertTrace: StatementSync;
+/** Version 1 wrote unprefixed tables; they serve as the namespace '' until a newer build replaces them. */
+const LEGACY_NAMESPACE = '';
+const LEGACY_CHECKPOINT = 'traces_v1';
+
+const tableNames = (ns: string) => {
+  const p = ns === LEGACY_NAMESPACE ? '' : `${ns}__`;
+  return { spans: `"${p}spans"`, traces: `"${p}traces"`, search: `"${p}span_search"`, counters: `"${p}counters"`, sessions: `"${p}sessions"`, prefix: p };
+};
+
+/** The tables and statements of one build (namespace) in the shared file. */
+class Build {
+  readonly upsertSpan: StatementSync;
+  readonly upsertTrace: StatementSync;
+  readonly selectTraceSpans: StatementSync;
+  readonly selectTrace: StatementSync;
+  readonly selectTraceConversation: StatementSync;
+  readonly upsertSearch: StatementSync;
+  readonly selectFirstService: StatementSync;
+  readonly selectNextService: StatementSync;
+  readonly selectCounter: StatementSync;
+  readonly upsertCounter: StatementSync;
+  readonly selectCounters: StatementSync;
+  readonly selectSessionTraces: StatementSync;
+  readonly upsertSession: StatementSync;
+  readonly deleteSession: StatementSync;
+  readonly selectSession: StatementSync;
+  readonly t: ReturnType<typeof tableNames>;
+
+  constructor(
+    private readonly db: DatabaseSync,
+    readonly namespace: string,
+  ) {
+    const t = (this.t = tableNames(namespace));
+    const idx = (name: string) => `"${t.prefix}${name}"`;
+    db.exec(`
+      -- Documents are large: rowid tables with unique indexes (WITHOUT ROWID suits small rows only).
+      CREATE TABLE IF NOT EXISTS ${t.spans} (
+        project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
+        doc TEXT NOT NULL);
+      CREATE UNIQUE INDEX IF NOT EXISTS ${idx('spans_by_id')} ON ${t.spans} (project_id, trace_id, span_id);
+      CREATE TABLE IF NOT EXISTS ${t.traces} (
+        project_id TEXT NOT NULL, trace_id TEXT NOT NULL, start_key TEXT NOT NULL, status TEXT NOT NULL,
+        providers TEXT NOT NULL, models TEXT NOT NULL, doc TEXT NOT NULL, conversation_id TEXT);
+      CREATE UNIQUE INDEX IF NOT EXISTS ${idx('traces_by_id')} ON ${t.traces} (project_id, trace_id);
+      CREATE INDEX IF NOT EXISTS ${idx('traces_by_start')} ON ${t.traces} (project_id, start_key DESC, trace_id DESC);
+      -- Per-span search columns, written with the span: service name and lower-cased text for q=.
+      CREATE TABLE IF NOT EXISTS ${t.search} (
+        project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
+        service TEXT, text TEXT NOT NULL);
+      CREATE UNIQUE INDEX IF NOT EXISTS ${idx('span_search_by_id')} ON ${t.search} (project_id, trace_id, span_id);
+      CREATE INDEX IF NOT EXISTS ${idx('span_search_by_service')} ON ${t.search} (project_id, service, trace_id);
+      -- Additive read models (usage per project x hour x provider x model, mapping coverage): small rows by sortable id.
+      CREATE TABLE IF NOT EXISTS ${t.counters} (id TEXT PRIMARY KEY, dims TEXT NOT NULL, vals TEXT NOT NULL, pos TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS ${t.sessions} (
+        project_id TEXT NOT NULL, session_id TEXT NOT NULL, last_key TEXT NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (project_id, session_id));
+      CREATE INDEX IF NOT EXISTS ${idx('sessions_by_last')} ON ${t.sessions} (project_id, last_key DESC, session_id DESC);
+    `);
+    // Version 1's traces table predates conversation_id.
+    const columns = db.prepare(`PRAGMA table_info(${t.traces})`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'conversation_id')) db.exec(`ALTER TABLE ${t.traces} ADD COLUMN conversation_id TEXT`);
+    db.exec(`CREATE INDEX IF NOT EXISTS ${idx('traces_by_conversation')} ON ${t.traces} (project_id, conversation_id, start_key, trace_id) WHERE conversation_id IS NOT NULL`);
+
+    // Upserts update rows in place; INSERT OR REPLACE would delete and re-insert, touching every index twice.
+    this.upsertSpan = db.prepare(
+      `INSERT INTO ${t.spans} (project_id, trace_id, span_id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET doc = excluded.doc`,
+    );
+    this.upsertTrace = db.prepare(
+      `INSERT INTO ${t.traces} (project_id, trace_id, start_key, status, providers, models, doc, conversation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
+        'ON CONFLICT (project_id, trace_id) DO UPDATE SET start_key = excluded.start_key, status = excluded.status, providers = excluded.providers, models = excluded.models, doc = excluded.doc, conversation_id = excluded.conversation_id',
+    );
+    this.selectTraceSpans = db.prepare(`SELECT doc FROM ${t.spans} WHERE project_id = ? AND trace_id = ?`);
+    this.selectTrace = db.prepare(`SELECT doc FROM ${t.traces} WHERE project_id = ? AND trace_id = ?`);
+    this.selectTraceConversation = db.prepare(`SELECT conversation_id FROM ${t.traces} WHERE project_id = ? AND trace_id = ?`);
+    this.upsertSearch = db.prepare(`INSERT OR REPLACE INTO ${t.search} (project_id, trace_id, span_id, service, text) VALUES (?, ?, ?, ?, ?)`);
+    // Distinct services by skipping through the index, one seek per service (a DISTINCT scans every span of the project).
+    this.selectFirstService = db.prepare(`SELECT service FROM ${t.search} WHERE project_id = ? AND service IS NOT NULL ORDER BY service LIMIT 1`);
+    this.selectNextService = db.prepare(`SELECT service FROM ${t.search} WHERE project_id = ? AND service > ? ORDER BY service LIMIT 1`);
+    this.selectCounter = db.prepare(`SELECT vals, pos FROM ${t.counters} WHERE id = ?`);
+    this.upsertCounter = db.prepare(`INSERT INTO ${t.counters} (id, dims, vals, pos) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET vals = excluded.vals, pos = excluded.pos`);
+    this.selectCounters = db.prepare(`SELECT id, dims, vals FROM ${t.counters} WHERE id >= ? AND id < ? ORDER BY id`);
+    this.selectSessionTraces = db.prepare(`SELECT doc FROM ${t.traces} WHERE project_id = ? AND conversation_id = ?`);
+    this.upsertSession = db.prepare(
+      `INSERT INTO ${t.sessions} (project_id, session_id, last_key, doc) VALUES (?, ?, ?, ?) ON CONFLICT (project_id, session_id) DO UPDATE SET last_key = excluded.last_key, doc = excluded.doc`,
+    );
+    this.deleteSession = db.prepare(`DELETE FROM ${t.sessions} WHERE project_id = ? AND session_id = ?`);
+    this.selectSession = db.prepare(`SELECT doc FROM ${t.sessions} WHERE project_id = ? AND session_id = ?`);
+    this.backfillSearch();
+  }
+
+  /** A store written before span_search existed: index its spans once. */
+  private backfillSearch() {
+    const has = this.db.prepare(`SELECT 1 AS x FROM ${this.t.search} LIMIT 1`).get();
+    const any = this.db.prepare(`SELECT 1 AS x FROM ${this.t.spans} LIMIT 1`).get();
+    if (has || !any) return;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const row of this.db.prepare(`SELECT doc FROM ${this.t.spans}`).iterate() as Iterable<{ doc: string }>) this.indexSpan(JSON.parse(row.doc));
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  indexSpan(s: SpanDocument) {
+    this.upsertSearch.run(s.projectId, s.traceId, s.spanId, s.serviceName ?? null, spanSearchText(s));
+  }
+
+  /** Adds a batch's increments to a row once: a row already at the batch's end (`pos`) has them (same guard as the Mongo twin). */
+  addCounter(row: CounterRow, pos: string) {
+    const current = this.selectCounter.get(row.id) as { vals: string; pos: string } | undefined;
+    if (current && current.pos >= pos) return;
+    const vals: Record<string, number> = current ? JSON.parse(current.vals) : {};
+    for (const [k, v] of Object.entries(row.values)) {
+      const n = (vals[k] ?? 0) + v;
+      if (n === 0) delete vals[k];
+      else vals[k] = n;
+    }
+    this.upsertCounter.run(row.id, JSON.stringify(row.dims), JSON.stringify(vals), pos);
+  }
+
+  recomputeSession(projectId: string, sessionId: string) {
+    const traces = (this.selectSessionTraces.all(projectId, sessionId) as { doc: string }[]).map((r) => JSON.parse(r.doc) as TraceSummary);
+    if (traces.length === 0) return void this.deleteSession.run(projectId, sessionId);
+    const session = summarizeSession(traces);
+    this.upsertSession.run(projectId, sessionId, session.lastKey, JSON.stringify(session));
+  }
+
+  drop() {
+    for (const table of [this.t.spans, this.t.traces, this.t.search, this.t.counters, this.t.sessions]) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
+  }
+}
+
+/**
+ * Embedded read model: one SQLite file; each build of the projection has its own tables (prefixed by
+ * its namespace), documents as JSON, checkpoint in the same transaction as the documents. The catalog
+ * (which build serves) lives in the same file.
+ */
+export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
+  private readonly builds = new Map<string, Build>();
   private readonly upsertCheckpoint: StatementSync;
   private readonly selectCheckpoint: StatementSync;
-  private readonly selectTraceSpans: StatementSync;
-  private readonly selectTrace: StatementSync;
-  private readonly upsertSearch: StatementSync;
-  private readonly selectServices: StatementSync;
+  private readonly selectCatalog: StatementSync;
 
-  private constructor(private readonly db: DatabaseSync) {
+  private constructor(
+    private readonly db: DatabaseSync,
+    private readonly fixedNamespace: string | undefined,
+    /** False for a view made by forNamespace: closing it leaves the connection to its owner. */
+    private readonly ownsDb = true,
+  ) {
     db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
@@ -22,49 +186,96 @@ export class SqliteTraceReadStore implements TraceReadStore {
       -- Read models are rebuildable: a bigger cache and rarer WAL checkpoints buy projector speed.
       PRAGMA cache_size = -65536;
       PRAGMA wal_autocheckpoint = 4000;
-      -- Documents are large: rowid tables with unique indexes (WITHOUT ROWID suits small rows only).
-      CREATE TABLE IF NOT EXISTS spans (
-        project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
-        doc TEXT NOT NULL);
-      CREATE UNIQUE INDEX IF NOT EXISTS spans_by_id ON spans (project_id, trace_id, span_id);
-      CREATE TABLE IF NOT EXISTS traces (
-        project_id TEXT NOT NULL, trace_id TEXT NOT NULL, start_key TEXT NOT NULL, status TEXT NOT NULL,
-        providers TEXT NOT NULL, models TEXT NOT NULL, doc TEXT NOT NULL);
-      CREATE UNIQUE INDEX IF NOT EXISTS traces_by_id ON traces (project_id, trace_id);
-      CREATE INDEX IF NOT EXISTS traces_by_start ON traces (project_id, start_key DESC, trace_id DESC);
-      -- Per-span search columns, written with the span: service name and lower-cased text for q=.
-      CREATE TABLE IF NOT EXISTS span_search (
-        project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
-        service TEXT, text TEXT NOT NULL);
-      CREATE UNIQUE INDEX IF NOT EXISTS span_search_by_id ON span_search (project_id, trace_id, span_id);
-      CREATE INDEX IF NOT EXISTS span_search_by_service ON span_search (project_id, service, trace_id);
       CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS projection_catalog (
+        name TEXT PRIMARY KEY, active_ns TEXT, active_version INTEGER, active_variant TEXT,
+        building_ns TEXT, building_version INTEGER, building_variant TEXT, building_started_at TEXT, rebuild_requested_at TEXT);
     `);
-    // Upserts update rows in place; INSERT OR REPLACE would delete and re-insert, touching every index twice.
-    this.upsertSpan = db.prepare(
-      'INSERT INTO spans (project_id, trace_id, span_id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET doc = excluded.doc',
-    );
-    this.upsertTrace = db.prepare(
-      'INSERT INTO traces (project_id, trace_id, start_key, status, providers, models, doc) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (project_id, trace_id) DO UPDATE SET start_key = excluded.start_key, status = excluded.status, providers = excluded.providers, models = excluded.models, doc = excluded.doc',
-    );
     this.upsertCheckpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)');
     this.selectCheckpoint = db.prepare('SELECT position FROM checkpoints WHERE name = ?');
-    this.selectTraceSpans = db.prepare('SELECT doc FROM spans WHERE project_id = ? AND trace_id = ?');
-    this.selectTrace = db.prepare('SELECT doc FROM traces WHERE project_id = ? AND trace_id = ?');
-    this.upsertSearch = db.prepare('INSERT OR REPLACE INTO span_search (project_id, trace_id, span_id, service, text) VALUES (?, ?, ?, ?, ?)');
-    this.selectServices = db.prepare('SELECT DISTINCT service FROM span_search WHERE project_id = ? AND service IS NOT NULL ORDER BY service LIMIT 500');
-    this.backfillSearch();
+    this.selectCatalog = db.prepare('SELECT * FROM projection_catalog WHERE name = ?');
+    if (fixedNamespace !== undefined) this.build(fixedNamespace);
   }
 
-  /** A store written before span_search existed: index its spans once. */
-  private backfillSearch() {
-    const has = this.db.prepare('SELECT 1 AS x FROM span_search LIMIT 1').get();
-    const any = this.db.prepare('SELECT 1 AS x FROM spans LIMIT 1').get();
-    if (has || !any) return;
+  static open(path: string, options: SqliteTraceReadStoreOptions = {}): SqliteTraceReadStore {
+    return new SqliteTraceReadStore(new DatabaseSync(path), options.namespace);
+  }
+
+  /** The same file, working on one build (a projector's): shares this connection, which stays this instance's to close. */
+  async forNamespace(namespace: string): Promise<SqliteTraceReadStore> {
+    return new SqliteTraceReadStore(this.db, namespace, false);
+  }
+
+  private build(namespace: string): Build {
+    let b = this.builds.get(namespace);
+    if (!b) this.builds.set(namespace, (b = new Build(this.db, namespace)));
+    return b;
+  }
+
+  /** The build this instance works on: its own, or the one serving now. */
+  private current(): Build {
+    if (this.fixedNamespace !== undefined) return this.build(this.fixedNamespace);
+    const entry = this.readCatalog(TRACE_PROJECTION.name);
+    return this.build(entry.active?.namespace ?? buildNamespace(TRACE_PROJECTION.name, TRACE_PROJECTION.version));
+  }
+
+  // ---- catalog ------------------------------------------------------------------------------
+
+  private readCatalog(name: string): ProjectionCatalogEntry {
+    const row = this.selectCatalog.get(name) as
+      | {
+          active_ns: string | null;
+          active_version: number | null;
+          active_variant: string | null;
+          building_ns: string | null;
+          building_version: number | null;
+          building_variant: string | null;
+          building_started_at: string | null;
+          rebuild_requested_at: string | null;
+        }
+      | undefined;
+    if (!row) {
+      // A read model written by version 1 (no catalog yet): its unprefixed tables are the active build.
+      const legacy = name === TRACE_PROJECTION.name && this.db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'traces'").get();
+      return { name, active: legacy ? { namespace: LEGACY_NAMESPACE, version: 1 } : null, building: null, rebuildRequestedAt: null };
+    }
+    return {
+      name,
+      active: row.active_ns !== null ? { namespace: row.active_ns, version: row.active_version!, ...(row.active_variant ? { variant: row.active_variant } : {}) } : null,
+      building:
+        row.building_ns !== null
+          ? { namespace: row.building_ns, version: row.building_version!, ...(row.building_variant ? { variant: row.building_variant } : {}), startedAt: row.building_started_at! }
+          : null,
+      rebuildRequestedAt: row.rebuild_requested_at,
+    };
+  }
+
+  async catalogEntry(name: string): Promise<ProjectionCatalogEntry> {
+    return this.readCatalog(name);
+  }
+
+  private writeCatalog(entry: ProjectionCatalogEntry) {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO projection_catalog (name, active_ns, active_version, active_variant, building_ns, building_version, building_variant, building_started_at, rebuild_requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        entry.name,
+        entry.active?.namespace ?? null,
+        entry.active?.version ?? null,
+        entry.active?.variant ?? null,
+        entry.building?.namespace ?? null,
+        entry.building?.version ?? null,
+        entry.building?.variant ?? null,
+        entry.building?.startedAt ?? null,
+        entry.rebuildRequestedAt,
+      );
+  }
+
+  private updateCatalog(name: string, change: (entry: ProjectionCatalogEntry) => ProjectionCatalogEntry) {
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const row of this.db.prepare('SELECT doc FROM spans').iterate() as Iterable<{ doc: string }>) this.indexSpan(JSON.parse(row.doc));
+      this.writeCatalog(change(this.readCatalog(name)));
       this.db.exec('COMMIT');
     } catch (err) {
       this.db.exec('ROLLBACK');
@@ -72,38 +283,69 @@ export class SqliteTraceReadStore implements TraceReadStore {
     }
   }
 
-  private indexSpan(s: SpanDocument) {
-    this.upsertSearch.run(s.projectId, s.traceId, s.spanId, s.serviceName ?? null, spanSearchText(s));
+  async beginBuild(name: string, build: ProjectionBuild): Promise<void> {
+    this.updateCatalog(name, (e) => ({ ...e, building: { ...build, startedAt: new Date().toISOString() }, rebuildRequestedAt: null }));
   }
 
-  static open(path: string): SqliteTraceReadStore {
-    return new SqliteTraceReadStore(new DatabaseSync(path));
+  async activate(name: string, build: ProjectionBuild): Promise<void> {
+    this.updateCatalog(name, (e) => ({ ...e, active: build, building: e.building?.namespace === build.namespace ? null : e.building }));
   }
+
+  async requestRebuild(name: string): Promise<void> {
+    this.updateCatalog(name, (e) => ({ ...e, rebuildRequestedAt: new Date().toISOString() }));
+  }
+
+  async dropNamespace(namespace: string): Promise<void> {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.build(namespace).drop();
+      this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(namespace === LEGACY_NAMESPACE ? LEGACY_CHECKPOINT : namespace);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    } finally {
+      this.builds.delete(namespace);
+    }
+  }
+
+  // ---- projection side ------------------------------------------------------------------------
 
   async checkpoint(projection: string): Promise<bigint | null> {
     const row = this.selectCheckpoint.get(projection) as { position: string } | undefined;
     return row ? BigInt(row.position) : null;
   }
 
+  /** Commits are transactions here: a batch is never half-written. */
+  async pendingBatchEnd(): Promise<bigint | null> {
+    return null;
+  }
+
   async loadSpans(traces: { projectId: string; traceId: string }[]): Promise<SpanDocument[]> {
+    const b = this.current();
     const out: SpanDocument[] = [];
     for (const t of traces) {
-      for (const row of this.selectTraceSpans.all(t.projectId, t.traceId) as { doc: string }[]) out.push(JSON.parse(row.doc));
+      for (const row of b.selectTraceSpans.all(t.projectId, t.traceId) as { doc: string }[]) out.push(JSON.parse(row.doc));
     }
     return out;
   }
 
   async commit(write: TraceCommit): Promise<void> {
+    const b = this.current();
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const s of write.spans) {
-        this.upsertSpan.run(s.projectId, s.traceId, s.spanId, JSON.stringify(s));
-        this.indexSpan(s);
+        b.upsertSpan.run(s.projectId, s.traceId, s.spanId, JSON.stringify(s));
+        b.indexSpan(s);
       }
       for (const t of write.traces) {
-        this.upsertTrace.run(t.projectId, t.traceId, t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t));
+        b.upsertTrace.run(t.projectId, t.traceId, t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t), t.conversationId);
       }
-      this.upsertCheckpoint.run(write.projection, write.position.toString());
+      const pos = write.position.toString().padStart(20, '0');
+      for (const row of write.counters ?? []) b.addCounter(row, pos);
+      for (const s of write.sessions ?? []) b.recomputeSession(s.projectId, s.sessionId);
+      // Zero-padded: checkpoints sort as text like the positions they are (any store's, ESDB's included).
+      this.upsertCheckpoint.run(write.projection, write.position.toString().padStart(20, '0'));
       this.db.exec('COMMIT');
     } catch (err) {
       this.db.exec('ROLLBACK');
@@ -111,7 +353,10 @@ export class SqliteTraceReadStore implements TraceReadStore {
     }
   }
 
+  // ---- queries ------------------------------------------------------------------------------
+
   async listTraces(projectId: string, q: TraceQuery): Promise<Page<TraceSummary>> {
+    const { t } = this.current();
     const where = ['project_id = ?'];
     const args: (string | number)[] = [projectId];
     if (q.status) (where.push('status = ?'), args.push(q.status));
@@ -120,14 +365,12 @@ export class SqliteTraceReadStore implements TraceReadStore {
     if (q.from) (where.push('start_key >= ?'), args.push(pad(q.from)));
     if (q.to) (where.push('start_key < ?'), args.push(pad(q.to)));
     if (q.service) {
-      where.push('EXISTS (SELECT 1 FROM span_search s WHERE s.project_id = traces.project_id AND s.service = ? AND s.trace_id = traces.trace_id)');
+      where.push(`EXISTS (SELECT 1 FROM ${t.search} s WHERE s.project_id = tr.project_id AND s.service = ? AND s.trace_id = tr.trace_id)`);
       args.push(q.service);
     }
     if (q.q) {
       const like = `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(
-        "EXISTS (SELECT 1 FROM span_search s WHERE s.project_id = traces.project_id AND s.trace_id = traces.trace_id AND s.text LIKE ? ESCAPE '\\')",
-      );
+      where.push(`EXISTS (SELECT 1 FROM ${t.search} s WHERE s.project_id = tr.project_id AND s.trace_id = tr.trace_id AND s.text LIKE ? ESCAPE '\\')`);
       args.push(like);
     }
     if (q.cursor) {
@@ -136,25 +379,78 @@ export class SqliteTraceReadStore implements TraceReadStore {
       args.push(c.startKey, c.startKey, c.traceId);
     }
     const rows = this.db
-      .prepare(`SELECT doc FROM traces WHERE ${where.join(' AND ')} ORDER BY start_key DESC, trace_id DESC LIMIT ?`)
+      .prepare(`SELECT doc FROM ${t.traces} tr WHERE ${where.join(' AND ')} ORDER BY start_key DESC, trace_id DESC LIMIT ?`)
       .all(...args, q.limit + 1) as { doc: string }[];
     const items = rows.slice(0, q.limit).map((r) => JSON.parse(r.doc) as TraceSummary);
     return { items, nextCursor: rows.length > q.limit ? encodeCursor(items[items.length - 1]!) : null };
   }
 
   async listServiceNames(projectId: string): Promise<string[]> {
-    return (this.selectServices.all(projectId) as { service: string }[]).map((r) => r.service);
+    const b = this.current();
+    const out: string[] = [];
+    let row = b.selectFirstService.get(projectId) as { service: string } | undefined;
+    while (row && out.length < 500) {
+      out.push(row.service);
+      row = b.selectNextService.get(projectId, row.service) as { service: string } | undefined;
+    }
+    return out;
   }
 
   async getTrace(projectId: string, traceId: string): Promise<{ trace: TraceSummary; spans: SpanDocument[] } | null> {
-    const row = this.selectTrace.get(projectId, traceId) as { doc: string } | undefined;
+    const b = this.current();
+    const row = b.selectTrace.get(projectId, traceId) as { doc: string } | undefined;
     if (!row) return null;
-    const spans = (this.selectTraceSpans.all(projectId, traceId) as { doc: string }[]).map((r) => JSON.parse(r.doc) as SpanDocument);
+    const spans = (b.selectTraceSpans.all(projectId, traceId) as { doc: string }[]).map((r) => JSON.parse(r.doc) as SpanDocument);
     spans.sort(compareSpans);
     return { trace: JSON.parse(row.doc), spans };
   }
 
+  async counterRows(range: { from: string; to: string }): Promise<CounterRow[]> {
+    // A row whose counters all went back to zero stays (its guard position matters), unlisted.
+    return (this.current().selectCounters.all(range.from, range.to) as { id: string; dims: string; vals: string }[])
+      .filter((r) => r.vals !== '{}')
+      .map((r) => ({ id: r.id, dims: JSON.parse(r.dims), values: JSON.parse(r.vals) }));
+  }
+
+  async listSessions(projectId: string, q: PageQuery): Promise<Page<SessionSummary>> {
+    const { t } = this.current();
+    return this.keysetPage<SessionSummary>({ table: t.sessions, where: 'project_id = ?', args: [projectId], key: 'last_key', id: 'session_id', descending: true }, q, (s) => [s.lastKey, s.sessionId]);
+  }
+
+  async getSession(projectId: string, sessionId: string): Promise<SessionSummary | null> {
+    const row = this.current().selectSession.get(projectId, sessionId) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as SessionSummary) : null;
+  }
+
+  async listSessionTraces(projectId: string, sessionId: string, q: PageQuery): Promise<Page<TraceSummary>> {
+    const { t } = this.current();
+    const where = { table: t.traces, where: 'project_id = ? AND conversation_id = ?', args: [projectId, sessionId], key: 'start_key', id: 'trace_id', descending: false };
+    return this.keysetPage<TraceSummary>(where, q, (tr) => [tr.startKey, tr.traceId]);
+  }
+
+  /** One page of documents ordered by (key, id), after the cursor's (key, id). */
+  private keysetPage<T>(
+    p: { table: string; where: string; args: string[]; key: string; id: string; descending: boolean },
+    q: PageQuery,
+    keyOf: (doc: T) => [string, string],
+  ): Page<T> {
+    const args = [...p.args];
+    const [cmp, dir] = p.descending ? ['<', 'DESC'] : ['>', 'ASC'];
+    let after = '';
+    if (q.cursor) {
+      const c = decodeKeyCursor(q.cursor);
+      after = ` AND (${p.key} ${cmp} ? OR (${p.key} = ? AND ${p.id} ${cmp} ?))`;
+      args.push(c.key, c.key, c.id);
+    }
+    const rows = this.db
+      .prepare(`SELECT doc FROM ${p.table} WHERE ${p.where}${after} ORDER BY ${p.key} ${dir}, ${p.id} ${dir} LIMIT ?`)
+      .all(...args, q.limit + 1) as { doc: string }[];
+    const items = rows.slice(0, q.limit).map((r) => JSON.parse(r.doc) as T);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > q.limit && last ? encodeKeyCursor(...keyOf(last)) : null };
+  }
+
   async close(): Promise<void> {
-    if (this.db.isOpen) this.db.close();
+    if (this.ownsDb && this.db.isOpen) this.db.close();
   }
 }

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { TRACE_PROJECTION, type DialectMapper, type ReadModelExtension, type TraceSummary } from '@temps/domain';
+import type { EventStore } from '@temps/event-store';
+import { BlueGreenProjection } from '@temps/projection-runtime';
+import type { TraceReadStore } from '@temps/read-store';
+import { TraceProjectionHandler } from './trace-projection.handler';
+
+export interface TraceProjectionWiring {
+  events: EventStore;
+  /** The serving store: its catalog says which build serves; each build gets a view of it (forNamespace). */
+  reads: TraceReadStore;
+  extraMappers?: readonly DialectMapper[];
+  extensions?: readonly ReadModelExtension[];
+  /** Changed trace summaries of each commit of the serving build (the live gateway's feed). */
+  onCommitted(traces: TraceSummary[]): void;
+  onApplied?(position: bigint): void;
+  onError?(err: unknown): void;
+  log?(message: string): void;
+  idlePollMs?: number;
+  /** How often to look for rebuild requests and for a build that caught up. */
+  pollMs?: number;
+  /** Events per batch of a build made beside the serving one (default 2000; the serving build's: 500). */
+  buildBatchSize?: number;
+}
+
+/** The trace projection (traces, spans, usage, sessions, mapping coverage) with its blue/green builds. */
+export function createTraceProjection(w: TraceProjectionWiring): BlueGreenProjection {
+  return new BlueGreenProjection({
+    name: TRACE_PROJECTION.name,
+    version: TRACE_PROJECTION.version,
+    variant: readModelVariant(w.extensions ?? []),
+    events: w.events,
+    catalog: w.reads,
+    async openBuild(namespace, serving) {
+      const store = await w.reads.forNamespace(namespace);
+      const publish = (traces: TraceSummary[]) => serving() && w.onCommitted(traces);
+      const handler = new TraceProjectionHandler(store, w.events, publish, { extraMappers: w.extraMappers, extensions: w.extensions, name: namespace });
+      return { handler, close: () => store.close() };
+    },
+    runner: { idlePollMs: w.idlePollMs },
+    buildRunner: { batchSize: w.buildBatchSize ?? 2000 },
+    pollMs: w.pollMs,
+    onApplied: w.onApplied,
+    onError: w.onError,
+    log: w.log,
+  });
+}
+
+/**
+ * The build's code beyond the projection's own version: the registered read model extensions and
+ * their versions. A change (one added, removed or bumped) builds the read models again.
+ */
+export function readModelVariant(extensions: readonly ReadModelExtension[]): string {
+  if (extensions.length === 0) return '';
+  const signature = extensions.map((x) => `${x.name}@${x.version}`).sort().join(',');
+  return createHash('sha256').update(signature).digest('hex').slice(0, 8);
+}

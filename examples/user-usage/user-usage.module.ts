@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ProjectAccessGuard } from '@temps/access';
+import { ReadModelExtensionsModule } from '@temps/projector';
+import { UserUsageController } from './user-usage.controller';
+
+/**
+ * The one registration (a path + export name, because the projector thread loads the fold itself)
+ * and the team's own endpoint over the rows the runtime keeps for it.
+ */
+@Module({
+  imports: [ReadModelExtensionsModule.register([{ module: require.resolve('./user-usage'), export: 'userUsage' }])],
+  controllers: [UserUsageController],
+  providers: [ProjectAccessGuard],
+})
+export class UserUsageModule {}

@@ -1,0 +1,403 @@
+import { keyValuesToRecord, type KeyValue } from '../any-value';
+import { normalizeProvider } from '../dialects/provider';
+import { EventTypes, type IngestMetadata, type MetricReceivedData } from '../events';
+import { ID_SEPARATOR as SEP, sumCounters, type CounterRow } from './read-model-counters';
+
+/**
+ * GenAI metrics received over OTLP (`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`)
+ * as counter rows: per project × hour × metric × provider × model × token type (token usage) or
+ * operation (duration), holding count, sum and histogram bucket counts.
+ *
+ * Semantics, in order of precedence:
+ * - Only explicit-bucket histogram points of the two metrics count; other types and an unspecified
+ *   temporality are ignored (OTLP makes temporality mandatory for histograms).
+ * - DELTA points are increments: they add as they are, to the hour of their time.
+ * - CUMULATIVE points are totals since their start time. A series is metric + point attributes +
+ *   resource + scope + startTimeUnixNano, so an exporter restart (new start time) is a new series that
+ *   counts from zero, and two processes with identical resources never mix. Per series a state row
+ *   keeps the last point counted; within a batch the series' points are sorted by time and each point
+ *   newer than the previous adds its difference from it, to the hour of its time. A point not newer
+ *   than the state (a re-export, or an older point arriving after a newer one) adds nothing: the newer
+ *   total already holds it. A newer point with a lower count or bucket is a reset the exporter did not
+ *   mark with a new start time: it counts in full.
+ * - The state row moves by add-deltas like every counter and also keeps the state before the batch
+ *   that last wrote it (`p_*`, with that batch's position in `at_*`): a batch replayed after a crash
+ *   that wrote part of its rows (a store without transactions) starts again from the same state, so
+ *   its increments are the same and the position guard applies each row once. A complete replay
+ *   adds nothing.
+ * - Buckets are stored by their bounds (`b<lower>_<upper>`), not by index: the same bucket from any
+ *   exporter adds up, buckets of other bounds sit beside it, and a percentile interpolates inside the
+ *   bucket that holds its rank (as Prometheus does). Empty buckets are not stored, so the key must
+ *   carry the lower bound too. Mapping explicit buckets into the span latency bins would only add a
+ *   second approximation.
+ * - Sums are stored as integers (durations in microseconds) so add-deltas never drift.
+ */
+export const GENAI_METRICS_TABLE = 'genai_metrics';
+/** Per-series state of cumulative points (last point counted). */
+export const GENAI_METRIC_SERIES_TABLE = 'genai_metric_series';
+
+export const GENAI_TOKEN_USAGE = 'gen_ai.client.token.usage';
+export const GENAI_OPERATION_DURATION = 'gen_ai.client.operation.duration';
+export const GENAI_METRIC_NAMES = [GENAI_TOKEN_USAGE, GENAI_OPERATION_DURATION] as const;
+export type GenaiMetricName = (typeof GENAI_METRIC_NAMES)[number];
+
+const DELTA = 1;
+const CUMULATIVE = 2;
+
+/** Sums are kept as integers: tokens as they are, seconds as microseconds. */
+const SUM_SCALE: Record<GenaiMetricName, number> = { [GENAI_TOKEN_USAGE]: 1, [GENAI_OPERATION_DURATION]: 1e6 };
+
+export const genaiMetricsRowIdPrefix = (projectId: string, metric: GenaiMetricName) => `${GENAI_METRICS_TABLE}${SEP}${projectId}${SEP}${metric}${SEP}`;
+
+/** '.' cannot be in a counter key (Mongo paths): `0.32` is written `0p32`. */
+const encodeBound = (n: number) => (n === Infinity ? 'Inf' : n === -Infinity ? '-Inf' : String(n).replace('.', 'p'));
+
+/** Counter key of the bucket (lower, upper]. */
+export function bucketKey(lower: number, upper: number): string {
+  return `b${encodeBound(lower)}_${encodeBound(upper)}`;
+}
+
+function boundsOfKey(key: string): [number, number] | null {
+  if (!key.startsWith('b')) return null;
+  const parts = key.slice(1).split('_');
+  if (parts.length !== 2) return null;
+  const [lower, upper] = parts.map((t) => (t === 'Inf' ? Infinity : t === '-Inf' ? -Infinity : Number(t.replace('p', '.'))));
+  return Number.isNaN(lower) || Number.isNaN(upper) ? null : [lower!, upper!];
+}
+
+interface Histogram {
+  count: number;
+  /** Scaled to an integer (SUM_SCALE). */
+  sum: number;
+  /** bucketKey -> count. */
+  buckets: Record<string, number>;
+}
+
+interface MetricPoint extends Histogram {
+  projectId: string;
+  metric: GenaiMetricName;
+  temporality: number;
+  /** Nanoseconds since the epoch, exact. */
+  time: bigint;
+  startTime: string;
+  attributes: Record<string, unknown>;
+  seriesId: string;
+}
+
+/** cyrb53 with two seeds: a pure 106-bit hash, so series ids stay short whatever the resource holds. */
+function hash(text: string): string {
+  const lane = (seed: number) => {
+    let h1 = 0xdeadbeef ^ seed;
+    let h2 = 0x41c6ce57 ^ seed;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+  };
+  return lane(1) + lane(2);
+}
+
+/** Attributes in a canonical order, so the same set hashes the same whatever order it came in. */
+const canonical = (attributes: readonly KeyValue[] | undefined) =>
+  JSON.stringify([...(attributes ?? [])].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((kv) => [kv.key, kv.value]));
+
+const seriesRowId = (projectId: string, key: string) => `${GENAI_METRIC_SERIES_TABLE}${SEP}${projectId}${SEP}${key}`;
+
+const toNumber = (v: unknown) => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) && n >= 0 ? n : NaN;
+};
+
+function toNanos(v: unknown): bigint | null {
+  if (typeof v !== 'string' && typeof v !== 'number') return null;
+  try {
+    const n = BigInt(v);
+    return n > 0n ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The histogram points of the GenAI metrics in a batch (anything malformed is skipped). */
+function metricPoints(events: readonly GenaiMetricEvent[]): MetricPoint[] {
+  const out: MetricPoint[] = [];
+  for (const e of events) {
+    if (e.type !== EventTypes.MetricReceived) continue;
+    const projectId = (e.metadata as IngestMetadata | undefined)?.projectId;
+    const data = e.data as MetricReceivedData;
+    const metric = data?.metric;
+    if (!projectId || !metric || !(GENAI_METRIC_NAMES as readonly string[]).includes(metric.name) || metric.type !== 'histogram') continue;
+    const name = metric.name as GenaiMetricName;
+    const temporality = metric.aggregationTemporality ?? 0;
+    if (temporality !== DELTA && temporality !== CUMULATIVE) continue;
+    const context = `${name}|${canonical(data.resource?.attributes)}|${data.scope?.name ?? ''}|${data.scope?.version ?? ''}`;
+    for (const p of metric.dataPoints ?? []) {
+      const time = toNanos(p.timeUnixNano);
+      const count = toNumber(p.count);
+      const counts = Array.isArray(p.bucketCounts) ? p.bucketCounts.map(toNumber) : [];
+      const bounds = Array.isArray(p.explicitBounds) ? (p.explicitBounds as unknown[]).map(Number) : [];
+      if (time === null || Number.isNaN(count) || counts.some(Number.isNaN) || bounds.some((b) => !Number.isFinite(b))) continue;
+      const buckets: Record<string, number> = {};
+      // OTLP: bucket i covers (bounds[i-1], bounds[i]]; the last one (bounds[n-1], +Inf). No bounds is legal: count and sum only.
+      if (bounds.length > 0 && counts.length === bounds.length + 1) {
+        counts.forEach((c, i) => {
+          const key = bucketKey(bounds[i - 1] ?? -Infinity, bounds[i] ?? Infinity);
+          if (c > 0) buckets[key] = (buckets[key] ?? 0) + c;
+        });
+      }
+      const sum = typeof p.sum === 'number' && Number.isFinite(p.sum) ? Math.round(p.sum * SUM_SCALE[name]) : 0;
+      const startTime = String(p.startTimeUnixNano ?? '0');
+      const attributes = p.attributes as KeyValue[] | undefined;
+      out.push({
+        projectId,
+        metric: name,
+        temporality,
+        time,
+        startTime,
+        attributes: keyValuesToRecord(attributes),
+        seriesId: seriesRowId(projectId, hash(`${context}|${canonical(attributes)}|${startTime}`)),
+        count,
+        sum,
+        buckets,
+      });
+    }
+  }
+  return out;
+}
+
+/** The events the fold reads: any event of the log (non-metric ones are skipped). */
+export interface GenaiMetricEvent {
+  type: string;
+  data: unknown;
+  metadata: unknown;
+}
+
+/**
+ * The id ranges of the series state rows a batch needs (one row each): the projector loads them
+ * with counterRows before it folds the batch.
+ */
+export function genaiMetricSeriesRanges(events: readonly GenaiMetricEvent[]): { from: string; to: string }[] {
+  const ids = new Set(metricPoints(events).filter((p) => p.temporality === CUMULATIVE).map((p) => p.seriesId));
+  // Series ids have a fixed length, so no other id starts with one: the range holds exactly that row.
+  return [...ids].sort().map((id) => ({ from: id, to: `${id}${SEP}` }));
+}
+
+const hourOf = (nanos: bigint) => `${new Date(Number(nanos / 1_000_000n)).toISOString().slice(0, 13)}:00:00.000Z`;
+
+function aggregateRow(p: MetricPoint, increment: Histogram): CounterRow | null {
+  if (increment.count === 0 && increment.sum === 0 && Object.keys(increment.buckets).length === 0) return null;
+  const hour = hourOf(p.time);
+  const provider = normalizeProvider(p.attributes['gen_ai.provider.name'] ?? p.attributes['gen_ai.system']);
+  const rawModel = p.attributes['gen_ai.response.model'] ?? p.attributes['gen_ai.request.model'];
+  const model = typeof rawModel === 'string' && rawModel ? rawModel : null;
+  const tokenType = p.metric === GENAI_TOKEN_USAGE ? String(p.attributes['gen_ai.token.type'] ?? '') || null : null;
+  const rawOperation = p.attributes['gen_ai.operation.name'];
+  const operation = p.metric === GENAI_OPERATION_DURATION && typeof rawOperation === 'string' && rawOperation ? rawOperation : null;
+  const id = [GENAI_METRICS_TABLE, p.projectId, p.metric, hour, provider ?? '', model ?? '', (tokenType ?? operation) ?? ''].join(SEP);
+  const values: Record<string, number> = { ...increment.buckets };
+  if (increment.count) values.count = increment.count;
+  if (increment.sum) values.sum = increment.sum;
+  return { id, dims: { projectId: p.projectId, metric: p.metric, hour, provider, model, tokenType, operation }, values };
+}
+
+// ---- series state: the last cumulative point counted, as counter values ----
+
+interface SeriesState extends Histogram {
+  time: bigint;
+}
+
+const NS = 1_000_000_000n;
+/** Prefix of the state before the batch that last wrote the row. */
+const PREV = 'p_';
+const POS_SPLIT = 4_294_967_296n;
+
+function stateValues(s: SeriesState | null, prefix: string): Record<string, number> {
+  if (!s) return {};
+  // Nanosecond times pass 2^53: split into seconds and nanoseconds so they stay exact.
+  const out: Record<string, number> = { [`${prefix}t_s`]: Number(s.time / NS), [`${prefix}t_ns`]: Number(s.time % NS), [`${prefix}count`]: s.count, [`${prefix}sum`]: s.sum };
+  for (const [k, v] of Object.entries(s.buckets)) out[`${prefix}${k}`] = v;
+  return out;
+}
+
+function readState(values: Record<string, number>, prefix: string): SeriesState | null {
+  const seconds = values[`${prefix}t_s`] ?? 0;
+  const nanos = values[`${prefix}t_ns`] ?? 0;
+  if (!seconds && !nanos) return null;
+  const buckets: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (!k.startsWith(prefix) || (prefix === '' && k.startsWith(PREV))) continue;
+    const key = k.slice(prefix.length);
+    if (boundsOfKey(key) !== null && v) buckets[key] = v;
+  }
+  return { time: BigInt(seconds) * NS + BigInt(nanos), count: values[`${prefix}count`] ?? 0, sum: values[`${prefix}sum`] ?? 0, buckets };
+}
+
+/** The increment from `before` to `after` of one series; null when `after` is lower somewhere (a reset). */
+function difference(before: Histogram, after: Histogram): Histogram | null {
+  if (after.count < before.count) return null;
+  const buckets: Record<string, number> = {};
+  for (const key of new Set([...Object.keys(before.buckets), ...Object.keys(after.buckets)])) {
+    const d = (after.buckets[key] ?? 0) - (before.buckets[key] ?? 0);
+    if (d < 0) return null;
+    if (d > 0) buckets[key] = d;
+  }
+  return { count: after.count - before.count, sum: after.sum - before.sum, buckets };
+}
+
+const compareTime = (a: MetricPoint, b: MetricPoint) => (a.time < b.time ? -1 : a.time > b.time ? 1 : b.count - a.count);
+
+/**
+ * What a batch adds to the GenAI metric rows and to its series state rows. `stored`: the series rows
+ * of `genaiMetricSeriesRanges(events)` as the store holds them; `position`: the batch's end (the
+ * commit's position), recorded in the state rows so a replay of this batch is recognised.
+ */
+export function genaiMetricCounters(events: readonly GenaiMetricEvent[], stored: readonly CounterRow[], position: bigint): CounterRow[] {
+  const rows: CounterRow[] = [];
+  const bySeries = new Map<string, MetricPoint[]>();
+  for (const p of metricPoints(events)) {
+    if (p.temporality === DELTA) {
+      const row = aggregateRow(p, p);
+      if (row) rows.push(row);
+      continue;
+    }
+    const list = bySeries.get(p.seriesId);
+    if (list) list.push(p);
+    else bySeries.set(p.seriesId, [p]);
+  }
+  const storedById = new Map(stored.map((r) => [r.id, r.values]));
+  const atHi = Number(position / POS_SPLIT);
+  const atLo = Number(position % POS_SPLIT);
+  for (const [id, points] of bySeries) {
+    const current = storedById.get(id) ?? {};
+    // Stores drop zero values: a missing key is 0.
+    const replay = (current.at_hi ?? 0) === atHi && (current.at_lo ?? 0) === atLo;
+    const before = replay ? readState(current, PREV) : readState(current, '');
+    let last: SeriesState | null = before;
+    for (const p of points.sort(compareTime)) {
+      if (last && p.time <= last.time) continue;
+      const increment = (last && difference(last, p)) ?? p;
+      const row = aggregateRow(p, increment);
+      if (row) rows.push(row);
+      last = { time: p.time, count: p.count, sum: p.sum, buckets: p.buckets };
+    }
+    if (last === before) continue;
+    const next: Record<string, number> = { ...stateValues(last, ''), ...stateValues(before, PREV), at_hi: atHi, at_lo: atLo };
+    const values: Record<string, number> = {};
+    for (const key of new Set([...Object.keys(next), ...Object.keys(current)])) {
+      const d = (next[key] ?? 0) - (current[key] ?? 0);
+      if (d !== 0) values[key] = d;
+    }
+    if (Object.keys(values).length === 0) continue;
+    const projectId = points[0]!.projectId;
+    rows.push({ id, dims: { projectId, metric: points[0]!.metric, startTimeUnixNano: points[0]!.startTime }, values });
+  }
+  return [...sumCounters(rows).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+// ---- reading: rows of one metric rolled up into the API's points ----
+
+export type GenaiMetricsBucket = 'hour' | 'day';
+export type GenaiMetricsGroupBy = 'model' | 'provider';
+
+export interface GenaiMetricPoint {
+  bucketStart: string;
+  provider: string | null;
+  /** Null when grouped by provider. */
+  model: string | null;
+  /** gen_ai.client.token.usage only. */
+  tokenType?: string | null;
+  /** gen_ai.client.operation.duration only. */
+  operation?: string | null;
+  count: number;
+  /** In the metric's unit: tokens, or seconds. */
+  sum: number;
+  /** Interpolated within the buckets (tokens, or seconds); absent when the points carried no buckets. */
+  p50?: number;
+  p95?: number;
+  p99?: number;
+}
+
+/**
+ * The p-th percentile (0 < p ≤ 100) of the buckets in `values`: linear inside the bucket that holds
+ * the rank; the first bucket starts at 0 (token counts and durations are not negative), and the
+ * +Inf bucket answers its lower bound, the largest finite one. Null without buckets.
+ */
+export function bucketPercentile(values: Record<string, number>, p: number): number | null {
+  const buckets: { lower: number; upper: number; count: number }[] = [];
+  for (const [key, count] of Object.entries(values)) {
+    const bounds = boundsOfKey(key);
+    if (bounds && count > 0) buckets.push({ lower: bounds[0], upper: bounds[1], count });
+  }
+  buckets.sort((a, b) => a.upper - b.upper || a.lower - b.lower);
+  const total = buckets.reduce((n, b) => n + b.count, 0);
+  if (total === 0) return null;
+  const rank = (p / 100) * total;
+  let seen = 0;
+  for (const { lower, upper, count } of buckets) {
+    if (seen + count >= rank) {
+      if (upper === Infinity) return lower === -Infinity ? null : lower;
+      const from = lower === -Infinity ? Math.min(0, upper) : lower;
+      return from + (upper - from) * ((rank - seen) / count);
+    }
+    seen += count;
+  }
+  return null;
+}
+
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
+
+/** Hourly rows (as stored) of one metric, by hour or day and by model or provider, sorted by time, provider, model, type. */
+export function rollupGenaiMetrics(rows: Iterable<CounterRow>, options: { metric: GenaiMetricName; bucket: GenaiMetricsBucket; groupBy: GenaiMetricsGroupBy }): GenaiMetricPoint[] {
+  const groups = new Map<string, { key: GenaiMetricPointKey; values: Record<string, number> }>();
+  const kindKey = options.metric === GENAI_TOKEN_USAGE ? 'tokenType' : 'operation';
+  for (const row of rows) {
+    if (row.dims.metric !== options.metric || !row.values.count) continue;
+    const hour = row.dims.hour!;
+    const key: GenaiMetricPointKey = {
+      bucketStart: options.bucket === 'day' ? `${hour.slice(0, 10)}T00:00:00.000Z` : hour,
+      provider: row.dims.provider ?? null,
+      model: options.groupBy === 'model' ? (row.dims.model ?? null) : null,
+      kind: row.dims[kindKey] ?? null,
+    };
+    const k = JSON.stringify([key.bucketStart, key.provider, key.model, key.kind]);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { key, values: {} }));
+    for (const [name, v] of Object.entries(row.values)) g.values[name] = (g.values[name] ?? 0) + v;
+  }
+  return [...groups.values()]
+    .sort((a, b) => compareGenaiMetricKeys(a.key, b.key))
+    .map(({ key, values }) => {
+      const point: GenaiMetricPoint = { bucketStart: key.bucketStart, provider: key.provider, model: key.model, [kindKey]: key.kind, count: values.count ?? 0, sum: round((values.sum ?? 0) / SUM_SCALE[options.metric]) };
+      const p50 = bucketPercentile(values, 50);
+      if (p50 !== null) Object.assign(point, { p50: round(p50), p95: round(bucketPercentile(values, 95)!), p99: round(bucketPercentile(values, 99)!) });
+      return point;
+    });
+}
+
+/** A point's position in the sorted list (the page cursor). */
+export interface GenaiMetricPointKey {
+  bucketStart: string;
+  provider: string | null;
+  model: string | null;
+  kind: string | null;
+}
+
+export function genaiMetricPointKey(p: GenaiMetricPoint): GenaiMetricPointKey {
+  return { bucketStart: p.bucketStart, provider: p.provider, model: p.model, kind: p.tokenType ?? p.operation ?? null };
+}
+
+export function compareGenaiMetricKeys(a: GenaiMetricPointKey, b: GenaiMetricPointKey): number {
+  for (const k of ['bucketStart', 'provider', 'model', 'kind'] as const) {
+    const x = a[k] ?? '';
+    const y = b[k] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The stored hour key of an ISO time, for range scans over the rows of one metric. */
+export const genaiMetricsHourKey = (iso: string) => `${iso.slice(0, 13)}:00:00.000Z`;

@@ -1,0 +1,64 @@
+import type { SpanDocument } from '../span-document';
+import { traceKey } from '../trace-projection';
+import type { TraceSummary } from '../trace-summary';
+import { mappingCounters } from './mapping-coverage';
+import { usageCounters } from './model-usage';
+import { counterDelta, type CounterRow } from './read-model-counters';
+import { extensionCounters, type ReadModelExtension } from './read-model-extension';
+
+export interface TraceReadModelDelta {
+  /** Counter changes (model usage, mapping coverage) to add to the stored rows. */
+  counters: CounterRow[];
+  /** Sessions to recompute from their traces: the ids the changed traces had before and have now. */
+  sessions: { projectId: string; sessionId: string }[];
+}
+
+/** Spans of the given traces after a batch: the stored ones, replaced by the batch's new documents. */
+export function mergeSpans(stored: readonly SpanDocument[], changed: readonly SpanDocument[]): SpanDocument[] {
+  const byId = new Map<string, SpanDocument>();
+  for (const s of [...stored, ...changed]) byId.set(`${traceKey(s.projectId, s.traceId)}/${s.spanId}`, s);
+  return [...byId.values()];
+}
+
+function byTrace(spans: readonly SpanDocument[]): Map<string, SpanDocument[]> {
+  const out = new Map<string, SpanDocument[]>();
+  for (const s of spans) {
+    const k = traceKey(s.projectId, s.traceId);
+    const list = out.get(k);
+    if (list) list.push(s);
+    else out.set(k, [s]);
+  }
+  return out;
+}
+
+/**
+ * What a batch changes in the read models derived from whole traces: for every changed trace, its
+ * contribution with the spans it has now minus the contribution with the spans it had before (both
+ * full span sets). Contributions are per trace because some depend on the whole tree (a wrapper span's
+ * usage is not counted when a descendant carries it).
+ */
+export function traceReadModelDelta(
+  before: readonly SpanDocument[],
+  after: readonly SpanDocument[],
+  changed: readonly TraceSummary[],
+  extensions: readonly ReadModelExtension[] = [],
+): TraceReadModelDelta {
+  const changedKeys = new Set(changed.map((t) => traceKey(t.projectId, t.traceId)));
+  const beforeByTrace = byTrace(before);
+  const afterByTrace = byTrace(after);
+  const oldRows: CounterRow[] = [];
+  const newRows: CounterRow[] = [];
+  const sessions = new Map<string, { projectId: string; sessionId: string }>();
+  const session = (projectId: string, sessionId: string | null | undefined) => {
+    if (sessionId) sessions.set(JSON.stringify([projectId, sessionId]), { projectId, sessionId });
+  };
+  for (const key of changedKeys) {
+    const old = beforeByTrace.get(key) ?? [];
+    const now = afterByTrace.get(key) ?? [];
+    oldRows.push(...usageCounters(old), ...mappingCounters(old), ...extensionCounters(extensions, old));
+    newRows.push(...usageCounters(now), ...mappingCounters(now), ...extensionCounters(extensions, now));
+    for (const s of old) session(s.projectId, s.conversationId);
+  }
+  for (const t of changed) session(t.projectId, t.conversationId);
+  return { counters: counterDelta(oldRows, newRows), sessions: [...sessions.values()] };
+}
