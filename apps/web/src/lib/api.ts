@@ -1,5 +1,5 @@
 import { session } from './session.svelte';
-import type { TraceDetail, TracePage } from './types';
+import type { MappingReport, ProjectRef, SessionDetail, SessionPage, TraceDetail, TracePage, UsageBucket, UsageGroupBy, UsagePage, UsagePoint, UsageTotals } from './types';
 
 /** An HTTP error from the query API, with the server's message when it gave one. */
 export class ApiError extends Error {
@@ -80,4 +80,65 @@ export function listTraces(projectId: string, filters: TraceFilters, limit: numb
 
 export function getTrace(projectId: string, traceId: string, signal?: AbortSignal) {
   return getJson<TraceDetail>(`/api/projects/${enc(projectId)}/ai/traces/${enc(traceId)}`, { signal });
+}
+
+export function listProjects(signal?: AbortSignal) {
+  return getJson<{ items: ProjectRef[] }>('/api/projects', { signal });
+}
+
+export function listSessions(projectId: string, limit: number, cursor?: string | null, signal?: AbortSignal) {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (cursor) q.set('cursor', cursor);
+  return getJson<SessionPage>(`/api/projects/${enc(projectId)}/ai/sessions?${q}`, { signal });
+}
+
+export function getSession(projectId: string, sessionId: string, limit: number, cursor?: string | null, signal?: AbortSignal) {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (cursor) q.set('cursor', cursor);
+  return getJson<SessionDetail>(`/api/projects/${enc(projectId)}/ai/sessions/${enc(sessionId)}?${q}`, { signal });
+}
+
+export interface UsageQuery {
+  from?: string;
+  to?: string;
+  bucket: UsageBucket;
+  groupBy: UsageGroupBy;
+}
+
+/** Every point of the range: follows nextCursor until the server says there is no more (at most 50 pages). */
+export async function getUsage(projectId: string, query: UsageQuery, signal?: AbortSignal): Promise<{ items: UsagePoint[]; totals: UsageTotals; bucket: UsageBucket; groupBy: UsageGroupBy }> {
+  const items: UsagePoint[] = [];
+  let cursor: string | null = null;
+  let first: UsagePage | null = null;
+  for (let i = 0; i < 50; i++) {
+    const q = new URLSearchParams({ bucket: query.bucket, groupBy: query.groupBy, limit: '2000' });
+    if (query.from) q.set('from', query.from);
+    if (query.to) q.set('to', query.to);
+    if (cursor) q.set('cursor', cursor);
+    const page: UsagePage = await getJson<UsagePage>(`/api/projects/${enc(projectId)}/ai/usage?${q}`, { signal });
+    first ??= page;
+    items.push(...page.items);
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
+  return { items, totals: first!.totals, bucket: first!.bucket ?? query.bucket, groupBy: first!.groupBy ?? query.groupBy };
+}
+
+export function getMapping(projectId: string, signal?: AbortSignal) {
+  return getJson<MappingReport>(`/api/projects/${enc(projectId)}/ai/mapping`, { signal });
+}
+
+export interface ProjectionState {
+  name: string;
+  version: number;
+  state: string;
+  lagEvents: number;
+  lagSeconds: number;
+  serving: { namespace: string; version: number } | null;
+  rebuild: { namespace: string; version: number; position: string | null; head: string; eventsPerSecond: number; etaSeconds: number | null } | null;
+}
+
+/** Where the projector stands (any valid key): the dashboard shows a rebuild while it runs. */
+export function getProjections(signal?: AbortSignal) {
+  return getJson<{ items: ProjectionState[] }>('/api/projections', { signal });
 }

@@ -96,6 +96,16 @@ class LiveConnection {
     this.#resyncListeners.add(listener);
     return () => this.#resyncListeners.delete(listener);
   }
+
+  /** Both at once, for a page's life: returns one unsubscribe function. */
+  watch(onTrace: TraceListener, onResync: ResyncListener): () => void {
+    const offTrace = this.onTrace(onTrace);
+    const offResync = this.onResync(onResync);
+    return () => {
+      offTrace();
+      offResync();
+    };
+  }
 }
 
 export const live = new LiveConnection();

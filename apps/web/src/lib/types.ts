@@ -93,9 +93,82 @@ export interface SpanDetail {
   scopeName?: string | null;
   attributes: Record<string, unknown>;
   resourceAttributes?: Record<string, unknown>;
+  /** Which dialects mapped this span's attributes, and the GenAI-looking keys none of them knew. */
+  mapping?: { dialects: string[]; unmappedKeys: string[] };
 }
 
 export interface TraceDetail {
   trace: TraceListItem;
   spans: SpanDetail[];
+}
+
+/** GET /api/projects: the projects the key may read. */
+export interface ProjectRef {
+  id: string;
+  name: string;
+}
+
+/** A conversation (gen_ai.conversation.id and peers) over its traces. */
+export interface SessionSummary {
+  projectId: string;
+  sessionId: string;
+  traceCount: number;
+  inputTokens: number;
+  outputTokens: number;
+  cost: number | null;
+  errorCount: number;
+  /** ISO 8601 */
+  firstSeen: string;
+  lastSeen: string;
+  models: string[];
+  userIds: string[];
+  firstTraceName: string;
+}
+
+export interface SessionPage {
+  items: SessionSummary[];
+  nextCursor: string | null;
+}
+
+export interface SessionDetail {
+  session: SessionSummary;
+  /** Oldest first. */
+  traces: { items: TraceListItem[]; nextCursor: string | null };
+}
+
+export type UsageBucket = 'hour' | 'day';
+export type UsageGroupBy = 'model' | 'provider';
+
+export interface UsageTotals {
+  calls: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens: number;
+  cacheCreationInputTokens: number;
+  reasoningOutputTokens: number;
+  cost: number | null;
+  latencyMs: { p50: number; p95: number; p99: number } | null;
+}
+
+export interface UsagePoint extends UsageTotals {
+  /** ISO 8601 */
+  bucketStart: string;
+  provider: string | null;
+  /** null when grouped by provider. */
+  model: string | null;
+}
+
+export interface UsagePage {
+  bucket: UsageBucket;
+  groupBy: UsageGroupBy;
+  items: UsagePoint[];
+  totals: UsageTotals;
+  nextCursor: string | null;
+}
+
+/** GET /ai/mapping: which GenAI dialects the project's spans use, and the gen_ai-like keys nobody mapped. */
+export interface MappingReport {
+  dialects: { dialect: string; spans: number }[];
+  unmappedKeys: { key: string; spans: number }[];
 }
