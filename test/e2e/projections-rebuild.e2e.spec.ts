@@ -112,8 +112,8 @@ describe('temps projections rebuild', () => {
     db.exec(`
       CREATE TABLE spans AS SELECT project_id, trace_id, span_id, doc FROM traces_v2__spans;
       CREATE TABLE traces AS SELECT project_id, trace_id, start_key, status, providers, models, doc FROM traces_v2__traces WHERE trace_id != '${ids[0]}';
-      CREATE TABLE span_search AS SELECT * FROM traces_v2__span_search;
-      DROP TABLE traces_v2__spans; DROP TABLE traces_v2__traces; DROP TABLE traces_v2__span_search;
+      CREATE TABLE span_search AS SELECT project_id, trace_id, span_id, service, text FROM traces_v2__spans;
+      DROP TABLE traces_v2__spans; DROP TABLE traces_v2__traces;
       DROP TABLE traces_v2__counters; DROP TABLE traces_v2__sessions; DROP TABLE projection_catalog;
       UPDATE checkpoints SET name = 'traces_v1';
     `);

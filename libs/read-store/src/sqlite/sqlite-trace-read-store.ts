@@ -32,9 +32,14 @@ export interface SqliteTraceReadStoreOptions {
 const LEGACY_NAMESPACE = '';
 const LEGACY_CHECKPOINT = 'traces_v1';
 
+/**
+ * Version 1 kept the search columns (service, text) in a table of their own; later builds keep them in
+ * the span's own row: one row and one unique index fewer per span, the projector's biggest write cost.
+ */
 const tableNames = (ns: string) => {
   const p = ns === LEGACY_NAMESPACE ? '' : `${ns}__`;
-  return { spans: `"${p}spans"`, traces: `"${p}traces"`, search: `"${p}span_search"`, counters: `"${p}counters"`, sessions: `"${p}sessions"`, prefix: p };
+  const search = ns === LEGACY_NAMESPACE ? `"span_search"` : `"${p}spans"`;
+  return { spans: `"${p}spans"`, traces: `"${p}traces"`, search, counters: `"${p}counters"`, sessions: `"${p}sessions"`, prefix: p };
 };
 
 /** The tables and statements of one build (namespace) in the shared file. */
@@ -55,6 +60,8 @@ class Build {
   readonly deleteSession: StatementSync;
   readonly selectSession: StatementSync;
   readonly t: ReturnType<typeof tableNames>;
+  /** Version 1's tables: search columns in span_search. */
+  private readonly legacy: boolean;
 
   constructor(
     private readonly db: DatabaseSync,
@@ -62,23 +69,26 @@ class Build {
   ) {
     const t = (this.t = tableNames(namespace));
     const idx = (name: string) => `"${t.prefix}${name}"`;
+    const legacy = (this.legacy = namespace === LEGACY_NAMESPACE);
     db.exec(`
       -- Documents are large: rowid tables with unique indexes (WITHOUT ROWID suits small rows only).
       CREATE TABLE IF NOT EXISTS ${t.spans} (
         project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
-        doc TEXT NOT NULL);
+        doc TEXT NOT NULL${legacy ? '' : ', service TEXT, text TEXT NOT NULL'});
       CREATE UNIQUE INDEX IF NOT EXISTS ${idx('spans_by_id')} ON ${t.spans} (project_id, trace_id, span_id);
       CREATE TABLE IF NOT EXISTS ${t.traces} (
         project_id TEXT NOT NULL, trace_id TEXT NOT NULL, start_key TEXT NOT NULL, status TEXT NOT NULL,
         providers TEXT NOT NULL, models TEXT NOT NULL, doc TEXT NOT NULL, conversation_id TEXT);
       CREATE UNIQUE INDEX IF NOT EXISTS ${idx('traces_by_id')} ON ${t.traces} (project_id, trace_id);
       CREATE INDEX IF NOT EXISTS ${idx('traces_by_start')} ON ${t.traces} (project_id, start_key DESC, trace_id DESC);
-      -- Per-span search columns, written with the span: service name and lower-cased text for q=.
-      CREATE TABLE IF NOT EXISTS ${t.search} (
-        project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
-        service TEXT, text TEXT NOT NULL);
-      CREATE UNIQUE INDEX IF NOT EXISTS ${idx('span_search_by_id')} ON ${t.search} (project_id, trace_id, span_id);
-      CREATE INDEX IF NOT EXISTS ${idx('span_search_by_service')} ON ${t.search} (project_id, service, trace_id);
+      -- Search columns (service name, lower-cased text for q=), written with the span: see tableNames.
+      ${
+        legacy
+          ? `CREATE TABLE IF NOT EXISTS ${t.search} (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, service TEXT, text TEXT NOT NULL);
+             CREATE UNIQUE INDEX IF NOT EXISTS span_search_by_id ON ${t.search} (project_id, trace_id, span_id);`
+          : ''
+      }
+      CREATE INDEX IF NOT EXISTS ${idx(legacy ? 'span_search_by_service' : 'spans_by_service')} ON ${t.search} (project_id, service, trace_id);
       -- Additive read models (usage per project x hour x provider x model, mapping coverage): small rows by sortable id.
       CREATE TABLE IF NOT EXISTS ${t.counters} (id TEXT PRIMARY KEY, dims TEXT NOT NULL, vals TEXT NOT NULL, pos TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS ${t.sessions} (
@@ -93,7 +103,10 @@ class Build {
 
     // Upserts update rows in place; INSERT OR REPLACE would delete and re-insert, touching every index twice.
     this.upsertSpan = db.prepare(
-      `INSERT INTO ${t.spans} (project_id, trace_id, span_id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET doc = excluded.doc`,
+      legacy
+        ? `INSERT INTO ${t.spans} (project_id, trace_id, span_id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET doc = excluded.doc`
+        : `INSERT INTO ${t.spans} (project_id, trace_id, span_id, doc, service, text) VALUES (?, ?, ?, ?, ?, ?) ` +
+            'ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET doc = excluded.doc, service = excluded.service, text = excluded.text',
     );
     this.upsertTrace = db.prepare(
       `INSERT INTO ${t.traces} (project_id, trace_id, start_key, status, providers, models, doc, conversation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
@@ -115,10 +128,10 @@ class Build {
     );
     this.deleteSession = db.prepare(`DELETE FROM ${t.sessions} WHERE project_id = ? AND session_id = ?`);
     this.selectSession = db.prepare(`SELECT doc FROM ${t.sessions} WHERE project_id = ? AND session_id = ?`);
-    this.backfillSearch();
+    if (legacy) this.backfillSearch();
   }
 
-  /** A store written before span_search existed: index its spans once. */
+  /** A version 1 store written before span_search existed: index its spans once. */
   private backfillSearch() {
     const has = this.db.prepare(`SELECT 1 AS x FROM ${this.t.search} LIMIT 1`).get();
     const any = this.db.prepare(`SELECT 1 AS x FROM ${this.t.spans} LIMIT 1`).get();
@@ -135,6 +148,12 @@ class Build {
 
   indexSpan(s: SpanDocument) {
     this.upsertSearch.run(s.projectId, s.traceId, s.spanId, s.serviceName ?? null, spanSearchText(s));
+  }
+
+  writeSpan(s: SpanDocument) {
+    if (!this.legacy) return void this.upsertSpan.run(s.projectId, s.traceId, s.spanId, JSON.stringify(s), s.serviceName ?? null, spanSearchText(s));
+    this.upsertSpan.run(s.projectId, s.traceId, s.spanId, JSON.stringify(s));
+    this.indexSpan(s);
   }
 
   /** Adds a batch's increments to a row once: a row already at the batch's end (`pos`) has them (same guard as the Mongo twin). */
@@ -335,8 +354,7 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const s of write.spans) {
-        b.upsertSpan.run(s.projectId, s.traceId, s.spanId, JSON.stringify(s));
-        b.indexSpan(s);
+        b.writeSpan(s);
       }
       for (const t of write.traces) {
         b.upsertTrace.run(t.projectId, t.traceId, t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t), t.conversationId);
