@@ -1,8 +1,8 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { SessionSummary } from '@temps/domain';
 import { toTraceListItem, type TraceListItem } from '@temps/realtime';
-import { InvalidCursorError, TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
-import { one, pageLimit } from './query-params';
+import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
+import { badCursorIs400, one, pageLimit } from './query-params';
 
 /** Conversations (gen_ai.conversation.id, session.id, ...) and their traces, oldest first. */
 @Injectable()
@@ -20,14 +20,5 @@ export class SessionsQueryService {
       this.store.listSessionTraces(projectId, sessionId, { limit: pageLimit(raw.limit, { default: 100, max: 500 }), cursor: one(raw.cursor, 'cursor') }),
     );
     return { session, traces: { items: page.items.map(toTraceListItem), nextCursor: page.nextCursor } };
-  }
-}
-
-async function badCursorIs400<T>(query: () => Promise<T>): Promise<T> {
-  try {
-    return await query();
-  } catch (err) {
-    if (err instanceof InvalidCursorError) throw new BadRequestException(err.message);
-    throw err;
   }
 }

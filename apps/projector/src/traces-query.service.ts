@@ -1,8 +1,8 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { TraceStatus } from '@temps/domain';
 import { toTraceListItem, type TraceListItem } from '@temps/realtime';
-import { InvalidCursorError, TRACE_READ_STORE, type TraceQuery, type TraceReadStore } from '@temps/read-store';
-import { isoTime, one, oneOf, pageLimit } from './query-params';
+import { TRACE_READ_STORE, type TraceQuery, type TraceReadStore } from '@temps/read-store';
+import { badCursorIs400, isoTime, one, oneOf, pageLimit } from './query-params';
 
 const STATUSES: TraceStatus[] = ['ok', 'error', 'unset'];
 
@@ -35,14 +35,9 @@ export class TracesQueryService {
     projectId: string,
     raw: Record<string, unknown>,
   ): Promise<{ items: TraceListItem[]; nextCursor: string | null; serviceNames: string[] }> {
-    try {
-      const page = await this.store.listTraces(projectId, this.parseQuery(raw));
-      const serviceNames = await this.store.listServiceNames(projectId);
-      return { items: page.items.map(toTraceListItem), nextCursor: page.nextCursor, serviceNames };
-    } catch (err) {
-      if (err instanceof InvalidCursorError) throw new BadRequestException(err.message);
-      throw err;
-    }
+    const page = await badCursorIs400(() => this.store.listTraces(projectId, this.parseQuery(raw)));
+    const serviceNames = await this.store.listServiceNames(projectId);
+    return { items: page.items.map(toTraceListItem), nextCursor: page.nextCursor, serviceNames };
   }
 
   async get(projectId: string, traceId: string) {

@@ -400,4 +400,3 @@ export function compareGenaiMetricKeys(a: GenaiMetricPointKey, b: GenaiMetricPoi
 }
 
 /** The stored hour key of an ISO time, for range scans over the rows of one metric. */
-export const genaiMetricsHourKey = (iso: string) => `${iso.slice(0, 13)}:00:00.000Z`;

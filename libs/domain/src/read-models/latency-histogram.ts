@@ -25,43 +25,6 @@ function binMiddleMs(bin: number): number {
   return 2 ** ((bin - 0.5) / BINS_PER_DOUBLING);
 }
 
-/** The bins of a counters map (keys `lat<N>`), with their counts. */
-export function latencyBins(values: Record<string, number>): [number, number][] {
-  const bins: [number, number][] = [];
-  for (const [key, count] of Object.entries(values)) {
-    if (!key.startsWith(LATENCY_BIN_PREFIX) || !(count > 0)) continue;
-    const bin = Number(key.slice(LATENCY_BIN_PREFIX.length));
-    if (Number.isInteger(bin)) bins.push([bin, count]);
-  }
-  return bins.sort((a, b) => a[0] - b[0]);
-}
-
-/** True when `values` holds a latency bin with a count (latencyBins(values) is not empty), without sorting. */
-export function hasLatencyBins(values: Record<string, number>): boolean {
-  for (const key in values) {
-    if (key.startsWith(LATENCY_BIN_PREFIX) && values[key]! > 0 && Number.isInteger(Number(key.slice(LATENCY_BIN_PREFIX.length)))) return true;
-  }
-  return false;
-}
-
-/** p-th percentile (0 < p ≤ 100) of the histogram in `values`, in ms rounded to 0.1; null when empty. */
-export function latencyPercentile(values: Record<string, number>, p: number): number | null {
-  return percentileOfBins(latencyBins(values), p);
-}
-
-/** latencyPercentile over bins already read (latencyBins' result: sorted by bin). */
-export function percentileOfBins(bins: readonly [number, number][], p: number): number | null {
-  const total = bins.reduce((n, [, c]) => n + c, 0);
-  if (total === 0) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * total));
-  let seen = 0;
-  for (const [bin, count] of bins) {
-    seen += count;
-    if (seen >= rank) return Math.round(binMiddleMs(bin) * 10) / 10;
-  }
-  return Math.round(binMiddleMs(bins[bins.length - 1]![0]) * 10) / 10;
-}
-
 /** p-th percentile of a dense histogram (index = bin), in ms rounded to 0.1; null when empty. */
 export function percentileOfCounts(counts: ArrayLike<number>, p: number): number | null {
   let total = 0;

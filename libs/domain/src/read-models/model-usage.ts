@@ -1,7 +1,7 @@
 import type { SpanDocument } from '../span-document';
 import { countedUsageSpans } from '../trace-summary';
 import { LATENCY_BIN_COUNT, latencyBin, latencyKey, percentileOfCounts } from './latency-histogram';
-import { ID_SEPARATOR as SEP, type CounterRow } from './read-model-counters';
+import { hourStartOf, ID_SEPARATOR as SEP, type CounterRow } from './read-model-counters';
 
 /** Counter table of model usage: one row per project × hour × provider × model. */
 export const USAGE_TABLE = 'usage';
@@ -36,7 +36,6 @@ export interface UsagePoint extends UsageCounters {
 export type UsageBucket = 'hour' | 'day';
 export type UsageGroupBy = 'model' | 'provider';
 
-const hourOf = (iso: string) => `${iso.slice(0, 13)}:00:00.000Z`;
 export const usageRowIdPrefix = (projectId: string) => `${USAGE_TABLE}${SEP}${projectId}${SEP}`;
 
 /** A model call: a generation or embedding span that does not wrap another one (SDK wrappers repeat their child). */
@@ -62,7 +61,7 @@ function modelCalls(spans: readonly SpanDocument[]): Set<SpanDocument> {
 export function usageCounters(spans: readonly SpanDocument[]): CounterRow[] {
   const rows = new Map<string, CounterRow>();
   const row = (s: SpanDocument) => {
-    const hour = hourOf(s.startTime);
+    const hour = hourStartOf(s.startTime);
     const provider = s.provider ?? null;
     const model = s.responseModel ?? s.requestModel ?? null;
     const id = [USAGE_TABLE, s.projectId, hour, provider ?? '', model ?? ''].join(SEP);
@@ -184,5 +183,3 @@ export function pageUsagePoints(points: readonly UsagePoint[], limit: number, af
   return { items: points.slice(start, start + limit), more: start + limit < points.length };
 }
 
-/** The stored hour key of an ISO time (hour start), for range scans over usage rows. */
-export const usageHourKey = hourOf;

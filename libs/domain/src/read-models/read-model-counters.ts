@@ -44,3 +44,6 @@ export function counterDelta(before: Iterable<CounterRow>, after: Iterable<Count
 
 /** Separator of the parts of a counter id: sorts before every printable character. */
 export const ID_SEPARATOR = '\u001f';
+
+/** The start of the UTC hour of an ISO time: the time part of hourly counter row ids. */
+export const hourStartOf = (iso: string) => `${iso.slice(0, 13)}:00:00.000Z`;

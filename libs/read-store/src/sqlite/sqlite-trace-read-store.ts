@@ -48,8 +48,8 @@ class Build {
   readonly upsertTrace: StatementSync;
   readonly selectTraceSpans: StatementSync;
   readonly selectTrace: StatementSync;
-  readonly selectTraceConversation: StatementSync;
-  readonly upsertSearch: StatementSync;
+  /** Version 1 only: its search columns live in span_search. */
+  private readonly upsertSearch: StatementSync | null;
   readonly selectFirstService: StatementSync;
   readonly selectNextService: StatementSync;
   readonly selectCounter: StatementSync;
@@ -114,8 +114,7 @@ class Build {
     );
     this.selectTraceSpans = db.prepare(`SELECT doc FROM ${t.spans} WHERE project_id = ? AND trace_id = ?`);
     this.selectTrace = db.prepare(`SELECT doc FROM ${t.traces} WHERE project_id = ? AND trace_id = ?`);
-    this.selectTraceConversation = db.prepare(`SELECT conversation_id FROM ${t.traces} WHERE project_id = ? AND trace_id = ?`);
-    this.upsertSearch = db.prepare(`INSERT OR REPLACE INTO ${t.search} (project_id, trace_id, span_id, service, text) VALUES (?, ?, ?, ?, ?)`);
+    this.upsertSearch = legacy ? db.prepare(`INSERT OR REPLACE INTO ${t.search} (project_id, trace_id, span_id, service, text) VALUES (?, ?, ?, ?, ?)`) : null;
     // Distinct services by skipping through the index, one seek per service (a DISTINCT scans every span of the project).
     this.selectFirstService = db.prepare(`SELECT service FROM ${t.search} WHERE project_id = ? AND service IS NOT NULL ORDER BY service LIMIT 1`);
     this.selectNextService = db.prepare(`SELECT service FROM ${t.search} WHERE project_id = ? AND service > ? ORDER BY service LIMIT 1`);
@@ -146,8 +145,8 @@ class Build {
     }
   }
 
-  indexSpan(s: SpanDocument) {
-    this.upsertSearch.run(s.projectId, s.traceId, s.spanId, s.serviceName ?? null, spanSearchText(s));
+  private indexSpan(s: SpanDocument) {
+    this.upsertSearch!.run(s.projectId, s.traceId, s.spanId, s.serviceName ?? null, spanSearchText(s));
   }
 
   writeSpan(s: SpanDocument) {
