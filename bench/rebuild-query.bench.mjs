@@ -26,7 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -40,6 +40,8 @@ const CALLS = Number(process.env.BENCH_QUERY_CALLS ?? 200);
 const PROJECT = '1';
 const DAY_MS = 86_400_000;
 const BIG_TRACE_SPANS = 1000;
+/** Partitions (threads) of a rebuild's bulk load: what the projector uses on this machine (TEMPS_BUILD_THREADS). */
+const BUILD_THREADS = Number(process.env.TEMPS_BUILD_THREADS || Math.min(4, availableParallelism()));
 
 /** The modules of one build (dist/ or a copy of it). */
 export function loadBuild(dir) {
@@ -316,7 +318,7 @@ async function readLogRate(build, path) {
  * A forced rebuild on a caught-up server: the serving build is at the head, a rebuild is requested,
  * and the projection (the production wiring) builds a fresh namespace from the first event, then switches.
  */
-export async function rebuild(build, eventsPath, readPath) {
+export async function rebuild(build, eventsPath, readPath, { threads = BUILD_THREADS } = {}) {
   rmSync(readPath, { force: true });
   rmSync(`${readPath}-wal`, { force: true });
   rmSync(`${readPath}-shm`, { force: true });
@@ -330,7 +332,9 @@ export async function rebuild(build, eventsPath, readPath) {
   await servingStore.commit({ projection: serving.namespace, position: head, spans: [], traces: [], counters: [], sessions: [] });
   await reads.requestRebuild(TRACE_PROJECTION.name);
   const errors = [];
-  const projection = build.createTraceProjection({ events, reads, onCommitted: () => {}, onError: (e) => errors.push(e), pollMs: 50 });
+  // As the projector thread wires it: a fresh build is bulk-loaded in partitions, one thread each.
+  const bulkLoad = threads > 1 ? { threads: { stores: { events: { kind: 'sqlite', path: eventsPath }, reads: { kind: 'sqlite', path: readPath } }, count: threads } } : {};
+  const projection = build.createTraceProjection({ events, reads, onCommitted: () => {}, onError: (e) => errors.push(e), pollMs: 50, bulkLoad });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await projection.start();

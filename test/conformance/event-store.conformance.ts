@@ -9,6 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  readPartition,
+  streamPartition,
   WrongExpectedVersionError,
   type AppendResult,
   type EventStore,
@@ -50,6 +52,7 @@ export function describeEventStoreConformance(name: string, factory: () => Promi
     describe('expected states', () => expectedStates(spec));
     describe('idempotent retries', () => idempotentRetries(spec));
     describe('readAll', () => readAll(spec));
+    describe('readPartition', () => readPartitions(spec));
     describe('headPosition', () => headPosition(spec));
     describe('data and metadata round-trip', () => roundTrip(spec));
     describe('onAppended', () => onAppended(spec));
@@ -403,6 +406,40 @@ function readAll({ store, stream }: Spec): void {
     const [fromStream] = await store().readStream(s);
     const { events } = await readAllPages(store(), start, 50);
     expect(events.find((e) => e.id === fromStream!.id)).toEqual(fromStream);
+  });
+}
+
+function readPartitions({ store, stream }: Spec): void {
+  it('given interleaved streams, when each of 3 partitions is paged up to a position, then together they hold every event up to it exactly once, each stream whole in one partition, in position order', async () => {
+    const start = await store().headPosition();
+    const streams = Array.from({ length: 12 }, (_, i) => stream(`part-${i}`));
+    for (let round = 0; round < 3; round++) await store().appendMany(streams.map((s) => ({ stream: s, events: newEvents(2, `r${round}`) })));
+    const until = await store().headPosition();
+    await store().append(stream('part-after'), newEvents(4)); // past `until`: must not come back
+    const all = (await readAllPages(store(), start, 1000)).events.filter((e) => e.position <= until);
+
+    const parts: RecordedEvent[][] = [];
+    for (let index = 0; index < 3; index++) {
+      const got: RecordedEvent[] = [];
+      let after: bigint | undefined = start < 0n ? undefined : start;
+      for (;;) {
+        const page = await readPartition(store(), { after, limit: 5, until, partition: { index, count: 3 } });
+        expect(page.length).toBeLessThanOrEqual(5);
+        if (page.length === 0) break;
+        got.push(...page);
+        after = page[page.length - 1]!.position;
+      }
+      expectStrictlyIncreasingPositions(got);
+      expect(got.every((e) => streamPartition(e.stream, 3) === index && e.position > start && e.position <= until)).toBe(true);
+      parts.push(got);
+    }
+    const merged = parts.flat().sort((a, b) => (a.position < b.position ? -1 : 1));
+    expect(merged).toEqual(all);
+    expect(new Set(streams.map((s) => streamPartition(s, 3))).size).toBeGreaterThan(1); // the streams really spread
+  });
+
+  it('given a bad partition, then readPartition refuses it with a clear error', async () => {
+    await expect(readPartition(store(), { limit: 5, until: 0n, partition: { index: 3, count: 3 } })).rejects.toThrow(/0 <= index < count/);
   });
 }
 

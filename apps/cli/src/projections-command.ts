@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { TRACE_PROJECTION } from '@temps/domain';
 import type { EventStore } from '@temps/event-store';
-import { createTraceProjection, dialectMapperRefsFromEnv, loadDialectMappers, loadReadModelExtensions, moduleExportRefsFromEnv, openStores } from '@temps/projector';
+import { buildThreadsFromEnv, createTraceProjection, dialectMapperRefsFromEnv, loadDialectMappers, loadReadModelExtensions, moduleExportRefsFromEnv, openStores } from '@temps/projector';
 import type { TraceReadStore } from '@temps/read-store';
 import { configFromEnv } from './temps-config';
 
@@ -27,7 +27,7 @@ async function open() {
     throw new Error(`no event store in ${config.dataDir}: run "temps serve" first (or set TEMPS_DATA_DIR)`);
   }
   const stores = await openStores(config.stores, { reads: true, readOnlyEvents: true });
-  return { events: stores.events, reads: stores.reads!, close: stores.close };
+  return { events: stores.events, reads: stores.reads!, close: stores.close, config: config.stores };
 }
 
 /** Events after `position`, counted up to a cap (the status must stay quick on a big log), and when the oldest was stored. */
@@ -92,7 +92,7 @@ async function status(): Promise<void> {
  */
 async function rebuild(): Promise<void> {
   const name = TRACE_PROJECTION.name;
-  const { events, reads, close } = await open();
+  const { events, reads, close, config } = await open();
   let local: ReturnType<typeof createTraceProjection> | null = null;
   try {
     const before = await reads.catalogEntry(name);
@@ -105,11 +105,15 @@ async function rebuild(): Promise<void> {
     }
     if (!building) {
       console.error(`no running server picked the request up within ${PICK_UP_MS / 1000} s: building here`);
+      const dialects = dialectMapperRefsFromEnv();
+      const readModels = moduleExportRefsFromEnv('TEMPS_READ_MODELS', process.env);
+      const threads = buildThreadsFromEnv();
       local = createTraceProjection({
         events,
         reads,
-        extraMappers: loadDialectMappers(dialectMapperRefsFromEnv()),
-        extensions: loadReadModelExtensions(moduleExportRefsFromEnv('TEMPS_READ_MODELS', process.env)),
+        extraMappers: loadDialectMappers(dialects),
+        extensions: loadReadModelExtensions(readModels),
+        bulkLoad: threads > 1 ? { threads: { stores: config, count: threads, dialects, readModels } } : {},
         onCommitted: () => undefined,
         onError: (err) => console.error(`temps: ${(err as Error).message ?? String(err)}`),
         pollMs: 200,

@@ -3,6 +3,7 @@ import { TRACE_PROJECTION, type DialectMapper, type ReadModelExtension, type Tra
 import type { EventStore } from '@temps/event-store';
 import { BlueGreenProjection } from '@temps/projection-runtime';
 import type { TraceReadStore } from '@temps/read-store';
+import { bulkLoadTraceBuild, type BulkLoadThreads } from './bulk-load-trace-build';
 import { TraceProjectionHandler } from './trace-projection.handler';
 
 export interface TraceProjectionWiring {
@@ -19,8 +20,13 @@ export interface TraceProjectionWiring {
   idlePollMs?: number;
   /** How often to look for rebuild requests and for a build that caught up. */
   pollMs?: number;
-  /** Events per batch of a build made beside the serving one (default 2000; the serving build's: 500). */
+  /** Events per batch of a build made beside the serving one (default 8000; the serving build's: 500). */
   buildBatchSize?: number;
+  /**
+   * A fresh build is bulk-loaded where the read store can (bulkLoadTraceBuild): in partitions on threads
+   * of their own when `threads` is given, else in one partition on this thread. False: never.
+   */
+  bulkLoad?: false | { threads?: BulkLoadThreads };
 }
 
 /** The trace projection (traces, spans, usage, sessions, mapping coverage) with its blue/green builds. */
@@ -38,7 +44,24 @@ export function createTraceProjection(w: TraceProjectionWiring): BlueGreenProjec
       return { handler, close: () => store.close() };
     },
     runner: { idlePollMs: w.idlePollMs },
-    buildRunner: { batchSize: w.buildBatchSize ?? 2000 },
+    buildRunner: { batchSize: w.buildBatchSize ?? 8000 },
+    ...(w.bulkLoad !== false && w.reads.bulkLoads
+      ? {
+          bulkLoad: (build, onProgress, signal) =>
+            bulkLoadTraceBuild({
+              events: w.events,
+              reads: w.reads,
+              namespace: build.namespace,
+              threads: w.bulkLoad ? w.bulkLoad.threads : undefined,
+              extraMappers: w.extraMappers,
+              extensions: w.extensions,
+              batchSize: w.buildBatchSize,
+              onProgress,
+              signal,
+              log: w.log,
+            }),
+        }
+      : {}),
     pollMs: w.pollMs,
     onApplied: w.onApplied,
     onError: w.onError,

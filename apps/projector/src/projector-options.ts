@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { StoresConfig } from './open-stores';
 
 /** Nest injection token for ProjectorOptions (optional: without it the projector runs in-process). */
@@ -31,4 +32,17 @@ export function projectorOptionsFromEnv(files: ProjectorThreadOptions, env: Node
   if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files };
   if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null };
   throw new Error(`TEMPS_PROJECTOR_THREAD must be 1 (the projector runs on its own thread, the default) or 0 (on the main thread), got "${env.TEMPS_PROJECTOR_THREAD}"`);
+}
+
+/**
+ * TEMPS_BUILD_THREADS: how many threads bulk-load a fresh build of the read model (a rebuild, a new
+ * version), each one partition of the log. Default: the machine's cores, at most 4 (the writes to one
+ * SQLite file take turns, so more threads add little). 1: one partition, on the projector's thread.
+ */
+export function buildThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = (env.TEMPS_BUILD_THREADS ?? '').trim();
+  if (raw === '') return Math.min(4, availableParallelism());
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 64) throw new Error(`TEMPS_BUILD_THREADS must be a whole number from 1 to 64, got "${env.TEMPS_BUILD_THREADS}"`);
+  return n;
 }

@@ -4,7 +4,7 @@ import type { DialectMapperRef } from './dialect-mappers.module';
 import { loadDialectMappers } from './load-dialect-mappers';
 import { loadReadModelExtensions, type ReadModelExtensionRef } from './read-model-extensions.module';
 import { openStores } from './open-stores';
-import type { ProjectorThreadOptions } from './projector-options';
+import { buildThreadsFromEnv, type ProjectorThreadOptions } from './projector-options';
 import { createTraceProjection } from './create-trace-projection';
 
 /**
@@ -22,9 +22,12 @@ export function runTraceProjectorThread(
     const extensions = loadReadModelExtensions(files.readModels ?? []);
     // The same kinds of stores as the process (TEMPS_EVENT_STORE, TEMPS_READ_STORE), opened here.
     const { events, reads, close } = await openStores(files.stores, { reads: true, readOnlyEvents: true });
+    const threads = buildThreadsFromEnv();
     const process = createTraceProjection({
       events,
       reads: reads!,
+      // A fresh build's partitions open the same stores on threads of their own.
+      bulkLoad: threads > 1 ? { threads: { stores: files.stores, count: threads, dialects: files.dialects, readModels: files.readModels } } : {},
       extraMappers,
       extensions,
       onCommitted: publish,

@@ -1,3 +1,4 @@
+import type { ReadPartitionOptions } from './read-partition';
 /**
  * The event store port. Small on purpose (Emmett/Jaeger style): every adapter passes the same
  * conformance suite (test/conformance/event-store.conformance.ts).
@@ -79,6 +80,11 @@ export interface EventStore {
   readStream(stream: string, options?: { fromRevision?: bigint }): Promise<RecordedEvent[]>;
   /** Pull from the global log in batches: the caller's pace is the backpressure. */
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * Optional: one partition of the log up to a position (see readPartition, which callers use and which
+   * falls back to filtering readAll). A store implements it when it can skip other partitions' events cheaply.
+   */
+  readAllPartition?(options: ReadPartitionOptions): Promise<RecordedEvent[]>;
   /** Position of the newest event, or -1n for an empty store. */
   headPosition(): Promise<bigint>;
   /** Calls back after each commit made through this instance (a hint to wake readers, not a feed). */

@@ -42,6 +42,13 @@ export interface BlueGreenProjectionOptions {
    * re-reads of traces split across batches).
    */
   buildRunner?: Omit<ProjectionRunnerOptions, 'onError'>;
+  /**
+   * Optional: loads a fresh build in bulk before its runner starts (e.g. in parallel partitions of the log),
+   * reporting the position it is complete up to; the runner then carries on from the build's checkpoint.
+   * Resolves 'stopped' when `signal` stopped it (it resumes at the next start), 'not-applicable' when the
+   * build is not for it (the runner does all the work). A rejection is reported and the load retried.
+   */
+  bulkLoad?(build: BuildRef, onProgress: (position: bigint | null) => void, signal: AbortSignal): Promise<'loaded' | 'not-applicable' | 'stopped'>;
   /** How often the catalog is checked for a rebuild request and a build for having caught up (default 500 ms). */
   pollMs?: number;
   /** A batch of the serving build was applied up to this position. */
@@ -75,6 +82,21 @@ interface Slot {
   runner: ProjectionRunner;
 }
 
+const BULK_LOAD_RETRY_MS = 5000;
+
+/** A build in its bulk load (before its runner starts). */
+interface Loading {
+  build: BuildRef;
+  startedAt: string;
+  /** What its runner does once loaded: serve (the first build) or follow the log beside the serving build. */
+  then: 'serve' | 'build';
+  position: bigint | null;
+  stop: AbortController;
+  done: Promise<void>;
+  /** When it failed: a later tick starts it again (it resumes from its checkpoints). */
+  failedAt: number | null;
+}
+
 /**
  * Blue/green builds of one projection. At start, a catalog whose active build has this code's
  * version is served and kept up to date. Otherwise (a new version) the old build keeps serving,
@@ -87,6 +109,7 @@ export class BlueGreenProjection {
   private serving: Slot | null = null;
   private servingBuild: BuildRef | null = null;
   private building: Slot | null = null;
+  private loading: Loading | null = null;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private stopped = false;
@@ -107,7 +130,9 @@ export class BlueGreenProjection {
     if (!entry.active) {
       await catalog.activate(name, first);
       this.servingBuild = first; // before open(): its first batches are the serving build's
-      this.serving = await this.open(first);
+      // No read model yet (a first start, or its file was deleted): it serves while it loads.
+      if (this.o.bulkLoad) this.startBulkLoad(first, new Date().toISOString(), 'serve');
+      else this.serving = await this.open(first);
     } else if (this.isCurrent(entry.active)) {
       this.servingBuild = entry.active;
       this.serving = await this.open(entry.active);
@@ -134,6 +159,11 @@ export class BlueGreenProjection {
     this.stopped = true;
     clearInterval(this.timer);
     while (this.ticking) await new Promise((r) => setTimeout(r, 10));
+    if (this.loading) {
+      this.loading.stop.abort();
+      await this.loading.done;
+      this.loading = null;
+    }
     for (const slot of [this.building, this.serving]) {
       if (!slot) continue;
       await slot.runner.stop();
@@ -157,11 +187,13 @@ export class BlueGreenProjection {
 
   async status(): Promise<VersionedProjectionStatus> {
     const head = await this.o.events.headPosition();
-    const base: ProjectionStatus = this.serving
-      ? await this.serving.runner.status()
-      : { name: this.o.name, position: null, head, lagEvents: 0, lagSeconds: 0, state: this.stopped ? 'stopped' : 'rebuilding', lastError: null };
+    const base: ProjectionStatus = this.serving ? await this.serving.runner.status() : await this.statusWhileBuilding(head);
     let rebuild: BuildProgress | null = null;
-    if (this.building) {
+    if (this.loading) {
+      const speed = this.speed();
+      const left = Math.max(0, Number(head - (this.loading.position ?? -1n)));
+      rebuild = { ...this.loading.build, startedAt: this.loading.startedAt, position: this.loading.position, head, eventsPerSecond: speed, etaSeconds: speed > 0 ? left / speed : null };
+    } else if (this.building) {
       const s = await this.building.runner.status();
       const speed = this.speed();
       const left = Math.max(0, Number(head - (s.position ?? -1n)));
@@ -175,6 +207,21 @@ export class BlueGreenProjection {
       };
     }
     return { ...base, name: this.o.name, version: this.o.version, serving: this.servingBuild, rebuild };
+  }
+
+  /** No runner serves yet (a first build loading, or a new version building while the old one serves frozen): the lag is the coming build's. */
+  private async statusWhileBuilding(head: bigint): Promise<ProjectionStatus> {
+    const position = this.loading ? this.loading.position : this.building ? (await this.building.runner.status()).position : null;
+    const [next] = await this.o.events.readAll(position === null ? { limit: 1 } : { after: position, limit: 1 });
+    return {
+      name: this.o.name,
+      position,
+      head,
+      lagEvents: Number(head - (position ?? -1n)),
+      lagSeconds: next ? Math.max(0, (Date.now() - Date.parse(next.created)) / 1000) : 0,
+      state: this.stopped ? 'stopped' : 'rebuilding',
+      lastError: null,
+    };
   }
 
   /** The build this code makes first: `traces_v2`, or `traces_v2_x<variant>` with extensions. */
@@ -215,8 +262,40 @@ export class BlueGreenProjection {
   private async startBuild(build: BuildRef): Promise<void> {
     await this.o.catalog.beginBuild(this.o.name, build);
     this.samples = [];
+    if (this.o.bulkLoad) return this.startBulkLoad(build, new Date().toISOString(), 'build');
     this.building = await this.open(build, { ...this.o.runner, ...this.o.buildRunner });
     this.o.log?.(`projection ${this.o.name}: building ${build.namespace} from the first event`);
+  }
+
+  /** Runs the bulk load in the background; the build's runner opens when it is done (as the serving build's, or beside it). */
+  private startBulkLoad(build: BuildRef, startedAt: string, then: 'serve' | 'build'): void {
+    const stop = new AbortController();
+    const loading: Loading = { build, startedAt, then, position: null, stop, failedAt: null, done: Promise.resolve() };
+    this.loading = loading;
+    this.o.log?.(`projection ${this.o.name}: building ${build.namespace} from the first event`);
+    loading.done = (async () => {
+      try {
+        const outcome = await this.o.bulkLoad!(build, (position) => (loading.position = position), stop.signal);
+        if (outcome === 'stopped' || this.stopped || this.loading !== loading) return;
+        if (then === 'serve') this.serving = await this.open(build);
+        else this.building = await this.open(build, { ...this.o.runner, ...this.o.buildRunner });
+        this.loading = null;
+        if (then === 'serve') {
+          const s = await this.serving!.runner.status();
+          if (s.position !== null) this.o.onApplied?.(s.position);
+          for (const resolve of this.switched.splice(0)) resolve();
+        }
+        if (outcome === 'loaded') this.o.log?.(`projection ${this.o.name}: ${build.namespace} loaded in bulk; following the log from there`);
+      } catch (err) {
+        loading.failedAt = Date.now();
+        this.o.onError?.(err);
+      }
+    })();
+  }
+
+  private sample(position: bigint): void {
+    this.samples.push({ at: Date.now(), position });
+    while (this.samples.length > 20) this.samples.shift();
   }
 
   private speed(): number {
@@ -230,12 +309,12 @@ export class BlueGreenProjection {
     if (this.ticking || this.stopped) return;
     this.ticking = true;
     try {
-      if (this.building) {
+      if (this.loading) {
+        if (this.loading.failedAt !== null && Date.now() - this.loading.failedAt >= BULK_LOAD_RETRY_MS) this.startBulkLoad(this.loading.build, this.loading.startedAt, this.loading.then);
+        else if (this.loading.position !== null) this.sample(this.loading.position);
+      } else if (this.building) {
         const s = await this.building.runner.status();
-        if (s.position !== null) {
-          this.samples.push({ at: Date.now(), position: s.position });
-          while (this.samples.length > 20) this.samples.shift();
-        }
+        if (s.position !== null) this.sample(s.position);
         // 'caught-up': its last read reached the head (under steady ingest "zero behind" may never be observed at a status call).
         if (s.state === 'caught-up') await this.switchOver();
       } else {

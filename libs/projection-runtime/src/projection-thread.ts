@@ -41,6 +41,25 @@ const STATUS_TIMEOUT_MS = 5000;
 /** stop() gives the thread this long to finish its batch, close and exit before terminating it. */
 const STOP_GRACE_MS = 10_000;
 
+/**
+ * Starts a thread that runs `module`'s export `(data, parentPort)` (see projection-worker-entry.ts): the
+ * .ts source under jest, the .js in dist. Used for the projection thread and a bulk load's partitions.
+ */
+export function startModuleThread(options: { module: string; export: string; data: unknown; name: string }): Worker {
+  return new Worker(ENTRY, {
+    workerData: {
+      kind: PROJECTION_WORKER_KIND,
+      module: options.module,
+      export: options.export,
+      typescript: options.module.endsWith('.ts'),
+      data: options.data,
+    } satisfies ProjectionWorkerData,
+    name: options.name,
+    // under jest the entry is the .ts source, which Node loads as an ES module after a CommonJS attempt: quiet
+    ...(ENTRY.endsWith('.ts') ? { execArgv: [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] } : {}),
+  });
+}
+
 export interface ProjectionThreadOptions {
   /** The projection's name (its handler's), for status() while the thread is not up. */
   name: string;
@@ -188,18 +207,7 @@ export class ProjectionThread {
 
   private spawn(): void {
     this.restartTimer = undefined;
-    const worker = new Worker(ENTRY, {
-      workerData: {
-        kind: PROJECTION_WORKER_KIND,
-        module: this.options.module,
-        export: this.options.export,
-        typescript: this.options.module.endsWith('.ts'),
-        data: this.options.data,
-      } satisfies ProjectionWorkerData,
-      name: this.options.threadName ?? `temps-projection-${this.options.name}`,
-      // under jest the entry is the .ts source, which Node loads as an ES module after a CommonJS attempt: quiet
-      ...(ENTRY.endsWith('.ts') ? { execArgv: [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] } : {}),
-    });
+    const worker = startModuleThread({ module: this.options.module, export: this.options.export, data: this.options.data, name: this.options.threadName ?? `temps-projection-${this.options.name}` });
     this.worker = worker;
     this.ready = false;
     this.workerStartedAt = Date.now();

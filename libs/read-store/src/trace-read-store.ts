@@ -106,7 +106,28 @@ export interface TraceReadStore extends ProjectionCatalog {
    * what was applied). Null when nothing is pending (always, for a transactional store).
    */
   pendingBatchEnd(projection: string): Promise<bigint | null>;
+  /**
+   * Optional (the embedded store): loading a fresh build in bulk. Between begin and finish, views of the
+   * build (forNamespace) may be written by several processes or threads at once, one partition of the log
+   * each (see readPartition), each with its own checkpoint; secondary indexes and sessions wait for the end.
+   */
+  bulkLoads?: BulkLoads;
   close(): Promise<void>;
+}
+
+/** A bulk load: the position it loads up to, in how many partitions (a resumed load keeps both). */
+export interface BulkLoadPlan {
+  target: bigint;
+  partitions: number;
+}
+
+export interface BulkLoads {
+  /** The bulk load of this build in progress, or null. */
+  plan(namespace: string): Promise<BulkLoadPlan | null>;
+  /** Starts a bulk load of a build that has no checkpoint yet: its tables are emptied, its secondary indexes deferred. */
+  begin(namespace: string, plan: BulkLoadPlan): Promise<void>;
+  /** Makes the deferred indexes and every session, sets the build's checkpoint to the target, ends bulk mode: one transaction. */
+  finish(namespace: string): Promise<void>;
 }
 
 /** Longest text kept per span for free-text search (the start of long messages is what people search). */

@@ -12,6 +12,7 @@ import {
   type RecordedEvent,
   type StreamWrite,
 } from '../event-store';
+import { streamPartition, type ReadPartitionOptions } from '../read-partition';
 import {
   SqliteWriter,
   UNAVAILABLE_CODES,
@@ -500,6 +501,7 @@ export class SqliteEventStore implements EventStore {
   private readonly selectAllAfter: StatementSync;
   private readonly selectStream: StatementSync;
   private readonly selectHead: StatementSync;
+  private readonly selectPartitionAfter: StatementSync;
 
   private constructor(
     /** The read connection (and the write connection too with the inline writer). */
@@ -509,7 +511,12 @@ export class SqliteEventStore implements EventStore {
     this.selectAllAfter = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
     this.selectStream = db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision`);
     this.selectHead = db.prepare('SELECT MAX(position) AS head FROM events');
-    for (const s of [this.selectAllAfter, this.selectStream, this.selectHead]) s.setReadBigInts(true);
+    // Filters by stream in SQL, so another partition's rows are never copied out nor parsed.
+    db.function('temps_stream_partition', { deterministic: true }, (stream, count) => streamPartition(String(stream), Number(count)));
+    this.selectPartitionAfter = db.prepare(
+      `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ? AND temps_stream_partition(stream, ?) = ? ORDER BY position LIMIT ?`,
+    );
+    for (const s of [this.selectAllAfter, this.selectStream, this.selectHead, this.selectPartitionAfter]) s.setReadBigInts(true);
     this.writer = writer(() => this.notify()); // last: nothing can fail after the writer thread started
   }
 
@@ -584,6 +591,16 @@ export class SqliteEventStore implements EventStore {
     if (limit === 0) return [];
     try {
       return (this.selectAllAfter.all(options.after ?? -1n, limit) as EventRow[]).map(toRecorded);
+    } catch (err) {
+      throw wrapSqliteError(err, 'reading the log failed');
+    }
+  }
+
+  async readAllPartition(options: ReadPartitionOptions): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const { partition, until, limit } = options;
+    try {
+      return (this.selectPartitionAfter.all(options.after ?? -1n, until, partition.count, partition.index, limit) as EventRow[]).map(toRecorded);
     } catch (err) {
       throw wrapSqliteError(err, 'reading the log failed');
     }

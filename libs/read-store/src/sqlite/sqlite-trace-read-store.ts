@@ -10,6 +10,7 @@ import {
   padIsoTime as pad,
   spanSearchText,
   type Page,
+  type BulkLoads,
   type PageQuery,
   type ProjectionBuild,
   type ProjectionCatalog,
@@ -66,21 +67,21 @@ class Build {
   constructor(
     private readonly db: DatabaseSync,
     readonly namespace: string,
+    /** Bulk loading (see SqliteTraceReadStore.bulkLoads): no secondary indexes, no sessions, no counter guard. */
+    readonly bulk = false,
   ) {
     const t = (this.t = tableNames(namespace));
-    const idx = (name: string) => `"${t.prefix}${name}"`;
     const legacy = (this.legacy = namespace === LEGACY_NAMESPACE);
     db.exec(`
       -- Documents are large: rowid tables with unique indexes (WITHOUT ROWID suits small rows only).
       CREATE TABLE IF NOT EXISTS ${t.spans} (
         project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
         doc TEXT NOT NULL${legacy ? '' : ', service TEXT, text TEXT NOT NULL'});
-      CREATE UNIQUE INDEX IF NOT EXISTS ${idx('spans_by_id')} ON ${t.spans} (project_id, trace_id, span_id);
+      CREATE UNIQUE INDEX IF NOT EXISTS ${this.index('spans_by_id')} ON ${t.spans} (project_id, trace_id, span_id);
       CREATE TABLE IF NOT EXISTS ${t.traces} (
         project_id TEXT NOT NULL, trace_id TEXT NOT NULL, start_key TEXT NOT NULL, status TEXT NOT NULL,
         providers TEXT NOT NULL, models TEXT NOT NULL, doc TEXT NOT NULL, conversation_id TEXT);
-      CREATE UNIQUE INDEX IF NOT EXISTS ${idx('traces_by_id')} ON ${t.traces} (project_id, trace_id);
-      CREATE INDEX IF NOT EXISTS ${idx('traces_by_start')} ON ${t.traces} (project_id, start_key DESC, trace_id DESC);
+      CREATE UNIQUE INDEX IF NOT EXISTS ${this.index('traces_by_id')} ON ${t.traces} (project_id, trace_id);
       -- Search columns (service name, lower-cased text for q=), written with the span: see tableNames.
       ${
         legacy
@@ -88,18 +89,16 @@ class Build {
              CREATE UNIQUE INDEX IF NOT EXISTS span_search_by_id ON ${t.search} (project_id, trace_id, span_id);`
           : ''
       }
-      CREATE INDEX IF NOT EXISTS ${idx(legacy ? 'span_search_by_service' : 'spans_by_service')} ON ${t.search} (project_id, service, trace_id);
       -- Additive read models (usage per project x hour x provider x model, mapping coverage): small rows by sortable id.
       CREATE TABLE IF NOT EXISTS ${t.counters} (id TEXT PRIMARY KEY, dims TEXT NOT NULL, vals TEXT NOT NULL, pos TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS ${t.sessions} (
         project_id TEXT NOT NULL, session_id TEXT NOT NULL, last_key TEXT NOT NULL, doc TEXT NOT NULL,
         PRIMARY KEY (project_id, session_id));
-      CREATE INDEX IF NOT EXISTS ${idx('sessions_by_last')} ON ${t.sessions} (project_id, last_key DESC, session_id DESC);
     `);
     // Version 1's traces table predates conversation_id.
     const columns = db.prepare(`PRAGMA table_info(${t.traces})`).all() as { name: string }[];
     if (!columns.some((c) => c.name === 'conversation_id')) db.exec(`ALTER TABLE ${t.traces} ADD COLUMN conversation_id TEXT`);
-    db.exec(`CREATE INDEX IF NOT EXISTS ${idx('traces_by_conversation')} ON ${t.traces} (project_id, conversation_id, start_key, trace_id) WHERE conversation_id IS NOT NULL`);
+    if (!bulk) this.createSecondaryIndexes();
 
     // Upserts update rows in place; INSERT OR REPLACE would delete and re-insert, touching every index twice.
     this.upsertSpan = db.prepare(
@@ -130,6 +129,30 @@ class Build {
     if (legacy) this.backfillSearch();
   }
 
+  private index(name: string): string {
+    return `"${this.t.prefix}${name}"`;
+  }
+
+  /** The indexes only queries use (the writes need the unique ones): a bulk load makes them once, at its end. */
+  createSecondaryIndexes(): void {
+    const { t } = this;
+    this.db.exec(`
+      CREATE INDEX IF NOT EXISTS ${this.index('traces_by_start')} ON ${t.traces} (project_id, start_key DESC, trace_id DESC);
+      CREATE INDEX IF NOT EXISTS ${this.index(this.legacy ? 'span_search_by_service' : 'spans_by_service')} ON ${t.search} (project_id, service, trace_id);
+      CREATE INDEX IF NOT EXISTS ${this.index('sessions_by_last')} ON ${t.sessions} (project_id, last_key DESC, session_id DESC);
+      CREATE INDEX IF NOT EXISTS ${this.index('traces_by_conversation')} ON ${t.traces} (project_id, conversation_id, start_key, trace_id) WHERE conversation_id IS NOT NULL;
+    `);
+  }
+
+  /** Every session from the traces (the end of a bulk load). */
+  computeAllSessions(): void {
+    const rows = this.db.prepare(`SELECT project_id, conversation_id FROM ${this.t.traces} WHERE conversation_id IS NOT NULL GROUP BY project_id, conversation_id`).all() as {
+      project_id: string;
+      conversation_id: string;
+    }[];
+    for (const r of rows) this.recomputeSession(r.project_id, r.conversation_id);
+  }
+
   /** A version 1 store written before span_search existed: index its spans once. */
   private backfillSearch() {
     const has = this.db.prepare(`SELECT 1 AS x FROM ${this.t.search} LIMIT 1`).get();
@@ -158,14 +181,15 @@ class Build {
   /** Adds a batch's increments to a row once: a row already at the batch's end (`pos`) has them (same guard as the Mongo twin). */
   addCounter(row: CounterRow, pos: string) {
     const current = this.selectCounter.get(row.id) as { vals: string; pos: string } | undefined;
-    if (current && current.pos >= pos) return;
+    // In a bulk load, partitions commit positions out of order; a transaction applies a batch once anyway.
+    if (current && current.pos >= pos && !this.bulk) return;
     const vals: Record<string, number> = current ? JSON.parse(current.vals) : {};
     for (const [k, v] of Object.entries(row.values)) {
       const n = (vals[k] ?? 0) + v;
       if (n === 0) delete vals[k];
       else vals[k] = n;
     }
-    this.upsertCounter.run(row.id, JSON.stringify(row.dims), JSON.stringify(vals), pos);
+    this.upsertCounter.run(row.id, JSON.stringify(row.dims), JSON.stringify(vals), current && current.pos > pos ? current.pos : pos);
   }
 
   recomputeSession(projectId: string, sessionId: string) {
@@ -190,6 +214,7 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
   private readonly upsertCheckpoint: StatementSync;
   private readonly selectCheckpoint: StatementSync;
   private readonly selectCatalog: StatementSync;
+  private readonly selectBulkTarget: StatementSync;
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -198,6 +223,9 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
     private readonly ownsDb = true,
   ) {
     db.exec(`
+      -- A new file only (ignored once the file has pages): span documents are ~2-3 KB, and at the default
+      -- 4 KB page one fits per page (a third of the file wasted) and a commit writes more, smaller pages.
+      PRAGMA page_size = 16384;
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
       PRAGMA busy_timeout = 5000;
@@ -208,7 +236,10 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
       CREATE TABLE IF NOT EXISTS projection_catalog (
         name TEXT PRIMARY KEY, active_ns TEXT, active_version INTEGER, active_variant TEXT,
         building_ns TEXT, building_version INTEGER, building_variant TEXT, building_started_at TEXT, rebuild_requested_at TEXT);
+      -- Builds being bulk-loaded (see bulkLoads) and the position each loads up to.
+      CREATE TABLE IF NOT EXISTS bulk_loads (namespace TEXT PRIMARY KEY, target TEXT NOT NULL, partitions INTEGER NOT NULL);
     `);
+    this.selectBulkTarget = db.prepare('SELECT target, partitions FROM bulk_loads WHERE namespace = ?');
     this.upsertCheckpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)');
     this.selectCheckpoint = db.prepare('SELECT position FROM checkpoints WHERE name = ?');
     this.selectCatalog = db.prepare('SELECT * FROM projection_catalog WHERE name = ?');
@@ -226,9 +257,62 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
 
   private build(namespace: string): Build {
     let b = this.builds.get(namespace);
-    if (!b) this.builds.set(namespace, (b = new Build(this.db, namespace)));
+    if (!b) this.builds.set(namespace, (b = new Build(this.db, namespace, this.selectBulkTarget.get(namespace) !== undefined)));
     return b;
   }
+
+  /** The checkpoints of a bulk load's partitions: `<build>#...`. */
+  private deletePartitionCheckpoints(namespace: string): void {
+    this.db.prepare("DELETE FROM checkpoints WHERE name >= ? AND name < ?").run(`${namespace}#`, `${namespace}$`);
+  }
+
+  private transaction(work: () => void): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      work();
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /**
+   * Bulk loads (a fresh build from the first event): partitions of the log written at once by several
+   * connections, each under its own checkpoint (`<build>#p<i>of<n>`). Meanwhile the build has only the
+   * indexes its writes need and no sessions, and its counters skip the position guard (partitions commit
+   * positions out of order; a transaction applies a batch once anyway). Creating the other indexes once
+   * at the end (a sort) costs a fraction of keeping them up to date row by row.
+   */
+  readonly bulkLoads: BulkLoads = {
+    plan: async (namespace) => {
+      const row = this.selectBulkTarget.get(namespace) as { target: string; partitions: number } | undefined;
+      return row ? { target: BigInt(row.target), partitions: row.partitions } : null;
+    },
+    begin: async (namespace, { target, partitions }) => {
+      if (!Number.isSafeInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
+      if (this.selectCheckpoint.get(namespace)) throw new Error(`build ${namespace} has a checkpoint already: a bulk load starts from an empty build`);
+      this.transaction(() => {
+        this.build(namespace).drop();
+        this.builds.delete(namespace);
+        this.deletePartitionCheckpoints(namespace);
+        this.db.prepare('INSERT OR REPLACE INTO bulk_loads (namespace, target, partitions) VALUES (?, ?, ?)').run(namespace, target.toString(), partitions);
+        this.build(namespace);
+      });
+    },
+    finish: async (namespace) => {
+      const row = this.selectBulkTarget.get(namespace) as { target: string } | undefined;
+      if (!row) throw new Error(`build ${namespace} is not being bulk-loaded`);
+      this.builds.delete(namespace);
+      this.transaction(() => {
+        this.db.prepare('DELETE FROM bulk_loads WHERE namespace = ?').run(namespace);
+        const b = this.build(namespace); // not bulk any more: makes the secondary indexes
+        b.computeAllSessions();
+        this.deletePartitionCheckpoints(namespace);
+        this.upsertCheckpoint.run(namespace, row.target.padStart(20, '0'));
+      });
+    },
+  };
 
   /** The build this instance works on: its own, or the one serving now. */
   private current(): Build {
@@ -318,6 +402,8 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
     try {
       this.build(namespace).drop();
       this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(namespace === LEGACY_NAMESPACE ? LEGACY_CHECKPOINT : namespace);
+      this.deletePartitionCheckpoints(namespace);
+      this.db.prepare('DELETE FROM bulk_loads WHERE namespace = ?').run(namespace);
       this.db.exec('COMMIT');
     } catch (err) {
       this.db.exec('ROLLBACK');
@@ -360,7 +446,8 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
       }
       const pos = write.position.toString().padStart(20, '0');
       for (const row of write.counters ?? []) b.addCounter(row, pos);
-      for (const s of write.sessions ?? []) b.recomputeSession(s.projectId, s.sessionId);
+      // A bulk load computes every session once, at its end.
+      if (!b.bulk) for (const s of write.sessions ?? []) b.recomputeSession(s.projectId, s.sessionId);
       // Zero-padded: checkpoints sort as text like the positions they are (any store's, ESDB's included).
       this.upsertCheckpoint.run(write.projection, write.position.toString().padStart(20, '0'));
       this.db.exec('COMMIT');

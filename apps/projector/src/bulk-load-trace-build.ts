@@ -1,0 +1,142 @@
+import { extname, join } from 'node:path';
+import type { DialectMapper, ReadModelExtension } from '@temps/domain';
+import type { EventStore, LogPartition } from '@temps/event-store';
+import { startModuleThread } from '@temps/projection-runtime';
+import type { TraceReadStore } from '@temps/read-store';
+import type { DialectMapperRef } from './dialect-mappers.module';
+import { loadTracePartition, partitionCheckpointName } from './load-trace-partition';
+import type { StoresConfig } from './open-stores';
+import type { ReadModelExtensionRef } from './read-model-extensions.module';
+import type { FromPartitionThread, ToPartitionThread, TracePartitionThreadData } from './trace-partition.worker';
+
+const PARTITION_MODULE = join(__dirname, `trace-partition.worker${extname(__filename)}`);
+
+/** Partitions run on threads of their own, each opening these stores. */
+export interface BulkLoadThreads {
+  stores: StoresConfig;
+  /** How many partitions (threads); a resumed load keeps the count it was begun with. */
+  count: number;
+  dialects?: DialectMapperRef[];
+  readModels?: ReadModelExtensionRef[];
+}
+
+export interface BulkLoadTraceBuildOptions {
+  events: EventStore;
+  reads: TraceReadStore;
+  namespace: string;
+  /** Absent: one partition, on the caller's thread (with `extraMappers` and `extensions`). */
+  threads?: BulkLoadThreads;
+  extraMappers?: readonly DialectMapper[];
+  extensions?: readonly ReadModelExtension[];
+  /** Events per batch of each partition (default 8000). */
+  batchSize?: number;
+  /** The position the whole build is complete up to (the slowest partition's). */
+  onProgress?(position: bigint | null): void;
+  signal?: AbortSignal;
+  log?(message: string): void;
+}
+
+export type BulkLoadOutcome = 'loaded' | 'not-applicable' | 'stopped';
+
+/**
+ * Loads a fresh build of the trace projection from the first event up to the head it saw at the start,
+ * in parallel partitions of the log, with the store's bulk mode (see TraceReadStore.bulkLoads); the
+ * build's runner then carries on from there. A load interrupted by a stop or a crash resumes from each
+ * partition's checkpoint. 'not-applicable': a store without bulk loads, a build that already has a
+ * checkpoint (it carries on as it was), or an empty log.
+ */
+export async function bulkLoadTraceBuild(o: BulkLoadTraceBuildOptions): Promise<BulkLoadOutcome> {
+  const bulk = o.reads.bulkLoads;
+  if (!bulk) return 'not-applicable';
+  let plan = await bulk.plan(o.namespace);
+  if (!plan) {
+    if ((await o.reads.checkpoint(o.namespace)) !== null) return 'not-applicable';
+    const head = await o.events.headPosition();
+    if (head < 0n) return 'not-applicable';
+    plan = { target: head, partitions: o.threads ? Math.max(1, o.threads.count) : 1 };
+    await bulk.begin(o.namespace, plan);
+  }
+  const { target } = plan;
+  const partitions: LogPartition[] = Array.from({ length: plan.partitions }, (_, index) => ({ index, count: plan.partitions }));
+  const positions = await Promise.all(partitions.map((p) => o.reads.checkpoint(partitionCheckpointName(o.namespace, p))));
+  const report = () => {
+    let min: bigint | null = target;
+    for (const p of positions) if (p === null || (min !== null && p < min)) min = p;
+    o.onProgress?.(min);
+  };
+  const progress = (i: number) => (position: bigint) => {
+    positions[i] = position;
+    report();
+  };
+  report();
+  o.log?.(`bulk load of ${o.namespace}: up to position ${target}, ${plan.partitions} partition${plan.partitions === 1 ? '' : 's'}${o.threads ? ' on threads' : ''}`);
+
+  const batchSize = o.batchSize ?? 8000;
+  const complete = o.threads
+    ? await runOnThreads(o, o.threads, partitions, target, batchSize, progress)
+    : [
+        await loadTracePartition({
+          events: o.events,
+          reads: o.reads,
+          namespace: o.namespace,
+          partition: partitions[0]!,
+          target,
+          batchSize,
+          extraMappers: o.extraMappers,
+          extensions: o.extensions,
+          onProgress: progress(0),
+          signal: o.signal,
+        }),
+      ];
+  if (!complete.every(Boolean)) return 'stopped';
+  o.log?.(`bulk load of ${o.namespace}: partitions done; making indexes and sessions`);
+  await bulk.finish(o.namespace);
+  positions.fill(target);
+  report();
+  return 'loaded';
+}
+
+/** One thread per partition; the first failure stops the others and is thrown. */
+async function runOnThreads(
+  o: BulkLoadTraceBuildOptions,
+  threads: BulkLoadThreads,
+  partitions: LogPartition[],
+  target: bigint,
+  batchSize: number,
+  progress: (i: number) => (position: bigint) => void,
+): Promise<boolean[]> {
+  const workers = partitions.map((partition) =>
+    startModuleThread({
+      module: PARTITION_MODULE,
+      export: 'runTracePartitionThread',
+      data: { stores: threads.stores, namespace: o.namespace, partition, target, batchSize, dialects: threads.dialects, readModels: threads.readModels } satisfies TracePartitionThreadData,
+      name: `temps-bulk-load-p${partition.index}`,
+    }),
+  );
+  const stopAll = () => workers.forEach((w) => w.postMessage({ type: 'stop' } satisfies ToPartitionThread));
+  o.signal?.addEventListener('abort', stopAll, { once: true });
+  const runs = workers.map(
+    (worker, i) =>
+      new Promise<boolean>((resolve, reject) => {
+        let outcome: { complete: boolean } | { error: Error } | null = null;
+        worker.on('message', (msg: FromPartitionThread) => {
+          if (msg.type === 'progress') progress(i)(msg.position);
+          else if (msg.type === 'done') outcome = { complete: msg.complete };
+          else outcome = { error: new Error(`bulk load of ${o.namespace}, partition ${i}: ${msg.message}`) };
+        });
+        worker.on('error', (err) => (outcome = { error: err }));
+        worker.on('exit', (code) => {
+          if (outcome && 'complete' in outcome) resolve(outcome.complete);
+          else reject(outcome?.error ?? new Error(`bulk load of ${o.namespace}, partition ${i}: the thread exited (code ${code}) before it finished`));
+        });
+      }),
+  );
+  try {
+    const settled = await Promise.allSettled(runs.map((r) => r.catch((err: unknown) => (stopAll(), Promise.reject(err)))));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<boolean>).value);
+  } finally {
+    o.signal?.removeEventListener('abort', stopAll);
+  }
+}
