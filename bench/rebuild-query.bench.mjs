@@ -10,9 +10,9 @@
 //  2. Baseline: reading the whole log alone (readAll pages of 500, JSON parse included), events/s. Also
 //     events per CPU-second of the process (less sensitive to other load than wall time).
 //  3. Rebuild: what `temps projections rebuild traces` does on a caught-up server: the production wiring
-//     (createTraceProjection -> BlueGreenProjection -> ProjectionRunner -> TraceProjectionHandler on
-//     `reads.forNamespace(fresh build)`), from the first event until the new build has taken over.
-//     events/s, and the ratio to (2).
+//     (createTraceProjection -> BlueGreenProjection -> bulk load in TEMPS_BUILD_THREADS partitions on threads
+//     (default: the cores, at most 4) -> the build's ProjectionRunner), from the first event until the new
+//     build has taken over. events/s, and the ratio to (2).
 //  4. Queries at that size (>= 100k traces with the default size), on the serving store, through the API's
 //     services (TracesQueryService, UsageQueryService; the response JSON-serialized as HTTP would), each
 //     over BENCH_QUERY_CALLS calls after a warm-up: trace list first page, a filtered page (one model's
@@ -21,7 +21,8 @@
 // Env: BENCH_REPLAY_EVENTS (default 750,000: see TOTAL), BENCH_QUERY_CALLS (default 200), BENCH_REPLAY_LOG (a
 // directory: the generated log is kept there and reused by later runs of the same size), BENCH_DIST (the
 // build to measure, default dist/), BENCH_COMPARE_DIST (another build, e.g. a copy of dist/ from before a
-// change: its rebuild runs on the same log in the same run, reported as a ratio).
+// change: its rebuild runs on the same log in the same run, reported as a ratio), TEMPS_BUILD_THREADS, BENCH_BATCH
+// (events per batch of a build, default the projector's).
 // Results: bench/results/latest.json (gitignored).
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -334,7 +335,7 @@ export async function rebuild(build, eventsPath, readPath, { threads = BUILD_THR
   const errors = [];
   // As the projector thread wires it: a fresh build is bulk-loaded in partitions, one thread each.
   const bulkLoad = threads > 1 ? { threads: { stores: { events: { kind: 'sqlite', path: eventsPath }, reads: { kind: 'sqlite', path: readPath } }, count: threads } } : {};
-  const projection = build.createTraceProjection({ events, reads, onCommitted: () => {}, onError: (e) => errors.push(e), pollMs: 50, bulkLoad });
+  const projection = build.createTraceProjection({ events, reads, onCommitted: () => {}, onError: (e) => errors.push(e), pollMs: 50, bulkLoad, ...(process.env.BENCH_BATCH ? { buildBatchSize: Number(process.env.BENCH_BATCH) } : {}) });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await projection.start();

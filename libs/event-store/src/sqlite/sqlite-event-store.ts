@@ -12,7 +12,7 @@ import {
   type RecordedEvent,
   type StreamWrite,
 } from '../event-store';
-import { streamPartition, type ReadPartitionOptions } from '../read-partition';
+import { SQL_STREAM_PARTITION, type ReadPartitionOptions } from '../read-partition';
 import {
   SqliteWriter,
   UNAVAILABLE_CODES,
@@ -512,10 +512,7 @@ export class SqliteEventStore implements EventStore {
     this.selectStream = db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision`);
     this.selectHead = db.prepare('SELECT MAX(position) AS head FROM events');
     // Filters by stream in SQL, so another partition's rows are never copied out nor parsed.
-    db.function('temps_stream_partition', { deterministic: true }, (stream, count) => streamPartition(String(stream), Number(count)));
-    this.selectPartitionAfter = db.prepare(
-      `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ? AND temps_stream_partition(stream, ?) = ? ORDER BY position LIMIT ?`,
-    );
+    this.selectPartitionAfter = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ? AND ${SQL_STREAM_PARTITION} = ? ORDER BY position LIMIT ?`);
     for (const s of [this.selectAllAfter, this.selectStream, this.selectHead, this.selectPartitionAfter]) s.setReadBigInts(true);
     this.writer = writer(() => this.notify()); // last: nothing can fail after the writer thread started
   }

@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
+import { SQL_STREAM_PARTITION, streamPartition } from './read-partition';
+
+describe('streamPartition', () => {
+  it('gives in JS what SQLite computes in SQL, for ASCII, non-BMP and short stream names', () => {
+    const db = new DatabaseSync(':memory:');
+    const sql = db.prepare(`SELECT ${SQL_STREAM_PARTITION.replaceAll('stream', '?1').replace('% ?', '% ?2')} AS p`);
+    const names = ['', 'a', 'ab', 'pricing', 'metrics-1', 'trace-1-0af3', 'x😀', '😀y😀', 'ab😀', 'é', 'trace-7-ffffffffffffffffffffffffffffffff'];
+    for (const count of [1, 2, 3, 4, 7]) {
+      for (const name of names) expect([name, count, streamPartition(name, count)]).toEqual([name, count, (sql.get(name, count) as { p: number }).p]);
+    }
+    db.close();
+  });
+
+  it('spreads trace streams (random hex ids) evenly', () => {
+    for (const count of [2, 3, 4]) {
+      const sizes = new Array<number>(count).fill(0);
+      for (let i = 0; i < 20_000; i++) sizes[streamPartition(`trace-1-${randomBytes(16).toString('hex')}`, count)]!++;
+      for (const n of sizes) expect(Math.abs(n - 20_000 / count) / (20_000 / count)).toBeLessThan(0.1);
+    }
+  });
+});
