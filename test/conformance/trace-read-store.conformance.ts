@@ -245,6 +245,41 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       expect(await store.getSession('1', 'conv-b')).toBeNull();
     });
 
+    it('bulk loads (where the adapter offers them): partitions write out of order under their own checkpoints; finish makes sessions and the build checkpoint, in one go', async () => {
+      if (!store.bulkLoads) return void console.log(`${name}: no bulk loads (optional): builds run as one stream`);
+      const ns = 'traces_v98';
+      await store.bulkLoads.begin(ns, { target: 40n, partitions: 2 });
+      expect(await store.bulkLoads.plan(ns)).toEqual({ target: 40n, partitions: 2 });
+      const view = await factory({ namespace: ns });
+      try {
+        const at = (m: number) => Date.UTC(2026, 10, 3, 9, m);
+        const a = span('1', tid(1), 'a'.repeat(16), at(1), { conversationId: 'conv-a', position: '30' });
+        const b = span('1', tid(2), 'b'.repeat(16), at(2), { conversationId: 'conv-a', position: '12' });
+        const usage = (s: SpanDocument) => usageCounters([s]);
+        // Partition 1 commits a later position first; partition 0's earlier one must still add up.
+        await view.commit({ projection: `${ns}#p1of2`, position: 30n, spans: [a], traces: [summarizeTrace([a])], counters: usage(a), sessions: traceReadModelDelta([], [a], [summarizeTrace([a])]).sessions });
+        await view.commit({ projection: `${ns}#p0of2`, position: 12n, spans: [b], traces: [summarizeTrace([b])], counters: usage(b), sessions: traceReadModelDelta([], [b], [summarizeTrace([b])]).sessions });
+        expect(await view.checkpoint(ns)).toBeNull();
+        expect(await view.checkpoint(`${ns}#p0of2`)).toBe(12n);
+
+        await store.bulkLoads.finish(ns);
+        expect(await store.bulkLoads.plan(ns)).toBeNull();
+        expect(await store.checkpoint(ns)).toBe(40n);
+        expect(await store.checkpoint(`${ns}#p0of2`)).toBeNull();
+        expect(await store.checkpoint(`${ns}#p1of2`)).toBeNull();
+        await store.activate('traces', { namespace: ns, version: 98 });
+        expect(await store.getSession('1', 'conv-a')).toMatchObject({ traceCount: 2, inputTokens: 20 });
+        const rows = await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` });
+        expect(rollupUsage(rows, { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 2, inputTokens: 20 });
+        expect((await store.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([tid(2), tid(1)]);
+        // After the load, the position guard is back: a batch replayed at an older position adds nothing.
+        await store.commit({ projection: ns, position: 20n, spans: [], traces: [], counters: usage(b) });
+        expect(rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` }), { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 2 });
+      } finally {
+        await view.close();
+      }
+    });
+
     it('serves the active build from the catalog and switches every reader at once (blue/green)', async () => {
       const green = await factory({ namespace: 'traces_v99' });
       try {

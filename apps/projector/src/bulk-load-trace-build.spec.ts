@@ -120,6 +120,29 @@ describe('bulk load of a fresh trace build', () => {
     }
   }, 120_000);
 
+  it('given a bulk load that fails (its end, once), then the failure is reported and the load is tried again, resuming, until the build serves', async () => {
+    await appendTraces(1, 40);
+    const reads = SqliteTraceReadStore.open(join(dir, 'retry.db'));
+    const bulk = reads.bulkLoads!;
+    let failures = 0;
+    // The same store, whose first `finish` fails as a full disk would.
+    const flaky = Object.assign(Object.create(reads) as SqliteTraceReadStore, {
+      bulkLoads: { ...bulk, finish: (ns: string) => (failures++ === 0 ? Promise.reject(new Error('disk full (test)')) : bulk.finish(ns)) },
+    });
+    const errors: string[] = [];
+    const p = createTraceProjection({ events, reads: flaky, onCommitted: () => undefined, onError: (e) => errors.push(String(e)), bulkLoadRetryMs: 50, pollMs: 20, idlePollMs: 20 });
+    try {
+      await p.start();
+      await p.whenCaughtUp(30_000);
+      expect(errors).toEqual([expect.stringContaining('disk full (test)')]);
+      expect(failures).toBe(2);
+      expect(await readModel(reads)).toEqual(await reference());
+    } finally {
+      await p.stop();
+      await reads.close();
+    }
+  }, 60_000);
+
   it('given no thread configuration, then one partition loads on the caller thread, and an empty log is left to the runner', async () => {
     const reads = SqliteTraceReadStore.open(join(dir, 'inline.db'));
     try {

@@ -27,6 +27,8 @@ export interface TraceProjectionWiring {
    * of their own when `threads` is given, else in one partition on this thread. False: never.
    */
   bulkLoad?: false | { threads?: BulkLoadThreads };
+  /** How long after a failed bulk load it is tried again (resuming; default 5000 ms). */
+  bulkLoadRetryMs?: number;
 }
 
 /** The trace projection (traces, spans, usage, sessions, mapping coverage) with its blue/green builds. */
@@ -63,6 +65,7 @@ export function createTraceProjection(w: TraceProjectionWiring): BlueGreenProjec
         }
       : {}),
     pollMs: w.pollMs,
+    bulkLoadRetryMs: w.bulkLoadRetryMs,
     onApplied: w.onApplied,
     onError: w.onError,
     log: w.log,

@@ -49,6 +49,8 @@ export interface BlueGreenProjectionOptions {
    * build is not for it (the runner does all the work). A rejection is reported and the load retried.
    */
   bulkLoad?(build: BuildRef, onProgress: (position: bigint | null) => void, signal: AbortSignal): Promise<'loaded' | 'not-applicable' | 'stopped'>;
+  /** How long after a failed bulk load it is tried again (default 5000 ms). */
+  bulkLoadRetryMs?: number;
   /** How often the catalog is checked for a rebuild request and a build for having caught up (default 500 ms). */
   pollMs?: number;
   /** A batch of the serving build was applied up to this position. */
@@ -81,8 +83,6 @@ interface Slot {
   opened: OpenedBuild;
   runner: ProjectionRunner;
 }
-
-const BULK_LOAD_RETRY_MS = 5000;
 
 /** A build in its bulk load (before its runner starts). */
 interface Loading {
@@ -189,24 +189,15 @@ export class BlueGreenProjection {
     const head = await this.o.events.headPosition();
     const base: ProjectionStatus = this.serving ? await this.serving.runner.status() : await this.statusWhileBuilding(head);
     let rebuild: BuildProgress | null = null;
-    if (this.loading) {
-      const speed = this.speed();
-      const left = Math.max(0, Number(head - (this.loading.position ?? -1n)));
-      rebuild = { ...this.loading.build, startedAt: this.loading.startedAt, position: this.loading.position, head, eventsPerSecond: speed, etaSeconds: speed > 0 ? left / speed : null };
-    } else if (this.building) {
-      const s = await this.building.runner.status();
-      const speed = this.speed();
-      const left = Math.max(0, Number(head - (s.position ?? -1n)));
-      rebuild = {
-        ...this.building.build,
-        startedAt: this.building.startedAt,
-        position: s.position,
-        head,
-        eventsPerSecond: speed,
-        etaSeconds: speed > 0 ? left / speed : null,
-      };
-    }
+    if (this.loading) rebuild = this.progress(this.loading.build, this.loading.startedAt, this.loading.position, head);
+    else if (this.building) rebuild = this.progress(this.building.build, this.building.startedAt, (await this.building.runner.status()).position, head);
     return { ...base, name: this.o.name, version: this.o.version, serving: this.servingBuild, rebuild };
+  }
+
+  private progress(build: BuildRef, startedAt: string, position: bigint | null, head: bigint): BuildProgress {
+    const speed = this.speed();
+    const left = Math.max(0, Number(head - (position ?? -1n)));
+    return { ...build, startedAt, position, head, eventsPerSecond: speed, etaSeconds: speed > 0 ? left / speed : null };
   }
 
   /** No runner serves yet (a first build loading, or a new version building while the old one serves frozen): the lag is the coming build's. */
@@ -310,7 +301,7 @@ export class BlueGreenProjection {
     this.ticking = true;
     try {
       if (this.loading) {
-        if (this.loading.failedAt !== null && Date.now() - this.loading.failedAt >= BULK_LOAD_RETRY_MS) this.startBulkLoad(this.loading.build, this.loading.startedAt, this.loading.then);
+        if (this.loading.failedAt !== null && Date.now() - this.loading.failedAt >= (this.o.bulkLoadRetryMs ?? 5000)) this.startBulkLoad(this.loading.build, this.loading.startedAt, this.loading.then);
         else if (this.loading.position !== null) this.sample(this.loading.position);
       } else if (this.building) {
         const s = await this.building.runner.status();
