@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
 const root = join(import.meta.dirname, '..');
@@ -316,6 +317,41 @@ async function readLogRate(build, path) {
 }
 
 /**
+ * The parallel baseline: the log read (and parsed) in BUILD_THREADS partitions, one thread each, as a
+ * bulk load reads it. On machines whose cores share memory bandwidth, this shows what parallel JSON work
+ * gets here at best (the single-thread read times the thread count would overstate it).
+ */
+async function readLogRateParallel(build, path, threads) {
+  const lib = join(build.dir, 'libs/event-store/src');
+  const code = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    const { SqliteEventStore, readPartition } = require(workerData.lib);
+    (async () => {
+      const events = SqliteEventStore.open(workerData.path, { readOnly: true });
+      const until = await events.headPosition();
+      let after, n = 0;
+      for (;;) {
+        const batch = await readPartition(events, { after, limit: 500, until, partition: { index: workerData.index, count: workerData.count } });
+        if (!batch.length) break;
+        n += batch.length;
+        after = batch[batch.length - 1].position;
+      }
+      await events.close();
+      parentPort.postMessage(n);
+    })();`;
+  const t0 = performance.now();
+  const counts = await Promise.all(
+    Array.from({ length: threads }, (_, index) => new Promise((resolve, reject) => {
+      const w = new Worker(code, { eval: true, workerData: { lib, path, index, count: threads } });
+      w.once('message', resolve);
+      w.once('error', reject);
+    })),
+  );
+  const n = counts.reduce((a, b) => a + b, 0);
+  return { eventsPerSec: n / ((performance.now() - t0) / 1000), events: n, threads };
+}
+
+/**
  * A forced rebuild on a caught-up server: the serving build is at the head, a rebuild is requested,
  * and the projection (the production wiring) builds a fresh namespace from the first event, then switches.
  */
@@ -419,6 +455,10 @@ export async function runRebuildQueryBench() {
 
     const read = await readLogRate(build, eventsPath);
     console.log(`rebuild   baseline: read the log alone ${Math.round(read.eventsPerSec).toLocaleString('en-US')} events/s`);
+    const parallelRead = BUILD_THREADS > 1 ? await readLogRateParallel(build, eventsPath, BUILD_THREADS) : null;
+    if (parallelRead) {
+      console.log(`rebuild   baseline: read the log in ${BUILD_THREADS} partitions on ${BUILD_THREADS} threads ${Math.round(parallelRead.eventsPerSec).toLocaleString('en-US')} events/s (x${(parallelRead.eventsPerSec / read.eventsPerSec).toFixed(2)} the single-thread read)`);
+    }
     const runs = [];
     if (compare) runs.push(['compare', compare]);
     runs.push(['current', build]);
@@ -445,12 +485,15 @@ export async function runRebuildQueryBench() {
       node: process.version,
       log: { ...log, days: 30 },
       baselineLogReadEventsPerSec: Math.round(read.eventsPerSec),
+      ...(parallelRead ? { baselineParallelLogRead: { threads: BUILD_THREADS, eventsPerSec: Math.round(parallelRead.eventsPerSec), speedupOverOneThread: ratio(parallelRead.eventsPerSec, read.eventsPerSec) } } : {}),
       rebuild: {
         eventsPerSec: Math.round(cur.eventsPerSec),
         seconds: Number(cur.seconds.toFixed(1)),
         cpuSeconds: Number(cur.cpuSeconds.toFixed(1)),
         eventsPerCpuSec: Math.round(cur.eventsPerCpuSec),
         ratioToLogRead: ratio(cur.eventsPerSec, read.eventsPerSec),
+        ...(parallelRead ? { ratioToParallelLogRead: ratio(cur.eventsPerSec, parallelRead.eventsPerSec) } : {}),
+        threads: BUILD_THREADS,
         goalEventsPerSec: 20000,
         ...(out.compare
           ? { compare: { dist: process.env.BENCH_COMPARE_DIST, eventsPerSec: Math.round(out.compare.eventsPerSec), eventsPerCpuSec: Math.round(out.compare.eventsPerCpuSec), seconds: Number(out.compare.seconds.toFixed(1)), ratioToLogRead: ratio(out.compare.eventsPerSec, read.eventsPerSec), speedup: ratio(cur.eventsPerSec, out.compare.eventsPerSec), cpuSpeedup: ratio(cur.eventsPerCpuSec, out.compare.eventsPerCpuSec) } }
@@ -462,8 +505,9 @@ export async function runRebuildQueryBench() {
     console.log('');
     console.log(`  ${`rebuild of ${log.events} events`.padEnd(40)} ${'events/s'.padStart(8)} ${'ratio to log read'.padStart(18)} ${'events/CPU-s'.padStart(13)}`);
     console.log(`  ${'log read alone (baseline)'.padEnd(40)} ${String(result.baselineLogReadEventsPerSec).padStart(8)} ${'1'.padStart(18)}`);
+    if (parallelRead) console.log(`  ${`log read, ${BUILD_THREADS} threads (parallel baseline)`.padEnd(40)} ${String(result.baselineParallelLogRead.eventsPerSec).padStart(8)} ${String(result.baselineParallelLogRead.speedupOverOneThread).padStart(18)}`);
     if (out.compare) console.log(`  ${`rebuild, ${process.env.BENCH_COMPARE_DIST}`.padEnd(40)} ${String(result.rebuild.compare.eventsPerSec).padStart(8)} ${String(result.rebuild.compare.ratioToLogRead).padStart(18)} ${String(result.rebuild.compare.eventsPerCpuSec).padStart(13)}`);
-    console.log(`  ${'rebuild, this build'.padEnd(40)} ${String(result.rebuild.eventsPerSec).padStart(8)} ${String(result.rebuild.ratioToLogRead).padStart(18)} ${String(result.rebuild.eventsPerCpuSec).padStart(13)}${out.compare ? `   x${result.rebuild.compare.speedup} (CPU x${result.rebuild.compare.cpuSpeedup}) vs ${process.env.BENCH_COMPARE_DIST}` : ''}   goal >= 20,000 events/s`);
+    console.log(`  ${`rebuild, this build (${BUILD_THREADS} threads)`.padEnd(40)} ${String(result.rebuild.eventsPerSec).padStart(8)} ${String(result.rebuild.ratioToLogRead).padStart(18)} ${String(result.rebuild.eventsPerCpuSec).padStart(13)}${out.compare ? `   x${result.rebuild.compare.speedup} (CPU x${result.rebuild.compare.cpuSpeedup}) vs ${process.env.BENCH_COMPARE_DIST}` : ''}   goal >= 20,000 events/s${parallelRead ? `; ${result.rebuild.ratioToParallelLogRead} of the parallel read` : ''}`);
     console.log('');
     console.log(`  ${`query (ms, ${log.traces} traces)`.padEnd(40)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)}`);
     line('trace list, first page (50)', q.list, `${q.list.items} items`);

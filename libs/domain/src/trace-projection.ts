@@ -108,7 +108,9 @@ export function rebuildTraces(events: readonly ProjectableEvent[], options: Trac
     const logRecords = (records.get(key) ?? []).sort((a, b) => (a.position < b.position ? -1 : 1)).map((r) => r.record);
     const doc = withCost(normalizeSpan(e.data as SpanReceivedData, e.metadata as IngestMetadata, e.position, { logRecords, extraMappers: options.extraMappers }), options.prices);
     const tk = traceKey(doc.projectId, doc.traceId);
-    byTrace.set(tk, [...(byTrace.get(tk) ?? []), doc]);
+    const docs = byTrace.get(tk);
+    if (docs) docs.push(doc);
+    else byTrace.set(tk, [doc]);
   }
   return { spans: [...byTrace.values()].flat(), traces: [...byTrace.values()].map((docs) => summarizeTrace(docs)) };
 }

@@ -105,11 +105,13 @@ export function applyDialects(attrs: Record<string, unknown>, ctx: MappingContex
       errors.push({ dialect: String(mapper.name), message: errorMessage(err) });
       continue;
     }
-    const { understoodKeys, ...result } = mapped;
+    const understoodKeys = mapped.understoodKeys;
     if (mapper !== genericMapper) dialects.push(mapper.name);
     if (Array.isArray(understoodKeys)) for (const k of understoodKeys) understood.add(k);
-    for (const key in result) {
-      const value = (result as Record<string, unknown>)[key];
+    // Read in place (a rest copy of every mapper's result per span shows in rebuild profiles).
+    for (const key in mapped) {
+      if (key === 'understoodKeys' || !Object.hasOwn(mapped, key)) continue;
+      const value = (mapped as Record<string, unknown>)[key];
       if (isEmpty(value)) continue;
       if (key === 'aggregateUsage') fields.aggregateUsage = fields.aggregateUsage === true || value === true;
       else if (key === 'parameters') fields.parameters = { ...(value as object), ...((fields.parameters as object) ?? {}) };
