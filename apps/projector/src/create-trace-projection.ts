@@ -20,7 +20,7 @@ export interface TraceProjectionWiring {
   idlePollMs?: number;
   /** How often to look for rebuild requests and for a build that caught up. */
   pollMs?: number;
-  /** Events per batch of a build made beside the serving one (default 8000; the serving build's: 500). */
+  /** Events per batch of a build made beside the serving one (default 4000; the serving build's: 500). */
   buildBatchSize?: number;
   /**
    * A fresh build is bulk-loaded where the read store can (bulkLoadTraceBuild): in partitions on threads
@@ -46,7 +46,7 @@ export function createTraceProjection(w: TraceProjectionWiring): BlueGreenProjec
       return { handler, close: () => store.close() };
     },
     runner: { idlePollMs: w.idlePollMs },
-    buildRunner: { batchSize: w.buildBatchSize ?? 8000 },
+    buildRunner: { batchSize: w.buildBatchSize ?? 4000 },
     ...(w.bulkLoad !== false && w.reads.bulkLoads
       ? {
           bulkLoad: (build, onProgress, signal) =>
