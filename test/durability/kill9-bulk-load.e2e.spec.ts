@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { apiSnapshot } from '../support/api-snapshot';
 import { buildAgentRequests } from '../support/otlp-bodies';
+import { temps } from '../support/server-inspect';
 import { eventually, getJson, startServer, TEST_API_KEY, type RunningServer } from '../support/temps-server';
 
 type Rebuild = { position: string | null; head: string } | null;
@@ -59,6 +60,10 @@ describe('crash: kill -9 during the bulk load of a read model', () => {
       expect(plan).toMatchObject([{ partitions: 2 }]);
       expect(partitions.length).toBe(2);
       expect(partitions.every((p) => BigInt(p.position) >= BigInt(partWay.position!))).toBe(true);
+      // The CLI tells where the interrupted load stands: the slowest partition's position.
+      const slowest = partitions.map((p) => BigInt(p.position)).reduce((a, b) => (a < b ? a : b));
+      const { stdout } = await temps(dataDir, ['projections', 'status']);
+      expect(stdout).toMatch(new RegExp(`^traces\\s+2\\s+traces_v2\\s+${slowest}\\s+\\d+\\s+>?\\d+\\s+[\\d.]+ s\\s+bulk loading up to \\d+ in 2 partitions$`, 'm'));
 
       const third = await startServer({ dataDir });
       try {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { TRACE_PROJECTION } from '@temps/domain';
 import type { EventStore } from '@temps/event-store';
-import { buildThreadsFromEnv, createTraceProjection, dialectMapperRefsFromEnv, loadDialectMappers, loadReadModelExtensions, moduleExportRefsFromEnv, openStores } from '@temps/projector';
+import { buildThreadsFromEnv, bulkLoadProgress, createTraceProjection, dialectMapperRefsFromEnv, loadDialectMappers, loadReadModelExtensions, moduleExportRefsFromEnv, openStores } from '@temps/projector';
 import type { TraceReadStore } from '@temps/read-store';
 import { configFromEnv } from './temps-config';
 
@@ -59,11 +59,13 @@ async function status(): Promise<void> {
       if (!builds.length) rows.push([name, String(TRACE_PROJECTION.version), '-', '-', head < 0n ? '-' : String(head), '-', '-', 'not started']);
       for (const b of builds) {
         const checkpointName = b.namespace || `${name}_v1`;
-        const position = await reads.checkpoint(checkpointName);
+        const bulk = await bulkLoadProgress(reads, checkpointName);
+        const position = bulk ? bulk.position : await reads.checkpoint(checkpointName);
         const left = await behind(events, position);
         const lag = left.oldest ? Math.max(0, (Date.now() - Date.parse(left.oldest)) / 1000) : 0;
         let state = position === null && head >= 0n ? 'not started' : left.count ? 'catching up' : 'caught up';
-        if (b.role === 'building') state = 'building (serves when caught up)';
+        if (bulk) state = `bulk loading up to ${bulk.plan.target} in ${bulk.plan.partitions} partition${bulk.plan.partitions === 1 ? '' : 's'}`;
+        else if (b.role === 'building') state = 'building (serves when caught up)';
         else if (b.version !== TRACE_PROJECTION.version) state = `serving, frozen: version ${TRACE_PROJECTION.version} replaces it`;
         rows.push([
           name,
@@ -138,7 +140,9 @@ async function follow(events: EventStore, reads: TraceReadStore, name: string, n
   const started = Date.now();
   for (;;) {
     const entry = await reads.catalogEntry(name);
-    const position = Number((await reads.checkpoint(namespace)) ?? 0n);
+    // A bulk load's partitions commit under their own checkpoints: its progress is the slowest one's.
+    const bulk = await bulkLoadProgress(reads, namespace);
+    const position = Number((bulk ? bulk.position : await reads.checkpoint(namespace)) ?? 0n);
     const head = Math.max(0, Number(await events.headPosition()));
     samples.push({ at: Date.now(), position });
     while (samples.length > 10) samples.shift();

@@ -4,7 +4,7 @@ import type { EventStore, LogPartition } from '@temps/event-store';
 import { startModuleThread } from '@temps/projection-runtime';
 import type { TraceReadStore } from '@temps/read-store';
 import type { DialectMapperRef } from './dialect-mappers.module';
-import { loadTracePartition, partitionCheckpointName } from './load-trace-partition';
+import { bulkLoadPosition, loadTracePartition, partitionCheckpoints } from './load-trace-partition';
 import type { StoresConfig } from './open-stores';
 import type { ReadModelExtensionRef } from './read-model-extensions.module';
 import type { FromPartitionThread, ToPartitionThread, TracePartitionThreadData } from './trace-partition.worker';
@@ -58,12 +58,8 @@ export async function bulkLoadTraceBuild(o: BulkLoadTraceBuildOptions): Promise<
   }
   const { target } = plan;
   const partitions: LogPartition[] = Array.from({ length: plan.partitions }, (_, index) => ({ index, count: plan.partitions }));
-  const positions = await Promise.all(partitions.map((p) => o.reads.checkpoint(partitionCheckpointName(o.namespace, p))));
-  const report = () => {
-    let min: bigint | null = target;
-    for (const p of positions) if (p === null || (min !== null && p < min)) min = p;
-    o.onProgress?.(min);
-  };
+  const positions = await partitionCheckpoints(o.reads, o.namespace, plan);
+  const report = () => o.onProgress?.(bulkLoadPosition(positions, target));
   const progress = (i: number) => (position: bigint) => {
     positions[i] = position;
     report();

@@ -8,3 +8,4 @@ export * from './open-stores';
 export * from './create-trace-projection';
 export * from './read-model-extensions.module';
 export * from './module-export-ref';
+export { bulkLoadProgress } from './load-trace-partition';

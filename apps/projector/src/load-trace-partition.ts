@@ -1,12 +1,30 @@
 import type { DialectMapper, ReadModelExtension } from '@temps/domain';
 import { readPartition, type EventStore, type LogPartition } from '@temps/event-store';
-import type { TraceReadStore } from '@temps/read-store';
+import type { BulkLoadPlan, TraceReadStore } from '@temps/read-store';
 import { TraceProjectionHandler } from './trace-projection.handler';
 
 const MAX_ATTEMPTS = 5;
 
 /** The checkpoint of one partition of a bulk load: `<build>#p<index>of<count>` (the store clears them all at the end). */
 export const partitionCheckpointName = (namespace: string, p: LogPartition) => `${namespace}#p${p.index}of${p.count}`;
+
+/** The checkpoint of each partition of a bulk load (null: none committed yet). */
+export function partitionCheckpoints(reads: TraceReadStore, namespace: string, plan: BulkLoadPlan): Promise<(bigint | null)[]> {
+  return Promise.all(Array.from({ length: plan.partitions }, (_, index) => reads.checkpoint(partitionCheckpointName(namespace, { index, count: plan.partitions }))));
+}
+
+/** The position a whole load is complete up to: its slowest partition's (a finished one counts as the target); null until each has committed. */
+export function bulkLoadPosition(partitions: readonly (bigint | null)[], target: bigint): bigint | null {
+  let min: bigint | null = target;
+  for (const p of partitions) if (p === null || (min !== null && p < min)) min = p;
+  return min;
+}
+
+/** Where a bulk load of the build stands, or null when none is in progress (its own checkpoint then says). */
+export async function bulkLoadProgress(reads: TraceReadStore, namespace: string): Promise<{ plan: BulkLoadPlan; position: bigint | null } | null> {
+  const plan = (await reads.bulkLoads?.plan(namespace)) ?? null;
+  return plan && { plan, position: bulkLoadPosition(await partitionCheckpoints(reads, namespace, plan), plan.target) };
+}
 
 export interface LoadTracePartitionInput {
   events: EventStore;
