@@ -76,6 +76,14 @@ describe('crash: kill -9 during the bulk load of a read model', () => {
           'the resumed load to finish and serve',
         );
         expect(await apiSnapshot(third)).toEqual(before);
+        // It finished as a bulk load (a runner carrying on over the half-loaded build would leave it in bulk mode).
+        const after = new DatabaseSync(join(dataDir, 'read.db'), { readOnly: true });
+        try {
+          expect(after.prepare('SELECT COUNT(*) AS n FROM bulk_loads').get()).toEqual({ n: 0 });
+          expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'traces_v2__traces_by_start'").get()).toBeDefined();
+        } finally {
+          after.close();
+        }
       } finally {
         await third.stop();
       }

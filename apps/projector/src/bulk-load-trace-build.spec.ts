@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SqliteEventStore } from '@temps/event-store';
 import { SqliteTraceReadStore } from '@temps/read-store';
 import { readModel } from '../../../test/support/read-model-snapshot';
+import { eventually } from '../../../test/support/temps-server';
 import { hex, traceWrite } from '../../../test/support/span-events';
 import { bulkLoadTraceBuild } from './bulk-load-trace-build';
 import { createTraceProjection } from './create-trace-projection';
@@ -63,6 +64,7 @@ describe('bulk load of a fresh trace build', () => {
       reads,
       onCommitted: () => undefined,
       bulkLoad: { threads: { stores: { events: paths().events, reads: paths().reads('bulk.db') }, count: 3 } },
+      firstBulkLoadMinEvents: 0,
       buildBatchSize: 25,
       pollMs: 20,
       idlePollMs: 20,
@@ -120,6 +122,36 @@ describe('bulk load of a fresh trace build', () => {
     }
   }, 120_000);
 
+  it('given the first build stopped in the middle of its bulk load, when the projection starts again, then the load resumes (not a runner over the half-loaded build) and serves the same read model', async () => {
+    await appendTraces(1, 150);
+    const reads = SqliteTraceReadStore.open(join(dir, 'restart.db'));
+    const threads = { stores: { events: paths().events, reads: paths().reads('restart.db') }, count: 2 };
+    try {
+      const logs: string[] = [];
+      const first = createTraceProjection({ events, reads, onCommitted: () => undefined, bulkLoad: { threads }, firstBulkLoadMinEvents: 0, buildBatchSize: 2, pollMs: 20, idlePollMs: 20, log: (m) => logs.push(m) });
+      await first.start();
+      await eventually(async () => {
+        const r = (await first.status()).rebuild;
+        return r && r.position !== null ? true : undefined;
+      }, 30_000, 'the load to be part way');
+      await first.stop();
+      expect(await reads.bulkLoads!.plan('traces_v2')).not.toBeNull();
+
+      const again = createTraceProjection({ events, reads, onCommitted: () => undefined, bulkLoad: { threads }, firstBulkLoadMinEvents: 0, buildBatchSize: 50, pollMs: 20, idlePollMs: 20, log: (m) => logs.push(m) });
+      try {
+        await again.start();
+        await again.whenCaughtUp(60_000);
+        expect(logs.filter((m) => /traces_v2 loaded in bulk/.test(m))).toHaveLength(1);
+        expect(await reads.bulkLoads!.plan('traces_v2')).toBeNull();
+        expect(await readModel(reads)).toEqual(await reference());
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await reads.close();
+    }
+  }, 120_000);
+
   it('given a bulk load that fails (its end, once), then the failure is reported and the load is tried again, resuming, until the build serves', async () => {
     await appendTraces(1, 40);
     const reads = SqliteTraceReadStore.open(join(dir, 'retry.db'));
@@ -130,7 +162,7 @@ describe('bulk load of a fresh trace build', () => {
       bulkLoads: { ...bulk, finish: (ns: string) => (failures++ === 0 ? Promise.reject(new Error('disk full (test)')) : bulk.finish(ns)) },
     });
     const errors: string[] = [];
-    const p = createTraceProjection({ events, reads: flaky, onCommitted: () => undefined, onError: (e) => errors.push(String(e)), bulkLoadRetryMs: 50, pollMs: 20, idlePollMs: 20 });
+    const p = createTraceProjection({ events, reads: flaky, onCommitted: () => undefined, onError: (e) => errors.push(String(e)), firstBulkLoadMinEvents: 0, bulkLoadRetryMs: 50, pollMs: 20, idlePollMs: 20 });
     try {
       await p.start();
       await p.whenCaughtUp(30_000);
@@ -148,6 +180,7 @@ describe('bulk load of a fresh trace build', () => {
     try {
       expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v2' })).toBe('not-applicable');
       await appendTraces(1, 30);
+      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v2', minEvents: 1_000 })).toBe('not-applicable'); // a short log
       const positions: (bigint | null)[] = [];
       expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v2', batchSize: 10, onProgress: (p) => positions.push(p) })).toBe('loaded');
       expect(positions[positions.length - 1]).toBe(await events.headPosition());

@@ -28,6 +28,8 @@ export interface BulkLoadTraceBuildOptions {
   threads?: BulkLoadThreads;
   extraMappers?: readonly DialectMapper[];
   extensions?: readonly ReadModelExtension[];
+  /** A load not begun yet is begun only if the log holds at least this many events (default 0). */
+  minEvents?: number;
   /** Events per batch of each partition (default 4000: larger batches measured no faster, and hold more memory per thread). */
   batchSize?: number;
   /** The position the whole build is complete up to (the slowest partition's). */
@@ -43,7 +45,7 @@ export type BulkLoadOutcome = 'loaded' | 'not-applicable' | 'stopped';
  * in parallel partitions of the log, with the store's bulk mode (see TraceReadStore.bulkLoads); the
  * build's runner then carries on from there. A load interrupted by a stop or a crash resumes from each
  * partition's checkpoint. 'not-applicable': a store without bulk loads, a build that already has a
- * checkpoint (it carries on as it was), or an empty log.
+ * checkpoint (it carries on as it was), or a log shorter than `minEvents` (or empty).
  */
 export async function bulkLoadTraceBuild(o: BulkLoadTraceBuildOptions): Promise<BulkLoadOutcome> {
   const bulk = o.reads.bulkLoads;
@@ -52,7 +54,7 @@ export async function bulkLoadTraceBuild(o: BulkLoadTraceBuildOptions): Promise<
   if (!plan) {
     if ((await o.reads.checkpoint(o.namespace)) !== null) return 'not-applicable';
     const head = await o.events.headPosition();
-    if (head < 0n) return 'not-applicable';
+    if (head < 0n || head + 1n < BigInt(o.minEvents ?? 0)) return 'not-applicable';
     plan = { target: head, partitions: o.threads ? Math.max(1, o.threads.count) : 1 };
     await bulk.begin(o.namespace, plan);
   }

@@ -27,9 +27,13 @@ export interface TraceProjectionWiring {
    * of their own when `threads` is given, else in one partition on this thread. False: never.
    */
   bulkLoad?: false | { threads?: BulkLoadThreads };
+  /** A first build (no read model yet) is bulk-loaded only from this many events in the log (default 20,000). */
+  firstBulkLoadMinEvents?: number;
   /** How long after a failed bulk load it is tried again (resuming; default 5000 ms). */
   bulkLoadRetryMs?: number;
 }
+
+const FIRST_BULK_LOAD_MIN_EVENTS = 20_000;
 
 /** The trace projection (traces, spans, usage, sessions, mapping coverage) with its blue/green builds. */
 export function createTraceProjection(w: TraceProjectionWiring): BlueGreenProjection {
@@ -49,8 +53,10 @@ export function createTraceProjection(w: TraceProjectionWiring): BlueGreenProjec
     buildRunner: { batchSize: w.buildBatchSize ?? 4000 },
     ...(w.bulkLoad !== false && w.reads.bulkLoads
       ? {
-          bulkLoad: (build, onProgress, signal) =>
+          bulkLoad: (build, onProgress, signal, { then }) =>
             bulkLoadTraceBuild({
+              // A first build on a short log is quicker through the runner than through starting threads (and shows traces sooner).
+              minEvents: then === 'serve' ? (w.firstBulkLoadMinEvents ?? FIRST_BULK_LOAD_MIN_EVENTS) : 0,
               events: w.events,
               reads: w.reads,
               namespace: build.namespace,
@@ -62,6 +68,7 @@ export function createTraceProjection(w: TraceProjectionWiring): BlueGreenProjec
               signal,
               log: w.log,
             }),
+          bulkLoadInProgress: async (build) => (await w.reads.bulkLoads!.plan(build.namespace)) !== null,
         }
       : {}),
     pollMs: w.pollMs,

@@ -47,8 +47,11 @@ export interface BlueGreenProjectionOptions {
    * reporting the position it is complete up to; the runner then carries on from the build's checkpoint.
    * Resolves 'stopped' when `signal` stopped it (it resumes at the next start), 'not-applicable' when the
    * build is not for it (the runner does all the work). A rejection is reported and the load retried.
+   * `then`: 'serve' for the first build (it serves once loaded), 'build' for one made beside the serving build.
    */
-  bulkLoad?(build: BuildRef, onProgress: (position: bigint | null) => void, signal: AbortSignal): Promise<'loaded' | 'not-applicable' | 'stopped'>;
+  bulkLoad?(build: BuildRef, onProgress: (position: bigint | null) => void, signal: AbortSignal, purpose: { then: 'serve' | 'build' }): Promise<'loaded' | 'not-applicable' | 'stopped'>;
+  /** Whether a bulk load of this build was begun and not finished (then it must resume before a runner takes over). */
+  bulkLoadInProgress?(build: BuildRef): Promise<boolean>;
   /** How long after a failed bulk load it is tried again (default 5000 ms). */
   bulkLoadRetryMs?: number;
   /** How often the catalog is checked for a rebuild request and a build for having caught up (default 500 ms). */
@@ -133,6 +136,10 @@ export class BlueGreenProjection {
       // No read model yet (a first start, or its file was deleted): it serves while it loads.
       if (this.o.bulkLoad) this.startBulkLoad(first, new Date().toISOString(), 'serve');
       else this.serving = await this.open(first);
+    } else if (this.isCurrent(entry.active) && (await this.o.bulkLoadInProgress?.(entry.active))) {
+      // The first load was interrupted (a stop, a crash): it resumes; a runner over a half-loaded build would not finish it.
+      this.servingBuild = entry.active;
+      this.startBulkLoad(entry.active, new Date().toISOString(), 'serve');
     } else if (this.isCurrent(entry.active)) {
       this.servingBuild = entry.active;
       this.serving = await this.open(entry.active);
@@ -266,7 +273,7 @@ export class BlueGreenProjection {
     this.o.log?.(`projection ${this.o.name}: building ${build.namespace} from the first event`);
     loading.done = (async () => {
       try {
-        const outcome = await this.o.bulkLoad!(build, (position) => (loading.position = position), stop.signal);
+        const outcome = await this.o.bulkLoad!(build, (position) => (loading.position = position), stop.signal, { then });
         if (outcome === 'stopped' || this.stopped || this.loading !== loading) return;
         if (then === 'serve') this.serving = await this.open(build);
         else this.building = await this.open(build, { ...this.o.runner, ...this.o.buildRunner });
