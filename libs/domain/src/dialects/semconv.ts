@@ -63,6 +63,8 @@ export function semconvUnderstands(key: string): boolean {
 
 /** Request parameters other than model/temperature/max_tokens, under their semconv names. */
 const PARAMETERS = ['top_p', 'top_k', 'stop_sequences', 'frequency_penalty', 'presence_penalty', 'seed', 'choice.count', 'stream', 'encoding_formats'];
+/** [name, attribute key] once: a key built per span is a new string to hash at every lookup. */
+const PARAMETER_KEYS = PARAMETERS.map((p) => [p, `gen_ai.request.${p}`] as const);
 
 /**
  * OTel GenAI semantic conventions on span attributes, current names first, then their deprecated
@@ -77,8 +79,8 @@ export const semconvMapper: DialectMapper = {
     let kind: SpanCategory | undefined = ownValue(OPERATION_CATEGORY, operation);
     if (!kind && toolName) kind = 'tool';
     const parameters: Record<string, unknown> = {};
-    for (const p of PARAMETERS) {
-      const v = a[`gen_ai.request.${p}`];
+    for (const [p, key] of PARAMETER_KEYS) {
+      const v = a[key];
       if (v !== undefined && v !== null) parameters[p] = parseJsonLenient(v);
     }
     // The Anthropic SDK's own spans carry the stop reason only under its vendor key.
@@ -88,38 +90,39 @@ export const semconvMapper: DialectMapper = {
     const inputTokens = copy ? undefined : firstOf(num(a['gen_ai.usage.input_tokens']), num(a['gen_ai.usage.prompt_tokens']));
     const outputTokens = copy ? undefined : firstOf(num(a['gen_ai.usage.output_tokens']), num(a['gen_ai.usage.completion_tokens']));
     const hasUsage = inputTokens !== undefined || outputTokens !== undefined;
-    return {
-      ...compact({
-        operation,
-        kind,
-        provider: normalizeProvider(firstOf(str(a['gen_ai.provider.name']), str(a['gen_ai.system']))) ?? undefined,
-        requestModel: str(a['gen_ai.request.model']),
-        responseModel: str(a['gen_ai.response.model']),
-        inputTokens,
-        outputTokens,
-        cacheReadInputTokens: num(a['gen_ai.usage.cache_read.input_tokens']),
-        cacheCreationInputTokens: firstOf(num(a['gen_ai.usage.cache_creation.input_tokens']), num(a['gen_ai.usage.cache_write.input_tokens'])),
-        reasoningOutputTokens: num(a['gen_ai.usage.reasoning.output_tokens']),
-        finishReasons: finishReasons.length ? finishReasons : undefined,
-        responseId: str(a['gen_ai.response.id']),
-        temperature: num(a['gen_ai.request.temperature']),
-        maxTokens: num(a['gen_ai.request.max_tokens']),
-        parameters: Object.keys(parameters).length ? parameters : undefined,
-        errorType: str(a['error.type']),
-        agentName: str(a['gen_ai.agent.name']),
-        toolName,
-        toolCallId: str(a['gen_ai.tool.call.id']),
-        toolCallArguments: parseJsonLenient(a['gen_ai.tool.call.arguments']),
-        toolCallResult: parseJsonLenient(a['gen_ai.tool.call.result']),
-        inputMessages: toSemconvMessages(a['gen_ai.input.messages'], 'user'),
-        outputMessages: toSemconvMessages(a['gen_ai.output.messages'], 'assistant'),
-        systemInstructions: toSystemInstructions(a['gen_ai.system_instructions']),
-        toolDefinitions: toToolDefinitions(a['gen_ai.tool.definitions']),
-        sessionId: str(a['gen_ai.conversation.id']),
-        // invoke_agent / invoke_workflow spans repeat the usage of the calls they made.
-        aggregateUsage: hasUsage && (operation === 'invoke_agent' || operation === 'invoke_workflow') ? true : undefined,
-      }),
-      understoodKeys: [...keysMatching(a, semconvUnderstands), ...['error.type', 'anthropic.message.stop_reason'].filter((k) => k in a)],
-    };
+    const result = compact({
+      operation,
+      kind,
+      provider: normalizeProvider(firstOf(str(a['gen_ai.provider.name']), str(a['gen_ai.system']))) ?? undefined,
+      requestModel: str(a['gen_ai.request.model']),
+      responseModel: str(a['gen_ai.response.model']),
+      inputTokens,
+      outputTokens,
+      cacheReadInputTokens: num(a['gen_ai.usage.cache_read.input_tokens']),
+      cacheCreationInputTokens: firstOf(num(a['gen_ai.usage.cache_creation.input_tokens']), num(a['gen_ai.usage.cache_write.input_tokens'])),
+      reasoningOutputTokens: num(a['gen_ai.usage.reasoning.output_tokens']),
+      finishReasons: finishReasons.length ? finishReasons : undefined,
+      responseId: str(a['gen_ai.response.id']),
+      temperature: num(a['gen_ai.request.temperature']),
+      maxTokens: num(a['gen_ai.request.max_tokens']),
+      parameters: Object.keys(parameters).length ? parameters : undefined,
+      errorType: str(a['error.type']),
+      agentName: str(a['gen_ai.agent.name']),
+      toolName,
+      toolCallId: str(a['gen_ai.tool.call.id']),
+      toolCallArguments: parseJsonLenient(a['gen_ai.tool.call.arguments']),
+      toolCallResult: parseJsonLenient(a['gen_ai.tool.call.result']),
+      inputMessages: toSemconvMessages(a['gen_ai.input.messages'], 'user'),
+      outputMessages: toSemconvMessages(a['gen_ai.output.messages'], 'assistant'),
+      systemInstructions: toSystemInstructions(a['gen_ai.system_instructions']),
+      toolDefinitions: toToolDefinitions(a['gen_ai.tool.definitions']),
+      sessionId: str(a['gen_ai.conversation.id']),
+      // invoke_agent / invoke_workflow spans repeat the usage of the calls they made.
+      aggregateUsage: hasUsage && (operation === 'invoke_agent' || operation === 'invoke_workflow') ? true : undefined,
+    }) as DialectResult;
+    // Set on compact's own object: a spread copy of it per span shows in rebuild profiles.
+    result.understoodKeys = keysMatching(a, semconvUnderstands);
+    for (const k of ['error.type', 'anthropic.message.stop_reason']) if (k in a) result.understoodKeys.push(k);
+    return result;
   },
 };
