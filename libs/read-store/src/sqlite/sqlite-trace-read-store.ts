@@ -43,6 +43,21 @@ const tableNames = (ns: string) => {
   return { spans: `"${p}spans"`, traces: `"${p}traces"`, search, counters: `"${p}counters"`, sessions: `"${p}sessions"`, prefix: p };
 };
 
+/** Runs `work` in one write transaction (BEGIN IMMEDIATE: the write lock first, so it cannot fail half way on a busy file). */
+function inTransaction(db: DatabaseSync, work: () => void): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    work();
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/** Positions as zero-padded text: checkpoints and counter guards sort like the positions they are (any store's, ESDB's included). */
+const sortablePosition = (position: bigint | string) => position.toString().padStart(20, '0');
+
 /** The tables and statements of one build (namespace) in the shared file. */
 class Build {
   readonly upsertSpan: StatementSync;
@@ -158,14 +173,9 @@ class Build {
     const has = this.db.prepare(`SELECT 1 AS x FROM ${this.t.search} LIMIT 1`).get();
     const any = this.db.prepare(`SELECT 1 AS x FROM ${this.t.spans} LIMIT 1`).get();
     if (has || !any) return;
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
+    inTransaction(this.db, () => {
       for (const row of this.db.prepare(`SELECT doc FROM ${this.t.spans}`).iterate() as Iterable<{ doc: string }>) this.indexSpan(JSON.parse(row.doc));
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    });
   }
 
   private indexSpan(s: SpanDocument) {
@@ -266,17 +276,6 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
     this.db.prepare("DELETE FROM checkpoints WHERE name >= ? AND name < ?").run(`${namespace}#`, `${namespace}$`);
   }
 
-  private transaction(work: () => void): void {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      work();
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
-  }
-
   /**
    * Bulk loads (a fresh build from the first event): partitions of the log written at once by several
    * connections, each under its own checkpoint (`<build>#p<i>of<n>`). Meanwhile the build has only the
@@ -292,7 +291,7 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
     begin: async (namespace, { target, partitions }) => {
       if (!Number.isSafeInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
       if (this.selectCheckpoint.get(namespace)) throw new Error(`build ${namespace} has a checkpoint already: a bulk load starts from an empty build`);
-      this.transaction(() => {
+      inTransaction(this.db, () => {
         this.build(namespace).drop();
         this.builds.delete(namespace);
         this.deletePartitionCheckpoints(namespace);
@@ -304,12 +303,12 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
       const row = this.selectBulkTarget.get(namespace) as { target: string } | undefined;
       if (!row) throw new Error(`build ${namespace} is not being bulk-loaded`);
       this.builds.delete(namespace);
-      this.transaction(() => {
+      inTransaction(this.db, () => {
         this.db.prepare('DELETE FROM bulk_loads WHERE namespace = ?').run(namespace);
         const b = this.build(namespace); // not bulk any more: makes the secondary indexes
         b.computeAllSessions();
         this.deletePartitionCheckpoints(namespace);
-        this.upsertCheckpoint.run(namespace, row.target.padStart(20, '0'));
+        this.upsertCheckpoint.run(namespace, sortablePosition(row.target));
       });
     },
   };
@@ -375,14 +374,7 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
   }
 
   private updateCatalog(name: string, change: (entry: ProjectionCatalogEntry) => ProjectionCatalogEntry) {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      this.writeCatalog(change(this.readCatalog(name)));
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    inTransaction(this.db, () => this.writeCatalog(change(this.readCatalog(name))));
   }
 
   async beginBuild(name: string, build: ProjectionBuild): Promise<void> {
@@ -398,16 +390,13 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
   }
 
   async dropNamespace(namespace: string): Promise<void> {
-    this.db.exec('BEGIN IMMEDIATE');
     try {
-      this.build(namespace).drop();
-      this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(namespace === LEGACY_NAMESPACE ? LEGACY_CHECKPOINT : namespace);
-      this.deletePartitionCheckpoints(namespace);
-      this.db.prepare('DELETE FROM bulk_loads WHERE namespace = ?').run(namespace);
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
+      inTransaction(this.db, () => {
+        this.build(namespace).drop();
+        this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(namespace === LEGACY_NAMESPACE ? LEGACY_CHECKPOINT : namespace);
+        this.deletePartitionCheckpoints(namespace);
+        this.db.prepare('DELETE FROM bulk_loads WHERE namespace = ?').run(namespace);
+      });
     } finally {
       this.builds.delete(namespace);
     }
@@ -436,25 +425,17 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
 
   async commit(write: TraceCommit): Promise<void> {
     const b = this.current();
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      for (const s of write.spans) {
-        b.writeSpan(s);
-      }
+    const pos = sortablePosition(write.position);
+    inTransaction(this.db, () => {
+      for (const s of write.spans) b.writeSpan(s);
       for (const t of write.traces) {
         b.upsertTrace.run(t.projectId, t.traceId, t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t), t.conversationId);
       }
-      const pos = write.position.toString().padStart(20, '0');
       for (const row of write.counters ?? []) b.addCounter(row, pos);
       // A bulk load computes every session once, at its end.
       if (!b.bulk) for (const s of write.sessions ?? []) b.recomputeSession(s.projectId, s.sessionId);
-      // Zero-padded: checkpoints sort as text like the positions they are (any store's, ESDB's included).
-      this.upsertCheckpoint.run(write.projection, write.position.toString().padStart(20, '0'));
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+      this.upsertCheckpoint.run(write.projection, pos);
+    });
   }
 
   // ---- queries ------------------------------------------------------------------------------
