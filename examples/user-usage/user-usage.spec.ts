@@ -114,7 +114,7 @@ describe.each([
         { userId: 'alice', traces: 2, errors: 0, inputTokens: 300, outputTokens: 30, cost: expect.closeTo(cost(300, 30), 9) },
       ]);
       const entry = await after.reads.catalogEntry('traces');
-      expect(entry.active).toMatchObject({ version: 2, variant: expect.stringMatching(/^[0-9a-f]{8}$/), namespace: expect.stringMatching(/^traces_v2_x[0-9a-f]{8}$/) });
+      expect(entry.active).toMatchObject({ version: 3, variant: expect.stringMatching(/^[0-9a-f]{8}$/), namespace: expect.stringMatching(/^traces_v3_x[0-9a-f]{8}$/) });
       expect(entry.building).toBeNull();
       // The traces themselves came along in the new build.
       expect((await getJson(after, '/api/projects/1/ai/traces')).body.items).toHaveLength(3);

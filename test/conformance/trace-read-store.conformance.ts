@@ -212,6 +212,32 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       expect(await store.pendingBatchEnd('p')).toBeNull();
     });
 
+    it('counts an API response traced twice (two traces naming one response id) once, whichever commits first; a replayed batch adds nothing', async () => {
+      const at = Date.UTC(2026, 10, 1, 10, 5);
+      const sdk = span('1', tid(7), 'a'.repeat(16), at, { responseId: 'msg_1', provider: 'anthropic' });
+      const openllmetry = span('1', tid(8), 'b'.repeat(16), at, { responseId: 'msg_1', provider: 'anthropic', name: 'anthropic.chat' });
+      const other = span('1', tid(9), 'c'.repeat(16), at, { responseId: 'msg_2', provider: 'anthropic' });
+      const commitTrace = async (position: bigint, before: SpanDocument[], after: SpanDocument[]) => {
+        const traces = [summarizeTrace(after)];
+        const delta = traceReadModelDelta(before, after, traces);
+        await store.commit({ projection: 'p', position, spans: after, traces, counters: delta.counters, responses: delta.responses });
+      };
+      await commitTrace(1n, [], [openllmetry]);
+      await commitTrace(2n, [], [other]);
+      await commitTrace(2n, [], [other]); // replay of a batch
+      await commitTrace(3n, [], [sdk]); // sorts first: it becomes the counted span of msg_1
+      const usage = async () => rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: until(usageRowIdPrefix('1')) }), { bucket: 'day', groupBy: 'provider' }).totals;
+      expect(await usage()).toMatchObject({ calls: 2, inputTokens: 20, outputTokens: 10 });
+      // The counted span is sent again with other usage: the response now counts with it.
+      const resent = { ...sdk, inputTokens: 30, position: '4' };
+      await commitTrace(4n, [sdk], [resent]);
+      expect(await usage()).toMatchObject({ calls: 2, inputTokens: 40, outputTokens: 10 });
+      // It stops naming the response: msg_1 counts through the other trace's span again, and the resent one on its own.
+      const renamed = { ...resent, responseId: 'msg_3', position: '5' };
+      await commitTrace(5n, [resent], [renamed]);
+      expect(await usage()).toMatchObject({ calls: 3, inputTokens: 50, outputTokens: 15 });
+    });
+
     it('keeps sessions in step with their traces: list newest first, read one, page its traces oldest first', async () => {
       const at = (m: number) => Date.UTC(2026, 10, 2, 9, m);
       const spans = [

@@ -101,7 +101,7 @@ const ANTHROPIC_CALL = {
 /**
  * anthropic>=2 traces its own calls (scope com.anthropic.sdk.python) besides the seed's OpenLLMetry
  * instrumentation, each in a trace of its own: one API call appears as two traces. Each trace counts
- * its call once; across traces the usage is doubled (not something a trace-level fold can see).
+ * its call once; project usage counts the response once (response-traced-twice.spec.ts).
  */
 const ANTHROPIC: Expected = { calls: [ANTHROPIC_CALL, ANTHROPIC_CALL], traces: [{ inputTokens: 15, outputTokens: 12 }, { inputTokens: 15, outputTokens: 12 }] };
 

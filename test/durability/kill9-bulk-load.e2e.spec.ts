@@ -63,7 +63,7 @@ describe('crash: kill -9 during the bulk load of a read model', () => {
       // The CLI tells where the interrupted load stands: the slowest partition's position.
       const slowest = partitions.map((p) => BigInt(p.position)).reduce((a, b) => (a < b ? a : b));
       const { stdout } = await temps(dataDir, ['projections', 'status']);
-      expect(stdout).toMatch(new RegExp(`^traces\\s+2\\s+traces_v2\\s+${slowest}\\s+\\d+\\s+>?\\d+\\s+[\\d.]+ s\\s+bulk loading up to \\d+ in 2 partitions$`, 'm'));
+      expect(stdout).toMatch(new RegExp(`^traces\\s+3\\s+traces_v3\\s+${slowest}\\s+\\d+\\s+>?\\d+\\s+[\\d.]+ s\\s+bulk loading up to \\d+ in 2 partitions$`, 'm'));
 
       const third = await startServer({ dataDir });
       try {
@@ -80,7 +80,7 @@ describe('crash: kill -9 during the bulk load of a read model', () => {
         const after = new DatabaseSync(join(dataDir, 'read.db'), { readOnly: true });
         try {
           expect(after.prepare('SELECT COUNT(*) AS n FROM bulk_loads').get()).toEqual({ n: 0 });
-          expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'traces_v2__traces_by_start'").get()).toBeDefined();
+          expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'traces_v3__traces_by_start'").get()).toBeDefined();
         } finally {
           after.close();
         }

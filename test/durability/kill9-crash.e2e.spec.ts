@@ -91,7 +91,7 @@ describe('crash: kill -9 under load loses no acknowledged span', () => {
         const { stdout } = await temps(dataDir, ['projections', 'status']);
         return /\scaught up$/m.test(stdout) ? stdout : undefined;
       }, 60_000, 'the projector to catch up with the log');
-      expect(caughtUp).toMatch(/^traces\s+2\s+traces_v2\s/m);
+      expect(caughtUp).toMatch(/^traces\s+3\s+traces_v3\s/m);
       const recovered = await apiSnapshot(second);
       expect(recovered.usage.totals.calls).toBeGreaterThan(0);
       const { stdout } = await temps(dataDir, ['projections', 'rebuild', 'traces']);

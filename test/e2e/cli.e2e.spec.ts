@@ -23,7 +23,7 @@ describe('temps projections status', () => {
     const [header, row] = status.trim().split('\n');
     expect(header).toMatch(/^PROJECTION\s+VERSION\s+BUILD\s+POSITION\s+HEAD\s+BEHIND \(events\)\s+LAG\s+STATE$/);
     const cells = row!.split(/\s{2,}/);
-    expect(cells.slice(0, 3)).toEqual(['traces', '2', 'traces_v2']);
+    expect(cells.slice(0, 3)).toEqual(['traces', '3', 'traces_v3']);
     expect(cells[3]).toBe(cells[4]); // position = head
     expect(cells[5]).toBe('0');
     expect(cells[7]).toBe('caught up');

@@ -84,7 +84,7 @@ describe('temps serve: cost from the dated price table', () => {
 
   it('`temps projections rebuild traces` re-prices history with the price in force at each span start', async () => {
     const { stdout } = await temps(server.dataDir, ['projections', 'rebuild', 'traces']);
-    expect(stdout).toMatch(/traces: traces_v2_r\w+ built \([\d,]+ events in [\d.]+ s\) and now serves/);
+    expect(stdout).toMatch(/traces: traces_v3_r\w+ built \([\d,]+ events in [\d.]+ s\) and now serves/);
     const perM = { input: 1, output: 4 };
     const { body } = await getJson(server, `/api/projects/1/ai/traces`);
     const first = body.items.find((t: any) => t.traceId === firstTrace.traceId);
@@ -93,6 +93,6 @@ describe('temps serve: cost from the dated price table', () => {
     const usage = (await getJson(server, '/api/projects/1/ai/usage?groupBy=provider')).body;
     expect(usage.totals.cost).toBeCloseTo(2 * (chatCost(150, 32, perM) + chatCost(410, 96, perM)), 9);
     const status = (await temps(server.dataDir, ['projections', 'status'])).stdout;
-    expect(status).toMatch(/^traces\s+2\s+traces_v2_r\w+\s/m);
+    expect(status).toMatch(/^traces\s+3\s+traces_v3_r\w+\s/m);
   });
 });

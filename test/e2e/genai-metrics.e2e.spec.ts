@@ -168,7 +168,7 @@ describe('GenAI metrics over OTLP (real OTel JS metrics SDK)', () => {
     const before = await read();
     expect(before.flat().length).toBeGreaterThan(0);
     const { stdout } = await temps(server.dataDir, ['projections', 'rebuild', 'traces']);
-    expect(stdout).toMatch(/traces_v2_r\w+ built .* and now serves/);
+    expect(stdout).toMatch(/traces_v3_r\w+ built .* and now serves/);
     expect(await read()).toEqual(before);
   });
 

@@ -1,4 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
+import { TRACE_PROJECTION } from '@temps/domain';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { otelPipeline, sendAgentTrace } from '../support/send-spans';
@@ -63,8 +64,8 @@ describe('temps projections rebuild', () => {
     polling = false;
     await poller;
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/the running server is building traces_v2_r\w+/);
-    expect(result.stdout).toMatch(/traces_v2_r\w+ built .* and now serves/);
+    expect(result.stderr).toMatch(/the running server is building traces_v3_r\w+/);
+    expect(result.stdout).toMatch(/traces_v3_r\w+ built .* and now serves/);
     expect(answered).toBeGreaterThan(0);
 
     const after = await eventually(async () => {
@@ -91,8 +92,8 @@ describe('temps projections rebuild', () => {
     const result = await runCli(dataDir, ['projections', 'rebuild', 'traces']);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/no running server picked the request up .* building here/);
-    expect(result.stdout).toMatch(/traces_v2_r\w+ built .* and now serves/);
-    expect((await temps(dataDir, ['projections', 'status'])).stdout).toMatch(/^traces\s+2\s+traces_v2_r\w+\s+\d+\s+\d+\s+0\s+0 s\s+caught up$/m);
+    expect(result.stdout).toMatch(/traces_v3_r\w+ built .* and now serves/);
+    expect((await temps(dataDir, ['projections', 'status'])).stdout).toMatch(/^traces\s+3\s+traces_v3_r\w+\s+\d+\s+\d+\s+0\s+0 s\s+caught up$/m);
 
     server = await startServer({ dataDir });
     expect(await snapshot(server)).toEqual(before);
@@ -110,11 +111,11 @@ describe('temps projections rebuild', () => {
     // Turn read.db into what version 1 wrote: unprefixed tables, a `traces_v1` checkpoint, no catalog.
     const db = new DatabaseSync(join(dataDir, 'read.db'));
     db.exec(`
-      CREATE TABLE spans AS SELECT project_id, trace_id, span_id, doc FROM traces_v2__spans;
-      CREATE TABLE traces AS SELECT project_id, trace_id, start_key, status, providers, models, doc FROM traces_v2__traces WHERE trace_id != '${ids[0]}';
-      CREATE TABLE span_search AS SELECT project_id, trace_id, span_id, service, text FROM traces_v2__spans;
-      DROP TABLE traces_v2__spans; DROP TABLE traces_v2__traces;
-      DROP TABLE traces_v2__counters; DROP TABLE traces_v2__sessions; DROP TABLE projection_catalog;
+      CREATE TABLE spans AS SELECT project_id, trace_id, span_id, doc FROM traces_v3__spans;
+      CREATE TABLE traces AS SELECT project_id, trace_id, start_key, status, providers, models, doc FROM traces_v3__traces WHERE trace_id != '${ids[0]}';
+      CREATE TABLE span_search AS SELECT project_id, trace_id, span_id, service, text FROM traces_v3__spans;
+      DROP TABLE traces_v3__spans; DROP TABLE traces_v3__traces;
+      DROP TABLE traces_v3__counters; DROP TABLE traces_v3__sessions; DROP TABLE traces_v3__responses; DROP TABLE projection_catalog;
       UPDATE checkpoints SET name = 'traces_v1';
     `);
     db.close();
@@ -122,14 +123,14 @@ describe('temps projections rebuild', () => {
     server = await startServer({ dataDir });
     // The version 1 documents serve at once (one trace is missing from them on purpose) ...
     expect((await getJson(server, '/api/projects/1/ai/traces?limit=100')).status).toBe(200);
-    // ... until version 2 has caught up and takes over: then everything is there, usage and sessions included.
+    // ... until the current version has caught up and takes over: then everything is there, usage and sessions included.
     await eventually(async () => ((await allTraces(server)).has(ids[0]!) ? true : undefined), 20_000, 'the new build to serve');
     expect(await snapshot(server)).toEqual(expected);
-    expect(server.output()).toMatch(/version 2 replaces version 1/);
+    expect(server.output()).toMatch(new RegExp(`version ${TRACE_PROJECTION.version} replaces version 1`));
     const tables = new DatabaseSync(join(dataDir, 'read.db'), { readOnly: true });
     const names = (tables.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
     tables.close();
     expect(names).not.toContain('traces');
-    expect(names).toContain('traces_v2__traces');
+    expect(names).toContain('traces_v3__traces');
   });
 });

@@ -122,7 +122,7 @@ describe('temps serve: usage, sessions and mapping report', () => {
     const { status, body } = await getJson(server, '/api/projections');
     expect(status).toBe(200);
     expect(body.items).toEqual([
-      expect.objectContaining({ name: 'traces', version: 2, serving: { namespace: 'traces_v2', version: 2 }, lagEvents: 0, lagSeconds: 0, rebuild: null, position: expect.stringMatching(/^\d+$/) }),
+      expect.objectContaining({ name: 'traces', version: 3, serving: { namespace: 'traces_v3', version: 3 }, lagEvents: 0, lagSeconds: 0, rebuild: null, position: expect.stringMatching(/^\d+$/) }),
     ]);
     expect((await getJson(server, '/api/projections', 'tk_wrong_key_000000000000000000000000')).status).toBe(401);
   });

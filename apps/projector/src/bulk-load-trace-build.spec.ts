@@ -78,11 +78,11 @@ describe('bulk load of a fresh trace build', () => {
       expect(model.traces).toHaveLength(135);
       expect(model.sessions.length).toBeGreaterThan(0);
       expect(model).toEqual(await reference());
-      expect(logs.some((m) => /bulk load of traces_v2: up to position \d+, 3 partitions on threads/.test(m))).toBe(true);
+      expect(logs.some((m) => /bulk load of traces_v3: up to position \d+, 3 partitions on threads/.test(m))).toBe(true);
       expect(logs.some((m) => /loaded in bulk/.test(m))).toBe(true);
-      expect(await reads.bulkLoads!.plan('traces_v2')).toBeNull();
-      expect(await reads.checkpoint('traces_v2')).toBe(await events.headPosition());
-      for (let index = 0; index < 3; index++) expect(await reads.checkpoint(partitionCheckpointName('traces_v2', { index, count: 3 }))).toBeNull();
+      expect(await reads.bulkLoads!.plan('traces_v3')).toBeNull();
+      expect(await reads.checkpoint('traces_v3')).toBe(await events.headPosition());
+      for (let index = 0; index < 3; index++) expect(await reads.checkpoint(partitionCheckpointName('traces_v3', { index, count: 3 }))).toBeNull();
     } finally {
       await p.stop();
       await reads.close();
@@ -99,24 +99,24 @@ describe('bulk load of a fresh trace build', () => {
       const first = await bulkLoadTraceBuild({
         events,
         reads,
-        namespace: 'traces_v2',
+        namespace: 'traces_v3',
         threads,
         batchSize: 2,
         signal: stop.signal,
         onProgress: () => ++reported === 3 && stop.abort(),
       });
       expect(first).toBe('stopped');
-      const plan = await reads.bulkLoads!.plan('traces_v2');
+      const plan = await reads.bulkLoads!.plan('traces_v3');
       expect(plan).toEqual({ target: await events.headPosition(), partitions: 2 });
-      const done = await Promise.all([0, 1].map((index) => reads.checkpoint(partitionCheckpointName('traces_v2', { index, count: 2 }))));
+      const done = await Promise.all([0, 1].map((index) => reads.checkpoint(partitionCheckpointName('traces_v3', { index, count: 2 }))));
       expect(done.some((c) => c !== null)).toBe(true);
 
       // Asked again with another thread count, the load keeps the partitions it began with.
-      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v2', threads: { ...threads, count: 4 }, batchSize: 5 })).toBe('loaded');
-      await reads.activate('traces', { namespace: 'traces_v2', version: 2 });
+      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v3', threads: { ...threads, count: 4 }, batchSize: 5 })).toBe('loaded');
+      await reads.activate('traces', { namespace: 'traces_v3', version: 3 });
       expect(await readModel(reads)).toEqual(await reference());
       // A build that has its checkpoint is not loaded again.
-      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v2', threads })).toBe('not-applicable');
+      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v3', threads })).toBe('not-applicable');
     } finally {
       await reads.close();
     }
@@ -135,14 +135,14 @@ describe('bulk load of a fresh trace build', () => {
         return r && r.position !== null ? true : undefined;
       }, 30_000, 'the load to be part way');
       await first.stop();
-      expect(await reads.bulkLoads!.plan('traces_v2')).not.toBeNull();
+      expect(await reads.bulkLoads!.plan('traces_v3')).not.toBeNull();
 
       const again = createTraceProjection({ events, reads, onCommitted: () => undefined, bulkLoad: { threads }, firstBulkLoadMinEvents: 0, buildBatchSize: 50, pollMs: 20, idlePollMs: 20, log: (m) => logs.push(m) });
       try {
         await again.start();
         await again.whenCaughtUp(60_000);
-        expect(logs.filter((m) => /traces_v2 loaded in bulk/.test(m))).toHaveLength(1);
-        expect(await reads.bulkLoads!.plan('traces_v2')).toBeNull();
+        expect(logs.filter((m) => /traces_v3 loaded in bulk/.test(m))).toHaveLength(1);
+        expect(await reads.bulkLoads!.plan('traces_v3')).toBeNull();
         expect(await readModel(reads)).toEqual(await reference());
       } finally {
         await again.stop();
@@ -178,14 +178,14 @@ describe('bulk load of a fresh trace build', () => {
   it('given no thread configuration, then one partition loads on the caller thread, and an empty log is left to the runner', async () => {
     const reads = SqliteTraceReadStore.open(join(dir, 'inline.db'));
     try {
-      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v2' })).toBe('not-applicable');
+      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v3' })).toBe('not-applicable');
       await appendTraces(1, 30);
-      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v2', minEvents: 1_000 })).toBe('not-applicable'); // a short log
+      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v3', minEvents: 1_000 })).toBe('not-applicable'); // a short log
       const positions: (bigint | null)[] = [];
-      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v2', batchSize: 10, onProgress: (p) => positions.push(p) })).toBe('loaded');
+      expect(await bulkLoadTraceBuild({ events, reads, namespace: 'traces_v3', batchSize: 10, onProgress: (p) => positions.push(p) })).toBe('loaded');
       expect(positions[positions.length - 1]).toBe(await events.headPosition());
       expect(positions.filter((p) => p !== null).every((p, i, all) => i === 0 || p! >= all[i - 1]!)).toBe(true);
-      await reads.activate('traces', { namespace: 'traces_v2', version: 2 });
+      await reads.activate('traces', { namespace: 'traces_v3', version: 3 });
       expect(await readModel(reads)).toEqual(await reference());
     } finally {
       await reads.close();

@@ -29,7 +29,7 @@ describe('TraceProjectionHandler: content-join traces and their stream', () => {
       const spy = Object.assign(Object.create(events) as SqliteEventStore, {
         readStream: (stream: string, options?: { fromRevision?: bigint }) => (streamReads.push(stream), readStream(stream, options)),
       });
-      const handler = new TraceProjectionHandler(await store.forNamespace('traces_v2'), spy, () => undefined);
+      const handler = new TraceProjectionHandler(await store.forNamespace('traces_v3'), spy, () => undefined);
       const log = await events.readAll({ limit: 100 });
       for (let at = 0; at < log.length; at += batchSize) {
         const batch: RecordedEvent[] = log.slice(at, at + batchSize);

@@ -47,7 +47,7 @@ describe('trace projection: shuffled and duplicated events give the same read mo
       // One append per event, in the given order: that order is the log's.
       for (const w of writes) await events.appendMany([{ stream: w.stream, events: [w.event] }]);
       const log = await events.readAll({ limit: 10_000 });
-      const handler = new TraceProjectionHandler(await store.forNamespace('traces_v2'), events, () => undefined);
+      const handler = new TraceProjectionHandler(await store.forNamespace('traces_v3'), events, () => undefined);
       for (let at = 0, k = 0; at < log.length; k++) {
         const batch: RecordedEvent[] = log.slice(at, at + batchSizes[k % batchSizes.length]!);
         const last = batch[batch.length - 1]!.position;

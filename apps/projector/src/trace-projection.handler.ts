@@ -117,7 +117,7 @@ export class TraceProjectionHandler implements ProjectionHandler {
     // GenAI metrics received over OTLP: cumulative points count from their series' stored state (genai-metrics.ts).
     const series = (await Promise.all(genaiMetricSeriesRanges(events).map((range) => this.store.counterRows(range)))).flat();
     const counters = [...delta.counters, ...genaiMetricCounters(events, series, lastPosition)];
-    await this.store.commit({ projection: this.name, position: lastPosition, spans, traces, counters, sessions: delta.sessions });
+    await this.store.commit({ projection: this.name, position: lastPosition, spans, traces, counters, sessions: delta.sessions, responses: delta.responses });
     if (traces.length) this.onCommitted(traces);
   }
 }

@@ -68,7 +68,7 @@ describe.each([
     expect(last(hex(1))?.spanCount).toBe(4);
     expect(last(hex(2))?.spanCount).toBe(3);
     const status = await service.status();
-    expect(status).toMatchObject({ name: 'traces', version: 2, serving: { namespace: 'traces_v2', version: 2 }, rebuild: null, position: await events.headPosition(), head: await events.headPosition(), lagEvents: 0, lastError: null });
+    expect(status).toMatchObject({ name: 'traces', version: 3, serving: { namespace: 'traces_v3', version: 3 }, rebuild: null, position: await events.headPosition(), head: await events.headPosition(), lagEvents: 0, lastError: null });
     expect(['running', 'caught-up']).toContain(status.state);
   });
 

@@ -15,7 +15,7 @@ export interface ProjectableEvent {
 export const traceKey = (projectId: string, traceId: string) => `${projectId}/${traceId}`;
 
 /** The trace projection: its name and version (a new version rebuilds beside the old one). */
-export const TRACE_PROJECTION = { name: 'traces', version: 2 } as const;
+export const TRACE_PROJECTION = { name: 'traces', version: 3 } as const;
 
 export function handlesTraceEvent(type: string): boolean {
   return type === EventTypes.SpanReceived;

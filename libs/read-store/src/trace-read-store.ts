@@ -1,4 +1,4 @@
-import type { CounterRow, SessionSummary, SpanDocument, TraceStatus, TraceSummary } from '@temps/domain';
+import type { CounterRow, ResponseUsage, SessionSummary, SpanDocument, TraceStatus, TraceSummary } from '@temps/domain';
 
 export interface TraceQuery {
   provider?: string;
@@ -33,6 +33,11 @@ export interface TraceCommit {
   counters?: CounterRow[];
   /** Sessions to recompute from their traces once `traces` are written (a row with no trace left goes). */
   sessions?: { projectId: string; sessionId: string }[];
+  /**
+   * Claims of spans on API responses (see resolveResponseUsage): the store keeps every claim and, in
+   * the same commit, adds to usage what the change of each response's counted claim adds.
+   */
+  responses?: ResponseUsage[];
 }
 
 export interface PageQuery {

@@ -1,6 +1,7 @@
 export * from './latency-histogram';
 export * from './read-model-counters';
 export * from './model-usage';
+export * from './response-usage';
 export * from './mapping-coverage';
 export * from './session-summary';
 export * from './trace-read-model-delta';

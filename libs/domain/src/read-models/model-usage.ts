@@ -1,7 +1,8 @@
 import type { SpanDocument } from '../span-document';
 import { countedUsageSpans } from '../trace-summary';
 import { LATENCY_BIN_COUNT, latencyBin, latencyKey, percentileOfCounts } from './latency-histogram';
-import { hourStartOf, ID_SEPARATOR as SEP, type CounterRow } from './read-model-counters';
+import { hourStartOf, ID_SEPARATOR as SEP, sumCounters, type CounterRow } from './read-model-counters';
+import { responseKey, type ResponseUsage } from './response-usage';
 
 /** Counter table of model usage: one row per project × hour × provider × model. */
 export const USAGE_TABLE = 'usage';
@@ -57,14 +58,34 @@ function modelCalls(spans: readonly SpanDocument[]): Set<SpanDocument> {
 /**
  * What one trace adds to model usage: calls, errors and latency of its model calls, tokens and cost of
  * the spans counted for usage (never a wrapper that repeats its children), by the hour the span started.
+ * Every span counts here; `usageContributions` sets apart the spans that name their API response.
  */
 export function usageCounters(spans: readonly SpanDocument[]): CounterRow[] {
-  const rows = new Map<string, CounterRow>();
+  const { shared, responses } = usageContributions(spans);
+  return [...sumCounters([...shared, ...responses.flatMap((r) => r.rows ?? [])]).values()];
+}
+
+/**
+ * One trace's model usage split in two. `shared`: the spans that name no API response, which always
+ * count. `responses`: per span that names one (provider + `gen_ai.response.id`), its own usage. Two
+ * instrumentations of one call (the Anthropic SDK's own tracing beside OpenLLMetry's, each in a trace
+ * of its own) send two spans with the same response: project usage counts the response once, through
+ * one of its spans (see resolveResponseUsage), which a fold of one trace cannot see.
+ */
+export function usageContributions(spans: readonly SpanDocument[]): { shared: CounterRow[]; responses: ResponseUsage[] } {
+  const shared = new Map<string, CounterRow>();
+  const bySpan = new Map<SpanDocument, { response: string; rows: Map<string, CounterRow> }>();
   const row = (s: SpanDocument) => {
     const hour = hourStartOf(s.startTime);
     const provider = s.provider ?? null;
     const model = s.responseModel ?? s.requestModel ?? null;
     const id = [USAGE_TABLE, s.projectId, hour, provider ?? '', model ?? ''].join(SEP);
+    let rows = shared;
+    if (s.responseId) {
+      let own = bySpan.get(s);
+      if (!own) bySpan.set(s, (own = { response: responseKey(s.projectId, provider, s.responseId), rows: new Map() }));
+      rows = own.rows;
+    }
     let r = rows.get(id);
     if (!r) rows.set(id, (r = { id, dims: { projectId: s.projectId, hour, provider, model }, values: {} }));
     return r.values;
@@ -90,7 +111,8 @@ export function usageCounters(spans: readonly SpanDocument[]): CounterRow[] {
       add(v, 'pricedSpans', 1);
     } else if (s.cost === null) add(v, 'unpricedSpans', 1);
   }
-  return [...rows.values()];
+  const responses = [...bySpan].map(([s, own]) => ({ response: own.response, claimant: `${s.traceId}/${s.spanId}`, rows: [...own.rows.values()] }));
+  return { shared: [...shared.values()], responses };
 }
 
 const COUNTER_KEYS = ['calls', 'errors', 'inputTokens', 'outputTokens', 'cacheReadInputTokens', 'cacheCreationInputTokens', 'reasoningOutputTokens', 'costNanos', 'pricedSpans', 'unpricedSpans'] as const;

@@ -2,15 +2,18 @@ import type { SpanDocument } from '../span-document';
 import { traceKey } from '../trace-projection';
 import type { TraceSummary } from '../trace-summary';
 import { mappingCounters } from './mapping-coverage';
-import { usageCounters } from './model-usage';
-import { counterDelta, type CounterRow } from './read-model-counters';
+import { usageContributions } from './model-usage';
+import { counterDelta, ID_SEPARATOR as SEP, type CounterRow } from './read-model-counters';
 import { extensionCounters, type ReadModelExtension } from './read-model-extension';
+import type { ResponseUsage } from './response-usage';
 
 export interface TraceReadModelDelta {
   /** Counter changes (model usage, mapping coverage) to add to the stored rows. */
   counters: CounterRow[];
   /** Sessions to recompute from their traces: the ids the changed traces had before and have now. */
   sessions: { projectId: string; sessionId: string }[];
+  /** Usage of spans that name their API response, new or changed (null rows: withdrawn): see resolveResponseUsage. */
+  responses: ResponseUsage[];
 }
 
 /** Spans of the given traces after a batch: the stored ones, replaced by the batch's new documents. */
@@ -48,6 +51,7 @@ export function traceReadModelDelta(
   const afterByTrace = byTrace(after);
   const oldRows: CounterRow[] = [];
   const newRows: CounterRow[] = [];
+  const responses: ResponseUsage[] = [];
   const sessions = new Map<string, { projectId: string; sessionId: string }>();
   const session = (projectId: string, sessionId: string | null | undefined) => {
     if (sessionId) sessions.set(JSON.stringify([projectId, sessionId]), { projectId, sessionId });
@@ -55,10 +59,23 @@ export function traceReadModelDelta(
   for (const key of changedKeys) {
     const old = beforeByTrace.get(key) ?? [];
     const now = afterByTrace.get(key) ?? [];
-    oldRows.push(...usageCounters(old), ...mappingCounters(old), ...extensionCounters(extensions, old));
-    newRows.push(...usageCounters(now), ...mappingCounters(now), ...extensionCounters(extensions, now));
+    const oldUsage = usageContributions(old);
+    const newUsage = usageContributions(now);
+    oldRows.push(...oldUsage.shared, ...mappingCounters(old), ...extensionCounters(extensions, old));
+    newRows.push(...newUsage.shared, ...mappingCounters(now), ...extensionCounters(extensions, now));
+    responses.push(...responseChanges(oldUsage.responses, newUsage.responses));
     for (const s of old) session(s.projectId, s.conversationId);
   }
   for (const t of changed) session(t.projectId, t.conversationId);
-  return { counters: counterDelta(oldRows, newRows), sessions: [...sessions.values()] };
+  return { counters: counterDelta(oldRows, newRows), sessions: [...sessions.values()], responses };
+}
+
+/** The claims that differ: new or changed rows, and null rows for a span that no longer names a response it did. */
+function responseChanges(before: readonly ResponseUsage[], after: readonly ResponseUsage[]): ResponseUsage[] {
+  const id = (r: ResponseUsage) => `${r.response}${SEP}${r.claimant}`;
+  const old = new Map(before.map((r) => [id(r), JSON.stringify(r.rows)]));
+  const out: ResponseUsage[] = after.filter((r) => old.get(id(r)) !== JSON.stringify(r.rows));
+  const now = new Set(after.map(id));
+  for (const r of before) if (!now.has(id(r))) out.push({ response: r.response, claimant: r.claimant, rows: null });
+  return out;
 }

@@ -1,5 +1,5 @@
 import { MongoClient, type AnyBulkWriteOperation, type ClientSession, type Collection, type Db, type Document, type Filter, type IndexDescription } from 'mongodb';
-import { summarizeSession, TRACE_PROJECTION, type CounterRow, type SessionSummary, type SpanDocument, type TraceSummary } from '@temps/domain';
+import { counterDelta, resolveResponseUsage, summarizeSession, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type SessionSummary, type SpanDocument, type TraceSummary } from '@temps/domain';
 import {
   buildNamespace,
   compareSpans,
@@ -73,6 +73,14 @@ interface SessionRow {
   doc: string;
 }
 
+/** A span's claim on an API response, with the usage it adds when counted (see resolveResponseUsage). */
+interface ResponseRow {
+  _id: string;
+  response: string;
+  claimant: string;
+  rows: CounterRow[];
+}
+
 interface CatalogRow {
   _id: string;
   active: ProjectionBuild | null;
@@ -86,6 +94,7 @@ interface BuildCollections {
   traces: Collection<TraceRow>;
   counters: Collection<CounterDoc>;
   sessions: Collection<SessionRow>;
+  responses: Collection<ResponseRow>;
   ready: Promise<void>;
 }
 
@@ -100,6 +109,7 @@ export interface MongoTraceReadStoreOptions {
   namespace?: string;
 }
 
+const claimId = (c: { response: string; claimant: string }) => JSON.stringify([c.response, c.claimant]);
 const spanKey = (projectId: string, traceId: string, spanId: string) => JSON.stringify([projectId, traceId, spanId]);
 const traceKey = (projectId: string, traceId: string) => JSON.stringify([projectId, traceId]);
 
@@ -168,6 +178,7 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
     const traces = this.db.collection<TraceRow>(name('traces'));
     const counters = this.db.collection<CounterDoc>(name('counters'));
     const sessions = this.db.collection<SessionRow>(name('sessions'));
+    const responses = this.db.collection<ResponseRow>(name('responses'));
     // One index per query shape the API makes; _id is the document's identity (project, trace[, span]).
     const ready = (async () => {
       await createIndexesOneByOne(traces, [
@@ -183,9 +194,10 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
         { key: { projectId: 1, service: 1, traceId: 1 }, name: 'by_service' },
       ]);
       await createIndexesOneByOne(sessions, [{ key: { projectId: 1, lastKey: -1, sessionId: -1 }, name: 'by_last' }]);
+      await createIndexesOneByOne(responses, [{ key: { response: 1, claimant: 1 }, name: 'by_response' }]);
     })();
     ready.catch(() => this.builds.delete(namespace)); // retried by the next use
-    b = { namespace, spans, traces, counters, sessions, ready };
+    b = { namespace, spans, traces, counters, sessions, responses, ready };
     this.builds.set(namespace, b);
     return b;
   }
@@ -223,7 +235,7 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
 
   async dropNamespace(namespace: string): Promise<void> {
     this.builds.delete(namespace);
-    for (const c of ['spans', 'traces', 'counters', 'sessions']) await dropIfExists(this.db.collection(`${this.prefix}${namespace}__${c}`));
+    for (const c of ['spans', 'traces', 'counters', 'sessions', 'responses']) await dropIfExists(this.db.collection(`${this.prefix}${namespace}__${c}`));
     await this.checkpoints.deleteOne({ _id: namespace });
   }
 
@@ -284,16 +296,28 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
       return { replaceOne: { filter: { _id }, replacement: row, upsert: true } };
     });
     // Position guard: a row already at this batch's end has its increments (a replayed batch skips it).
-    const counterOps: AnyBulkWriteOperation<CounterDoc>[] = (write.counters ?? []).map((row) => ({
-      updateOne: {
-        filter: { _id: row.id, pos: { $lt: pos } },
-        update: { $inc: Object.fromEntries(Object.entries(row.values).map(([k, v]) => [`vals.${k}`, v])), $set: { pos, dims: row.dims } },
-        upsert: true,
-      },
-    }));
+    const counterOps = (counters: readonly CounterRow[]): AnyBulkWriteOperation<CounterDoc>[] =>
+      counters.map((row) => ({
+        updateOne: {
+          filter: { _id: row.id, pos: { $lt: pos } },
+          update: { $inc: Object.fromEntries(Object.entries(row.values).map(([k, v]) => [`vals.${k}`, v])), $set: { pos, dims: row.dims } },
+          upsert: true,
+        },
+      }));
     const apply = async (session?: ClientSession) => {
       if (!session) await this.checkpoints.updateOne({ _id: write.projection }, { $set: { pending: pos } }, { upsert: true });
-      if (counterOps.length) await ignoreDuplicateKeys(b.counters.bulkWrite(counterOps, { ordered: false, session }));
+      // Response claims are read before and written after the counters: a replayed batch finds the
+      // claims it wrote already and adds nothing twice (the counters it did add are guarded).
+      const claims = await this.resolveResponses(b, write, session);
+      const counters = counterOps(claims && claims.counters.length ? counterDelta([], [...(write.counters ?? []), ...claims.counters]) : (write.counters ?? []));
+      if (counters.length) await ignoreDuplicateKeys(b.counters.bulkWrite(counters, { ordered: false, session }));
+      if (claims && (claims.upserts.length || claims.deletes.length)) {
+        const ops: AnyBulkWriteOperation<ResponseRow>[] = [
+          ...claims.upserts.map((c) => ({ replaceOne: { filter: { _id: claimId(c) }, replacement: { _id: claimId(c), response: c.response, claimant: c.claimant, rows: c.rows }, upsert: true } })),
+          ...claims.deletes.map((c) => ({ deleteOne: { filter: { _id: claimId(c) } } })),
+        ];
+        await b.responses.bulkWrite(ops, { ordered: true, session });
+      }
       if (spanOps.length) await b.spans.bulkWrite(spanOps, { ordered: false, session });
       if (traceOps.length) await b.traces.bulkWrite(traceOps, { ordered: false, session });
       for (const s of write.sessions ?? []) await this.recomputeSession(b, s.projectId, s.sessionId, session);
@@ -308,6 +332,14 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
     } finally {
       await session.endSession();
     }
+  }
+
+  /** The usage change of the batch's response claims, from the stored claims of those responses. */
+  private async resolveResponses(b: BuildCollections, write: TraceCommit, session?: ClientSession) {
+    if (!write.responses?.length) return null;
+    const responses = [...new Set(write.responses.map((r) => r.response))];
+    const stored: ResponseClaim[] = (await b.responses.find({ response: { $in: responses } }, { session }).toArray()).map((r) => ({ response: r.response, claimant: r.claimant, rows: r.rows }));
+    return resolveResponseUsage(stored, write.responses);
   }
 
   private async recomputeSession(b: BuildCollections, projectId: string, sessionId: string, session?: ClientSession) {

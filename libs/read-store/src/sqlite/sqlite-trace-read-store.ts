@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { summarizeSession, TRACE_PROJECTION, type CounterRow, type SessionSummary, type SpanDocument, type TraceSummary } from '@temps/domain';
+import { counterDelta, resolveResponseUsage, summarizeSession, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type ResponseUsage, type SessionSummary, type SpanDocument, type TraceSummary } from '@temps/domain';
 import {
   buildNamespace,
   compareSpans,
@@ -40,7 +40,7 @@ const LEGACY_CHECKPOINT = 'traces_v1';
 const tableNames = (ns: string) => {
   const p = ns === LEGACY_NAMESPACE ? '' : `${ns}__`;
   const search = ns === LEGACY_NAMESPACE ? `"span_search"` : `"${p}spans"`;
-  return { spans: `"${p}spans"`, traces: `"${p}traces"`, search, counters: `"${p}counters"`, sessions: `"${p}sessions"`, prefix: p };
+  return { spans: `"${p}spans"`, traces: `"${p}traces"`, search, counters: `"${p}counters"`, sessions: `"${p}sessions"`, responses: `"${p}responses"`, prefix: p };
 };
 
 /** Runs `work` in one write transaction (BEGIN IMMEDIATE: the write lock first, so it cannot fail half way on a busy file). */
@@ -75,6 +75,9 @@ class Build {
   readonly upsertSession: StatementSync;
   readonly deleteSession: StatementSync;
   readonly selectSession: StatementSync;
+  private readonly selectClaims: StatementSync;
+  private readonly upsertClaim: StatementSync;
+  private readonly deleteClaim: StatementSync;
   readonly t: ReturnType<typeof tableNames>;
   /** Version 1's tables: search columns in span_search. */
   private readonly legacy: boolean;
@@ -109,6 +112,8 @@ class Build {
       CREATE TABLE IF NOT EXISTS ${t.sessions} (
         project_id TEXT NOT NULL, session_id TEXT NOT NULL, last_key TEXT NOT NULL, doc TEXT NOT NULL,
         PRIMARY KEY (project_id, session_id));
+      -- Spans' claims on API responses, with the usage each adds when counted (see resolveResponseUsage).
+      CREATE TABLE IF NOT EXISTS ${t.responses} (response TEXT NOT NULL, claimant TEXT NOT NULL, rows TEXT NOT NULL, PRIMARY KEY (response, claimant)) WITHOUT ROWID;
     `);
     // Version 1's traces table predates conversation_id.
     const columns = db.prepare(`PRAGMA table_info(${t.traces})`).all() as { name: string }[];
@@ -135,6 +140,9 @@ class Build {
     this.selectCounter = db.prepare(`SELECT vals, pos FROM ${t.counters} WHERE id = ?`);
     this.upsertCounter = db.prepare(`INSERT INTO ${t.counters} (id, dims, vals, pos) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET vals = excluded.vals, pos = excluded.pos`);
     this.selectCounters = db.prepare(`SELECT id, dims, vals FROM ${t.counters} WHERE id >= ? AND id < ? ORDER BY id`);
+    this.selectClaims = db.prepare(`SELECT claimant, rows FROM ${t.responses} WHERE response = ?`);
+    this.upsertClaim = db.prepare(`INSERT INTO ${t.responses} (response, claimant, rows) VALUES (?, ?, ?) ON CONFLICT (response, claimant) DO UPDATE SET rows = excluded.rows`);
+    this.deleteClaim = db.prepare(`DELETE FROM ${t.responses} WHERE response = ? AND claimant = ?`);
     this.selectSessionTraces = db.prepare(`SELECT doc FROM ${t.traces} WHERE project_id = ? AND conversation_id = ?`);
     this.upsertSession = db.prepare(
       `INSERT INTO ${t.sessions} (project_id, session_id, last_key, doc) VALUES (?, ?, ?, ?) ON CONFLICT (project_id, session_id) DO UPDATE SET last_key = excluded.last_key, doc = excluded.doc`,
@@ -202,6 +210,19 @@ class Build {
     this.upsertCounter.run(row.id, JSON.stringify(row.dims), JSON.stringify(vals), current && current.pos > pos ? current.pos : pos);
   }
 
+  /** Stores the batch's response claims; returns what the change of each response's counted claim adds to usage. */
+  claimResponses(changes: readonly ResponseUsage[]): CounterRow[] {
+    if (changes.length === 0) return [];
+    const stored: ResponseClaim[] = [];
+    for (const response of new Set(changes.map((c) => c.response))) {
+      for (const r of this.selectClaims.all(response) as { claimant: string; rows: string }[]) stored.push({ response, claimant: r.claimant, rows: JSON.parse(r.rows) as CounterRow[] });
+    }
+    const { counters, upserts, deletes } = resolveResponseUsage(stored, changes);
+    for (const c of upserts) this.upsertClaim.run(c.response, c.claimant, JSON.stringify(c.rows));
+    for (const c of deletes) this.deleteClaim.run(c.response, c.claimant);
+    return counters;
+  }
+
   recomputeSession(projectId: string, sessionId: string) {
     const traces = (this.selectSessionTraces.all(projectId, sessionId) as { doc: string }[]).map((r) => JSON.parse(r.doc) as TraceSummary);
     if (traces.length === 0) return void this.deleteSession.run(projectId, sessionId);
@@ -210,7 +231,7 @@ class Build {
   }
 
   drop() {
-    for (const table of [this.t.spans, this.t.traces, this.t.search, this.t.counters, this.t.sessions]) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of [this.t.spans, this.t.traces, this.t.search, this.t.counters, this.t.sessions, this.t.responses]) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
   }
 }
 
@@ -431,7 +452,9 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
       for (const t of write.traces) {
         b.upsertTrace.run(t.projectId, t.traceId, t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t), t.conversationId);
       }
-      for (const row of write.counters ?? []) b.addCounter(row, pos);
+      const claimed = b.claimResponses(write.responses ?? []);
+      const counters = claimed.length ? counterDelta([], [...(write.counters ?? []), ...claimed]) : (write.counters ?? []);
+      for (const row of counters) b.addCounter(row, pos);
       // A bulk load computes every session once, at its end.
       if (!b.bulk) for (const s of write.sessions ?? []) b.recomputeSession(s.projectId, s.sessionId);
       this.upsertCheckpoint.run(write.projection, pos);
