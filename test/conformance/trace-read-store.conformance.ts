@@ -285,8 +285,23 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         // Partition 1 commits a later position first; partition 0's earlier one must still add up.
         await view.commit({ projection: `${ns}#p1of2`, position: 30n, spans: [a], traces: [summarizeTrace([a])], counters: usage(a), sessions: traceReadModelDelta([], [a], [summarizeTrace([a])]).sessions });
         await view.commit({ projection: `${ns}#p0of2`, position: 12n, spans: [b], traces: [summarizeTrace([b])], counters: usage(b), sessions: traceReadModelDelta([], [b], [summarizeTrace([b])]).sessions });
+        // Claims on one API response from traces in both partitions, one re-sent and one withdrawn: counted once at the end.
+        const claim = async (partition: number, position: bigint, before: SpanDocument[], after: SpanDocument[]) => {
+          const traces = [summarizeTrace(after)];
+          const delta = traceReadModelDelta(before, after, traces);
+          await view.commit({ projection: `${ns}#p${partition}of2`, position, spans: after, traces, counters: delta.counters, responses: delta.responses });
+        };
+        const c = span('1', tid(3), 'c'.repeat(16), at(3), { responseId: 'msg_dup', provider: 'anthropic' });
+        const d = span('1', tid(4), 'd'.repeat(16), at(3), { responseId: 'msg_dup', provider: 'anthropic' });
+        const e = span('1', tid(5), 'e'.repeat(16), at(4), { responseId: 'msg_gone', provider: 'anthropic' });
+        await claim(1, 32n, [], [d]);
+        await claim(0, 14n, [], [c]);
+        const c2 = { ...c, inputTokens: 50, position: '16' };
+        await claim(0, 16n, [c], [c2]);
+        await claim(1, 34n, [], [e]);
+        await claim(1, 36n, [e], [{ ...e, responseId: null, position: '36' }]); // no response any more: counted as a shared span
         expect(await view.checkpoint(ns)).toBeNull();
-        expect(await view.checkpoint(`${ns}#p0of2`)).toBe(12n);
+        expect(await view.checkpoint(`${ns}#p0of2`)).toBe(16n);
 
         await store.bulkLoads.finish(ns);
         expect(await store.bulkLoads.plan(ns)).toBeNull();
@@ -296,11 +311,18 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         await store.activate('traces', { namespace: ns, version: 98 });
         expect(await store.getSession('1', 'conv-a')).toMatchObject({ traceCount: 2, inputTokens: 20 });
         const rows = await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` });
-        expect(rollupUsage(rows, { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 2, inputTokens: 20 });
-        expect((await store.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([tid(2), tid(1)]);
+        // a + b, msg_dup once (through c, first in sort order, as re-sent), e as a shared span.
+        expect(rollupUsage(rows, { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 4, inputTokens: 80 });
+        expect((await store.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([tid(5), tid(4), tid(3), tid(2), tid(1)]);
         // After the load, the position guard is back: a batch replayed at an older position adds nothing.
         await store.commit({ projection: ns, position: 20n, spans: [], traces: [], counters: usage(b) });
-        expect(rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` }), { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 2 });
+        expect(rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` }), { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 4 });
+        // And claims resolve batch by batch again: d withdraws, c still counts.
+        const dGone = { ...d, responseId: null, position: '41' };
+        const traces = [summarizeTrace([dGone])];
+        const delta = traceReadModelDelta([d], [dGone], traces);
+        await store.commit({ projection: ns, position: 41n, spans: [dGone], traces, counters: delta.counters, responses: delta.responses });
+        expect(rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` }), { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 5, inputTokens: 90 });
       } finally {
         await view.close();
       }

@@ -12,10 +12,12 @@ export interface ResponseUsage {
   claimant: string;
   /** The usage rows the span adds when it is the one counted; null: it no longer names this response. */
   rows: CounterRow[] | null;
+  /** The rows it claimed before this change (null: none); a bulk load counts with them and settles duplicates at its end. */
+  previous?: CounterRow[] | null;
 }
 
 /** A stored claim: a span naming a response, with the usage it adds when counted. */
-export type ResponseClaim = ResponseUsage & { rows: CounterRow[] };
+export type ResponseClaim = Omit<ResponseUsage, 'previous'> & { rows: CounterRow[] };
 
 export const responseKey = (projectId: string, provider: string | null, responseId: string) => ['response', projectId, provider ?? '', responseId].join(SEP);
 
@@ -47,7 +49,7 @@ export function resolveResponseUsage(stored: readonly ResponseClaim[], changes: 
     if (!claims) byResponse.set(change.response, (claims = new Map()));
     if (!before.has(change.response)) before.set(change.response, owner(claims.values()));
     if (change.rows) {
-      const claim = { ...change, rows: change.rows };
+      const claim = { response: change.response, claimant: change.claimant, rows: change.rows };
       claims.set(change.claimant, claim);
       upserts.push(claim);
     } else if (claims.delete(change.claimant)) deletes.push(change);

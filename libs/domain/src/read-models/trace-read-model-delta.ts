@@ -73,9 +73,14 @@ export function traceReadModelDelta(
 /** The claims that differ: new or changed rows, and null rows for a span that no longer names a response it did. */
 function responseChanges(before: readonly ResponseUsage[], after: readonly ResponseUsage[]): ResponseUsage[] {
   const id = (r: ResponseUsage) => `${r.response}${SEP}${r.claimant}`;
-  const old = new Map(before.map((r) => [id(r), JSON.stringify(r.rows)]));
-  const out: ResponseUsage[] = after.filter((r) => old.get(id(r)) !== JSON.stringify(r.rows));
+  const old = new Map(before.map((r) => [id(r), r]));
+  const out: ResponseUsage[] = [];
+  for (const r of after) {
+    const was = old.get(id(r));
+    if (!was) out.push({ ...r, previous: null });
+    else if (JSON.stringify(was.rows) !== JSON.stringify(r.rows)) out.push({ ...r, previous: was.rows });
+  }
   const now = new Set(after.map(id));
-  for (const r of before) if (!now.has(id(r))) out.push({ response: r.response, claimant: r.claimant, rows: null });
+  for (const r of before) if (!now.has(id(r))) out.push({ response: r.response, claimant: r.claimant, rows: null, previous: r.rows });
   return out;
 }

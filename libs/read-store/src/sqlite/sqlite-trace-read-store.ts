@@ -76,7 +76,7 @@ class Build {
   readonly deleteSession: StatementSync;
   readonly selectSession: StatementSync;
   private readonly selectClaims: StatementSync;
-  private readonly upsertClaim: StatementSync;
+  private readonly insertClaim: StatementSync;
   private readonly deleteClaim: StatementSync;
   readonly t: ReturnType<typeof tableNames>;
   /** Version 1's tables: search columns in span_search. */
@@ -113,7 +113,8 @@ class Build {
         project_id TEXT NOT NULL, session_id TEXT NOT NULL, last_key TEXT NOT NULL, doc TEXT NOT NULL,
         PRIMARY KEY (project_id, session_id));
       -- Spans' claims on API responses, with the usage each adds when counted (see resolveResponseUsage).
-      CREATE TABLE IF NOT EXISTS ${t.responses} (response TEXT NOT NULL, claimant TEXT NOT NULL, rows TEXT NOT NULL, PRIMARY KEY (response, claimant)) WITHOUT ROWID;
+      -- One row per (response, claimant) outside bulk loads; a bulk load appends (NULL rows: withdrawn), see settleBulkClaims.
+      CREATE TABLE IF NOT EXISTS ${t.responses} (response TEXT NOT NULL, claimant TEXT NOT NULL, rows TEXT);
     `);
     // Version 1's traces table predates conversation_id.
     const columns = db.prepare(`PRAGMA table_info(${t.traces})`).all() as { name: string }[];
@@ -141,7 +142,7 @@ class Build {
     this.upsertCounter = db.prepare(`INSERT INTO ${t.counters} (id, dims, vals, pos) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET vals = excluded.vals, pos = excluded.pos`);
     this.selectCounters = db.prepare(`SELECT id, dims, vals FROM ${t.counters} WHERE id >= ? AND id < ? ORDER BY id`);
     this.selectClaims = db.prepare(`SELECT claimant, rows FROM ${t.responses} WHERE response = ?`);
-    this.upsertClaim = db.prepare(`INSERT INTO ${t.responses} (response, claimant, rows) VALUES (?, ?, ?) ON CONFLICT (response, claimant) DO UPDATE SET rows = excluded.rows`);
+    this.insertClaim = db.prepare(`INSERT INTO ${t.responses} (response, claimant, rows) VALUES (?, ?, ?)`);
     this.deleteClaim = db.prepare(`DELETE FROM ${t.responses} WHERE response = ? AND claimant = ?`);
     this.selectSessionTraces = db.prepare(`SELECT doc FROM ${t.traces} WHERE project_id = ? AND conversation_id = ?`);
     this.upsertSession = db.prepare(
@@ -160,11 +161,47 @@ class Build {
   createSecondaryIndexes(): void {
     const { t } = this;
     this.db.exec(`
+      CREATE INDEX IF NOT EXISTS ${this.index('responses_by_claim')} ON ${t.responses} (response, claimant);
       CREATE INDEX IF NOT EXISTS ${this.index('traces_by_start')} ON ${t.traces} (project_id, start_key DESC, trace_id DESC);
       CREATE INDEX IF NOT EXISTS ${this.index(this.legacy ? 'span_search_by_service' : 'spans_by_service')} ON ${t.search} (project_id, service, trace_id);
       CREATE INDEX IF NOT EXISTS ${this.index('sessions_by_last')} ON ${t.sessions} (project_id, last_key DESC, session_id DESC);
       CREATE INDEX IF NOT EXISTS ${this.index('traces_by_conversation')} ON ${t.traces} (project_id, conversation_id, start_key, trace_id) WHERE conversation_id IS NOT NULL;
     `);
+  }
+
+  /**
+   * The end of a bulk load: keeps each claim's last version (a trace's claims come from one partition,
+   * in commit order), drops withdrawn ones, and takes out of usage every claim of a response but the
+   * counted one (the first claimant), which the load counted too. One pass in index order; only the
+   * rows of duplicates are parsed.
+   */
+  settleBulkClaims(pos: string): void {
+    const obsolete: number[] = [];
+    const uncounted: CounterRow[] = [];
+    let response: string | null = null;
+    let live = 0;
+    let claim: { rowid: number; claimant: string; rows: string | null } | null = null;
+    const settle = () => {
+      if (!claim) return;
+      if (claim.rows === null) obsolete.push(claim.rowid);
+      else if (live++ > 0) uncounted.push(...(JSON.parse(claim.rows) as CounterRow[]));
+    };
+    const scan = this.db.prepare(`SELECT rowid, response, claimant, rows FROM ${this.t.responses} ORDER BY response, claimant, rowid`);
+    for (const r of scan.iterate() as Iterable<{ rowid: number; response: string; claimant: string; rows: string | null }>) {
+      if (claim && r.response === response && r.claimant === claim.claimant) {
+        obsolete.push(claim.rowid); // an older version of the same claim
+        claim = r;
+        continue;
+      }
+      settle();
+      if (r.response !== response) (response = r.response), (live = 0);
+      claim = r;
+    }
+    settle();
+    const remove = this.db.prepare(`DELETE FROM ${this.t.responses} WHERE rowid = ?`);
+    for (const rowid of obsolete) remove.run(rowid);
+    // Unguarded: the rows already carry positions up to the load's target.
+    for (const row of counterDelta(uncounted, [])) this.addCounter(row, pos, false);
   }
 
   /** Every session from the traces (the end of a bulk load). */
@@ -197,10 +234,10 @@ class Build {
   }
 
   /** Adds a batch's increments to a row once: a row already at the batch's end (`pos`) has them (same guard as the Mongo twin). */
-  addCounter(row: CounterRow, pos: string) {
+  addCounter(row: CounterRow, pos: string, guarded = !this.bulk) {
     const current = this.selectCounter.get(row.id) as { vals: string; pos: string } | undefined;
     // In a bulk load, partitions commit positions out of order; a transaction applies a batch once anyway.
-    if (current && current.pos >= pos && !this.bulk) return;
+    if (current && current.pos >= pos && guarded) return;
     const vals: Record<string, number> = current ? JSON.parse(current.vals) : {};
     for (const [k, v] of Object.entries(row.values)) {
       const n = (vals[k] ?? 0) + v;
@@ -213,13 +250,23 @@ class Build {
   /** Stores the batch's response claims; returns what the change of each response's counted claim adds to usage. */
   claimResponses(changes: readonly ResponseUsage[]): CounterRow[] {
     if (changes.length === 0) return [];
+    // A bulk load appends its claims and counts each (its change since `previous`); its end takes out
+    // the duplicates (settleBulkClaims). Resolving claims of random response ids batch by batch is
+    // random reads and writes over the whole table, which halved the load's speed.
+    if (this.bulk) {
+      for (const c of changes) this.insertClaim.run(c.response, c.claimant, c.rows ? JSON.stringify(c.rows) : null);
+      return counterDelta(
+        changes.flatMap((c) => c.previous ?? []),
+        changes.flatMap((c) => c.rows ?? []),
+      );
+    }
     const stored: ResponseClaim[] = [];
     for (const response of new Set(changes.map((c) => c.response))) {
       for (const r of this.selectClaims.all(response) as { claimant: string; rows: string }[]) stored.push({ response, claimant: r.claimant, rows: JSON.parse(r.rows) as CounterRow[] });
     }
     const { counters, upserts, deletes } = resolveResponseUsage(stored, changes);
-    for (const c of upserts) this.upsertClaim.run(c.response, c.claimant, JSON.stringify(c.rows));
-    for (const c of deletes) this.deleteClaim.run(c.response, c.claimant);
+    for (const c of [...upserts, ...deletes]) this.deleteClaim.run(c.response, c.claimant);
+    for (const c of upserts) this.insertClaim.run(c.response, c.claimant, JSON.stringify(c.rows));
     return counters;
   }
 
@@ -327,6 +374,7 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
       inTransaction(this.db, () => {
         this.db.prepare('DELETE FROM bulk_loads WHERE namespace = ?').run(namespace);
         const b = this.build(namespace); // not bulk any more: makes the secondary indexes
+        b.settleBulkClaims(sortablePosition(row.target));
         b.computeAllSessions();
         this.deletePartitionCheckpoints(namespace);
         this.upsertCheckpoint.run(namespace, sortablePosition(row.target));
