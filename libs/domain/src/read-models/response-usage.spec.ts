@@ -109,6 +109,13 @@ describe('usage of one API response traced twice (two instrumentations, two trac
     expect(resolveResponseUsage(first.upserts, changes).counters).toEqual([]);
   });
 
+  it('a claim changed twice in one batch is written once, as it ends', () => {
+    const [claim] = traceReadModelDelta([], [a], [summarizeTrace([a])]).responses;
+    const withdrawn = { ...claim!, rows: null };
+    expect(resolveResponseUsage([], [claim!, withdrawn, claim!])).toMatchObject({ upserts: [{ claimant: claim!.claimant }], deletes: [] });
+    expect(resolveResponseUsage([{ ...claim!, rows: claim!.rows! }], [claim!, withdrawn])).toMatchObject({ upserts: [], deletes: [{ claimant: claim!.claimant }] });
+  });
+
   it('a trace whose spans did not change gives no claim changes', () => {
     expect(traceReadModelDelta([a], [a], [summarizeTrace([a])]).responses).toEqual([]);
   });

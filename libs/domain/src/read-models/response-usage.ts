@@ -42,17 +42,23 @@ export function resolveResponseUsage(stored: readonly ResponseClaim[], changes: 
     claims.set(c.claimant, c);
   }
   const before = new Map<string, ResponseClaim | null>();
-  const upserts: ResponseClaim[] = [];
-  const deletes: ResponseUsage[] = [];
+  // By claim: a claim changed twice in one batch is written once, as it ends.
+  const upserts = new Map<string, ResponseClaim>();
+  const deletes = new Map<string, ResponseUsage>();
   for (const change of changes) {
     let claims = byResponse.get(change.response);
     if (!claims) byResponse.set(change.response, (claims = new Map()));
     if (!before.has(change.response)) before.set(change.response, owner(claims.values()));
+    const id = `${change.response}${SEP}${change.claimant}`;
     if (change.rows) {
       const claim = { response: change.response, claimant: change.claimant, rows: change.rows };
       claims.set(change.claimant, claim);
-      upserts.push(claim);
-    } else if (claims.delete(change.claimant)) deletes.push(change);
+      upserts.set(id, claim);
+      deletes.delete(id);
+    } else if (claims.delete(change.claimant)) {
+      deletes.set(id, change);
+      upserts.delete(id);
+    }
   }
   const out: CounterRow[] = [];
   const rows: CounterRow[] = [];
@@ -61,5 +67,5 @@ export function resolveResponseUsage(stored: readonly ResponseClaim[], changes: 
     out.push(...(was?.rows ?? []));
     rows.push(...(now?.rows ?? []));
   }
-  return { counters: counterDelta(out, rows), upserts, deletes };
+  return { counters: counterDelta(out, rows), upserts: [...upserts.values()], deletes: [...deletes.values()] };
 }
