@@ -1,4 +1,4 @@
-import { ownValue } from './own-value';
+import { ownValue, toText } from './own-value';
 
 /**
  * Conversation messages in the GenAI semconv "parts" shape. Input arrives in many shapes
@@ -43,7 +43,7 @@ function contentItemToPart(o: Record<string, unknown>): MessagePart {
     case 'tool_use':
     case 'function_call': {
       const id = o.toolCallId ?? o.id ?? o.call_id;
-      return { type: 'tool_call', ...(id === undefined ? {} : { id: String(id) }), name: String(o.toolName ?? o.name ?? ''), arguments: parseJsonLenient(o.input ?? o.args ?? o.arguments) };
+      return { type: 'tool_call', ...(id === undefined ? {} : { id: toText(id) }), name: toText(o.toolName ?? o.name ?? ''), arguments: parseJsonLenient(o.input ?? o.args ?? o.arguments) };
     }
     case 'tool-result':
     case 'tool_result':
@@ -51,7 +51,7 @@ function contentItemToPart(o: Record<string, unknown>): MessagePart {
       const id = o.toolCallId ?? o.tool_use_id ?? o.call_id ?? o.id;
       const raw = o.output ?? o.result ?? o.content;
       const response = raw && typeof raw === 'object' && !Array.isArray(raw) && 'value' in raw && 'type' in raw ? (raw as Record<string, unknown>).value : raw;
-      return { type: 'tool_call_response', ...(id === undefined ? {} : { id: String(id) }), response: parseJsonLenient(response) };
+      return { type: 'tool_call_response', ...(id === undefined ? {} : { id: toText(id) }), response: parseJsonLenient(response) };
     }
     case 'reasoning':
     case 'thinking': {
@@ -61,8 +61,8 @@ function contentItemToPart(o: Record<string, unknown>): MessagePart {
     }
   }
   if (typeof o.text === 'string') return { type: 'text', content: o.text };
-  if (typeof o.content === 'string') return { type: String(type ?? 'text'), content: o.content };
-  return { ...(o as object), type: String(type ?? 'unknown') };
+  if (typeof o.content === 'string') return { type: toText(type ?? 'text'), content: o.content };
+  return { ...(o as object), type: toText(type ?? 'unknown') };
 }
 
 function textOf(content: unknown): MessagePart[] {
@@ -86,7 +86,7 @@ const FOREIGN_PART_TYPES = new Set(['tool-call', 'tool_use', 'function_call', 't
  * link), and OTel JS passes both on: the call id becomes the part's `id`, as in every other dialect.
  */
 function callIdAsId(callId: unknown): { id?: string } {
-  return callId === undefined || callId === null ? {} : { id: String(callId) };
+  return callId === undefined || callId === null ? {} : { id: toText(callId) };
 }
 
 function normalizePart(part: unknown): MessagePart | null {
@@ -101,12 +101,12 @@ function normalizePart(part: unknown): MessagePart | null {
   }
   if (p.type === 'tool_call') {
     const { call_id, ...rest } = p;
-    return { ...rest, ...callIdAsId(call_id), type: 'tool_call', name: String(p.name ?? ''), arguments: parseJsonLenient(p.arguments) };
+    return { ...rest, ...callIdAsId(call_id), type: 'tool_call', name: toText(p.name ?? ''), arguments: parseJsonLenient(p.arguments) };
   }
   // Content capture off: some instrumentations keep the part's type and drop its content.
   if ((p.type === 'text' || p.type === 'reasoning') && p.content === undefined && p.text === undefined) return null;
   if (typeof p.type === 'string' && FOREIGN_PART_TYPES.has(p.type)) return contentItemToPart(p);
-  return { ...p, type: String(p.type ?? 'text') } as MessagePart;
+  return { ...p, type: toText(p.type ?? 'text') } as MessagePart;
 }
 
 function normalizeMessage(raw: unknown, fallbackRole: string): ChatMessage | null {
@@ -120,15 +120,15 @@ function normalizeMessage(raw: unknown, fallbackRole: string): ChatMessage | nul
   } else {
     parts = textOf(m.content);
     if (role === 'tool' && (m.tool_call_id !== undefined || m.id !== undefined)) {
-      parts = [{ type: 'tool_call_response', id: String(m.tool_call_id ?? m.id), response: parseJsonLenient(m.content) }];
+      parts = [{ type: 'tool_call_response', id: toText(m.tool_call_id ?? m.id), response: parseJsonLenient(m.content) }];
     }
     for (const call of Array.isArray(m.tool_calls) ? m.tool_calls : []) {
       const c = (call ?? {}) as Record<string, unknown>;
       const fn = (c.function ?? {}) as Record<string, unknown>;
       parts.push({
         type: 'tool_call',
-        id: c.id === undefined ? undefined : String(c.id),
-        name: String(fn.name ?? c.name ?? ''),
+        id: c.id === undefined ? undefined : toText(c.id),
+        name: toText(fn.name ?? c.name ?? ''),
         arguments: parseJsonLenient(fn.arguments ?? c.arguments),
       });
     }

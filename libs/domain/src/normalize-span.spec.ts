@@ -1,4 +1,5 @@
-import { msToIso, nanosToIso } from './normalize-span';
+import type { SpanReceivedData } from './events';
+import { msToIso, nanosToIso, normalizeSpan } from './normalize-span';
 
 describe('msToIso / nanosToIso', () => {
   it('equal Date#toISOString for any time, including day boundaries, the epoch and the years past 9999', () => {
@@ -18,5 +19,29 @@ describe('msToIso / nanosToIso', () => {
     expect(nanosToIso('1780000000123999999')).toBe('2026-05-28T20:26:40.123Z');
     expect(nanosToIso('999')).toBe('1970-01-01T00:00:00.000Z');
     expect(() => nanosToIso('12x4567890123')).toThrow(RangeError);
+  });
+});
+
+describe('values whose keys shadow Object.prototype (found by the property test, seed -1318442786)', () => {
+  it('a tool call name given as a kvlist with a `toString` key is written as JSON, not thrown on', () => {
+    const data: SpanReceivedData = {
+      span: {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b000000000000001',
+        name: '',
+        kind: 0,
+        startTimeUnixNano: '1780000000000000000',
+        endTimeUnixNano: '1780000000500000000',
+        attributes: [{ key: 'gen_ai.prompt.1.tool_calls.0.name', value: { kvlistValue: { values: [{ key: 'toString', value: { bytesValue: '' } }] } } }],
+        events: [],
+        links: [],
+        status: { code: 0 },
+      },
+      resource: { attributes: [] },
+      scope: { name: 'property', attributes: [] },
+    } as unknown as SpanReceivedData;
+    const doc = normalizeSpan(data, { projectId: '1', receivedAt: '2026-11-27T00:00:00.000Z', requestId: 'r', encoding: 'json', schemaVersion: 1 }, 1n);
+    expect(doc.mapping?.errors).toBeUndefined();
+    expect(doc.inputMessages?.[0]?.parts).toEqual([expect.objectContaining({ type: 'tool_call', name: '{"toString":""}' })]);
   });
 });

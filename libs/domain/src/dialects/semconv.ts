@@ -1,5 +1,5 @@
 import { normalizeFinishReason, parseJsonLenient, toSemconvMessages, toSystemInstructions, toToolDefinitions } from '../messages';
-import { ownValue } from '../own-value';
+import { ownValue, toText } from '../own-value';
 import type { SpanCategory } from '../span-document';
 import { normalizeProvider } from './provider';
 import { compact, firstOf, keysMatching, num, str, type DialectMapper, type DialectResult } from './types';
@@ -19,7 +19,7 @@ export const OPERATION_CATEGORY: Record<string, SpanCategory> = {
 
 export function stringList(v: unknown): string[] {
   const parsed = parseJsonLenient(v);
-  if (Array.isArray(parsed)) return parsed.filter((x) => x !== null && x !== undefined).map((x) => String(x));
+  if (Array.isArray(parsed)) return parsed.filter((x) => x !== null && x !== undefined).map((x) => toText(x));
   if (typeof parsed === 'string' && parsed) return [parsed];
   return [];
 }

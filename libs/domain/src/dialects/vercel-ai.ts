@@ -1,4 +1,5 @@
 import { normalizeFinishReason, parseJsonLenient, toSemconvMessages, toToolDefinitions, type ChatMessage, type MessagePart } from '../messages';
+import { toText } from '../own-value';
 import type { SpanCategory } from '../span-document';
 import { normalizeProvider } from './provider';
 import { compact, firstOf, keysMatching, num, str, type DialectMapper, type DialectResult } from './types';
@@ -35,7 +36,7 @@ function outputMessage(a: Record<string, unknown>, finish: string | undefined): 
   const calls = parseJsonLenient(firstOf(a['ai.response.toolCalls'], a['ai.result.toolCalls']));
   for (const c of Array.isArray(calls) ? (calls as (VercelToolCall | null)[]) : []) {
     if (!c || typeof c !== 'object') continue; // not a tool call: nothing to show
-    parts.push({ type: 'tool_call', ...(c.toolCallId !== undefined ? { id: String(c.toolCallId) } : {}), name: String(c.toolName ?? ''), arguments: parseJsonLenient(c.input ?? c.args) });
+    parts.push({ type: 'tool_call', ...(c.toolCallId !== undefined ? { id: toText(c.toolCallId) } : {}), name: toText(c.toolName ?? ''), arguments: parseJsonLenient(c.input ?? c.args) });
   }
   if (!parts.length) return undefined;
   return [{ role: 'assistant', parts, ...(finish ? { finish_reason: finish } : {}) }];
