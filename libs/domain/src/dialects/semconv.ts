@@ -19,7 +19,7 @@ export const OPERATION_CATEGORY: Record<string, SpanCategory> = {
 
 export function stringList(v: unknown): string[] {
   const parsed = parseJsonLenient(v);
-  if (Array.isArray(parsed)) return parsed.filter((x) => x !== null && x !== undefined).map((x) => toText(x));
+  if (Array.isArray(parsed)) return parsed.filter((x) => x !== null && x !== undefined).map(toText);
   if (typeof parsed === 'string' && parsed) return [parsed];
   return [];
 }

@@ -194,7 +194,10 @@ class Build {
         continue;
       }
       settle();
-      if (r.response !== response) (response = r.response), (live = 0);
+      if (r.response !== response) {
+        response = r.response;
+        live = 0;
+      }
       claim = r;
     }
     settle();
