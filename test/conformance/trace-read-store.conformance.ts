@@ -302,6 +302,14 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         await claim(1, 36n, [e], [{ ...e, responseId: null, position: '36' }]); // no response any more: counted as a shared span
         expect(await view.checkpoint(ns)).toBeNull();
         expect(await view.checkpoint(`${ns}#p0of2`)).toBe(16n);
+        // A batch that fails part way (a document that cannot be written) leaves nothing behind, and its retry lands once.
+        const f = span('1', tid(6), 'f'.repeat(16), at(5), { position: '18' });
+        const unwritable = { ...span('1', tid(6), '0'.repeat(16), at(5)), attributes: { n: 1n } } as unknown as SpanDocument;
+        await expect(view.commit({ projection: `${ns}#p0of2`, position: 18n, spans: [f, unwritable], traces: [summarizeTrace([f])] })).rejects.toThrow();
+        expect(await view.checkpoint(`${ns}#p0of2`)).toBe(16n);
+        await view.commit({ projection: `${ns}#p0of2`, position: 18n, spans: [f], traces: [summarizeTrace([f])] });
+        const f2 = { ...f, name: 'f again', position: '19' };
+        await view.commit({ projection: `${ns}#p0of2`, position: 19n, spans: [f2], traces: [summarizeTrace([f2])] });
 
         await store.bulkLoads.finish(ns);
         expect(await store.bulkLoads.plan(ns)).toBeNull();
@@ -313,7 +321,8 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         const rows = await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` });
         // a + b, msg_dup once (through c, first in sort order, as re-sent), e as a shared span.
         expect(rollupUsage(rows, { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 4, inputTokens: 80 });
-        expect((await store.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([tid(5), tid(4), tid(3), tid(2), tid(1)]);
+        expect((await store.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([tid(6), tid(5), tid(4), tid(3), tid(2), tid(1)]);
+        expect((await store.getTrace('1', tid(6)))?.spans.map((s) => s.name)).toEqual(['f again']);
         // After the load, the position guard is back: a batch replayed at an older position adds nothing.
         await store.commit({ projection: ns, position: 20n, spans: [], traces: [], counters: usage(b) });
         expect(rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` }), { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 4 });

@@ -129,7 +129,7 @@ export interface BulkLoadPlan {
 export interface BulkLoads {
   /** The bulk load of this build in progress, or null. */
   plan(namespace: string): Promise<BulkLoadPlan | null>;
-  /** Starts a bulk load of a build that has no checkpoint yet: its tables are emptied, its secondary indexes deferred. */
+  /** Starts a bulk load of a build that has no checkpoint yet: its tables are emptied, its indexes (those its writes do not need, or all) deferred. */
   begin(namespace: string, plan: BulkLoadPlan): Promise<void>;
   /** Makes the deferred indexes and every session, sets the build's checkpoint to the target, ends bulk mode: one transaction. */
   finish(namespace: string): Promise<void>;

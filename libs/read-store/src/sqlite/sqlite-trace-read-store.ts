@@ -1,5 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { counterDelta, resolveResponseUsage, summarizeSession, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type ResponseUsage, type SessionSummary, type SpanDocument, type TraceSummary } from '@temps/domain';
+import { BulkLoadRows } from './bulk-load-rows';
 import {
   buildNamespace,
   compareSpans,
@@ -60,8 +61,11 @@ const sortablePosition = (position: bigint | string) => position.toString().padS
 
 /** The tables and statements of one build (namespace) in the shared file. */
 class Build {
-  readonly upsertSpan: StatementSync;
-  readonly upsertTrace: StatementSync;
+  /** Outside bulk loads (the unique indexes they need are made at a load's end). */
+  private readonly upsertSpan: StatementSync | null;
+  private readonly upsertTrace: StatementSync | null;
+  /** In a bulk load: spans and traces written by rowid (see BulkLoadRows). */
+  readonly loading: BulkLoadRows | null;
   readonly selectTraceSpans: StatementSync;
   readonly selectTrace: StatementSync;
   /** Version 1 only: its search columns live in span_search. */
@@ -85,21 +89,22 @@ class Build {
   constructor(
     private readonly db: DatabaseSync,
     readonly namespace: string,
-    /** Bulk loading (see SqliteTraceReadStore.bulkLoads): no secondary indexes, no sessions, no counter guard. */
+    /** Bulk loading (see SqliteTraceReadStore.bulkLoads): no indexes, no sessions, no counter guard. */
     readonly bulk = false,
   ) {
     const t = (this.t = tableNames(namespace));
     const legacy = (this.legacy = namespace === LEGACY_NAMESPACE);
+    if (bulk && legacy) throw new Error('version 1 tables are never bulk-loaded');
     db.exec(`
       -- Documents are large: rowid tables with unique indexes (WITHOUT ROWID suits small rows only).
       CREATE TABLE IF NOT EXISTS ${t.spans} (
         project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
         doc TEXT NOT NULL${legacy ? '' : ', service TEXT, text TEXT NOT NULL'});
-      CREATE UNIQUE INDEX IF NOT EXISTS ${this.index('spans_by_id')} ON ${t.spans} (project_id, trace_id, span_id);
+      ${bulk ? '' : `CREATE UNIQUE INDEX IF NOT EXISTS ${this.index('spans_by_id')} ON ${t.spans} (project_id, trace_id, span_id);`}
       CREATE TABLE IF NOT EXISTS ${t.traces} (
         project_id TEXT NOT NULL, trace_id TEXT NOT NULL, start_key TEXT NOT NULL, status TEXT NOT NULL,
         providers TEXT NOT NULL, models TEXT NOT NULL, doc TEXT NOT NULL, conversation_id TEXT);
-      CREATE UNIQUE INDEX IF NOT EXISTS ${this.index('traces_by_id')} ON ${t.traces} (project_id, trace_id);
+      ${bulk ? '' : `CREATE UNIQUE INDEX IF NOT EXISTS ${this.index('traces_by_id')} ON ${t.traces} (project_id, trace_id);`}
       -- Search columns (service name, lower-cased text for q=), written with the span: see tableNames.
       ${
         legacy
@@ -121,17 +126,17 @@ class Build {
     if (!columns.some((c) => c.name === 'conversation_id')) db.exec(`ALTER TABLE ${t.traces} ADD COLUMN conversation_id TEXT`);
     if (!bulk) this.createSecondaryIndexes();
 
+    this.loading = bulk ? new BulkLoadRows(db, t) : null;
     // Upserts update rows in place; INSERT OR REPLACE would delete and re-insert, touching every index twice.
-    this.upsertSpan = db.prepare(
-      legacy
-        ? `INSERT INTO ${t.spans} (project_id, trace_id, span_id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET doc = excluded.doc`
-        : `INSERT INTO ${t.spans} (project_id, trace_id, span_id, doc, service, text) VALUES (?, ?, ?, ?, ?, ?) ` +
-            'ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET doc = excluded.doc, service = excluded.service, text = excluded.text',
-    );
-    this.upsertTrace = db.prepare(
+    const upsertSpan = legacy
+      ? `INSERT INTO ${t.spans} (project_id, trace_id, span_id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET doc = excluded.doc`
+      : `INSERT INTO ${t.spans} (project_id, trace_id, span_id, doc, service, text) VALUES (?, ?, ?, ?, ?, ?) ` +
+        'ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET doc = excluded.doc, service = excluded.service, text = excluded.text';
+    const upsertTrace =
       `INSERT INTO ${t.traces} (project_id, trace_id, start_key, status, providers, models, doc, conversation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
-        'ON CONFLICT (project_id, trace_id) DO UPDATE SET start_key = excluded.start_key, status = excluded.status, providers = excluded.providers, models = excluded.models, doc = excluded.doc, conversation_id = excluded.conversation_id',
-    );
+      'ON CONFLICT (project_id, trace_id) DO UPDATE SET start_key = excluded.start_key, status = excluded.status, providers = excluded.providers, models = excluded.models, doc = excluded.doc, conversation_id = excluded.conversation_id';
+    this.upsertSpan = bulk ? null : db.prepare(upsertSpan);
+    this.upsertTrace = bulk ? null : db.prepare(upsertTrace);
     this.selectTraceSpans = db.prepare(`SELECT doc FROM ${t.spans} WHERE project_id = ? AND trace_id = ?`);
     this.selectTrace = db.prepare(`SELECT doc FROM ${t.traces} WHERE project_id = ? AND trace_id = ?`);
     this.upsertSearch = legacy ? db.prepare(`INSERT OR REPLACE INTO ${t.search} (project_id, trace_id, span_id, service, text) VALUES (?, ?, ?, ?, ?)`) : null;
@@ -172,35 +177,36 @@ class Build {
   /**
    * The end of a bulk load: keeps each claim's last version (a trace's claims come from one partition,
    * in commit order), drops withdrawn ones, and takes out of usage every claim of a response but the
-   * counted one (the first claimant), which the load counted too. One pass in index order; only the
-   * rows of duplicates are parsed.
+   * counted one (the first claimant), which the load counted too. One pass over the index (no rows
+   * read); only responses with more than one row have theirs read. A single row is a live claim: a
+   * withdrawal follows its own claim, made in the same load.
    */
   settleBulkClaims(pos: string): void {
     const obsolete: number[] = [];
     const uncounted: CounterRow[] = [];
-    let response: string | null = null;
-    let live = 0;
-    let claim: { rowid: number; claimant: string; rows: string | null } | null = null;
-    const settle = () => {
-      if (!claim) return;
-      if (claim.rows === null) obsolete.push(claim.rowid);
-      else if (live++ > 0) uncounted.push(...(JSON.parse(claim.rows) as CounterRow[]));
+    const rowsOf = this.db.prepare(`SELECT rows FROM ${this.t.responses} WHERE rowid = ?`);
+    const settle = (claims: { rowid: number; claimant: string }[]) => {
+      if (claims.length < 2) return;
+      let live = 0;
+      claims.forEach((c, i) => {
+        if (claims[i + 1]?.claimant === c.claimant) return void obsolete.push(c.rowid); // an older version of the same claim
+        const { rows } = rowsOf.get(c.rowid) as { rows: string | null };
+        if (rows === null) obsolete.push(c.rowid);
+        else if (live++ > 0) uncounted.push(...(JSON.parse(rows) as CounterRow[]));
+      });
     };
-    const scan = this.db.prepare(`SELECT rowid, response, claimant, rows FROM ${this.t.responses} ORDER BY response, claimant, rowid`);
-    for (const r of scan.iterate() as Iterable<{ rowid: number; response: string; claimant: string; rows: string | null }>) {
-      if (claim && r.response === response && r.claimant === claim.claimant) {
-        obsolete.push(claim.rowid); // an older version of the same claim
-        claim = r;
-        continue;
-      }
-      settle();
+    let response: string | null = null;
+    let claims: { rowid: number; claimant: string }[] = [];
+    const scan = this.db.prepare(`SELECT rowid, response, claimant FROM ${this.t.responses} ORDER BY response, claimant, rowid`);
+    for (const r of scan.iterate() as Iterable<{ rowid: number; response: string; claimant: string }>) {
       if (r.response !== response) {
+        settle(claims);
         response = r.response;
-        live = 0;
+        claims = [];
       }
-      claim = r;
+      claims.push(r);
     }
-    settle();
+    settle(claims);
     const remove = this.db.prepare(`DELETE FROM ${this.t.responses} WHERE rowid = ?`);
     for (const rowid of obsolete) remove.run(rowid);
     // Unguarded: the rows already carry positions up to the load's target.
@@ -231,9 +237,27 @@ class Build {
   }
 
   writeSpan(s: SpanDocument) {
-    if (!this.legacy) return void this.upsertSpan.run(s.projectId, s.traceId, s.spanId, JSON.stringify(s), s.serviceName ?? null, spanSearchText(s));
-    this.upsertSpan.run(s.projectId, s.traceId, s.spanId, JSON.stringify(s));
-    this.indexSpan(s);
+    const doc = JSON.stringify(s);
+    if (this.legacy) {
+      this.upsertSpan!.run(s.projectId, s.traceId, s.spanId, doc);
+      return this.indexSpan(s);
+    }
+    const service = s.serviceName ?? null;
+    const text = spanSearchText(s);
+    if (this.loading) this.loading.writeSpan(s.projectId, s.traceId, s.spanId, doc, service, text);
+    else this.upsertSpan!.run(s.projectId, s.traceId, s.spanId, doc, service, text);
+  }
+
+  writeTrace(t: TraceSummary) {
+    const row = [t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t), t.conversationId] as const;
+    if (this.loading) this.loading.writeTrace(t.projectId, t.traceId, ...row);
+    else this.upsertTrace!.run(t.projectId, t.traceId, ...row);
+  }
+
+  /** The stored span documents of a trace (JSON). */
+  spanDocs(projectId: string, traceId: string): string[] {
+    if (this.loading) return this.loading.spanDocs(projectId, traceId);
+    return (this.selectTraceSpans.all(projectId, traceId) as { doc: string }[]).map((r) => r.doc);
   }
 
   /** Adds a batch's increments to a row once: a row already at the batch's end (`pos`) has them (same guard as the Mongo twin). */
@@ -349,10 +373,11 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
 
   /**
    * Bulk loads (a fresh build from the first event): partitions of the log written at once by several
-   * connections, each under its own checkpoint (`<build>#p<i>of<n>`). Meanwhile the build has only the
-   * indexes its writes need and no sessions, and its counters skip the position guard (partitions commit
-   * positions out of order; a transaction applies a batch once anyway). Creating the other indexes once
-   * at the end (a sort) costs a fraction of keeping them up to date row by row.
+   * connections, each under its own checkpoint (`<build>#p<i>of<n>`). Meanwhile the build has no indexes
+   * (each connection writes its partition's spans and traces by rowid, see BulkLoadRows) and no sessions,
+   * and its counters skip the position guard (partitions commit positions out of order; a transaction
+   * applies a batch once anyway). Creating the indexes once at the end (a sort) costs a fraction of
+   * keeping them up to date row by row.
    */
   readonly bulkLoads: BulkLoads = {
     plan: async (namespace) => {
@@ -489,27 +514,30 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
   async loadSpans(traces: { projectId: string; traceId: string }[]): Promise<SpanDocument[]> {
     const b = this.current();
     const out: SpanDocument[] = [];
-    for (const t of traces) {
-      for (const row of b.selectTraceSpans.all(t.projectId, t.traceId) as { doc: string }[]) out.push(JSON.parse(row.doc));
-    }
+    for (const t of traces) for (const doc of b.spanDocs(t.projectId, t.traceId)) out.push(JSON.parse(doc));
     return out;
   }
 
   async commit(write: TraceCommit): Promise<void> {
     const b = this.current();
     const pos = sortablePosition(write.position);
-    inTransaction(this.db, () => {
-      for (const s of write.spans) b.writeSpan(s);
-      for (const t of write.traces) {
-        b.upsertTrace.run(t.projectId, t.traceId, t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t), t.conversationId);
-      }
-      const claimed = b.claimResponses(write.responses ?? []);
-      const counters = claimed.length ? counterDelta([], [...(write.counters ?? []), ...claimed]) : (write.counters ?? []);
-      for (const row of counters) b.addCounter(row, pos);
-      // A bulk load computes every session once, at its end.
-      if (!b.bulk) for (const s of write.sessions ?? []) b.recomputeSession(s.projectId, s.sessionId);
-      this.upsertCheckpoint.run(write.projection, pos);
-    });
+    try {
+      inTransaction(this.db, () => this.writeBatch(b, write, pos));
+    } catch (err) {
+      b.loading?.forget();
+      throw err;
+    }
+  }
+
+  private writeBatch(b: Build, write: TraceCommit, pos: string): void {
+    for (const s of write.spans) b.writeSpan(s);
+    for (const t of write.traces) b.writeTrace(t);
+    const claimed = b.claimResponses(write.responses ?? []);
+    const counters = claimed.length ? counterDelta([], [...(write.counters ?? []), ...claimed]) : (write.counters ?? []);
+    for (const row of counters) b.addCounter(row, pos);
+    // A bulk load computes every session once, at its end.
+    if (!b.bulk) for (const s of write.sessions ?? []) b.recomputeSession(s.projectId, s.sessionId);
+    this.upsertCheckpoint.run(write.projection, pos);
   }
 
   // ---- queries ------------------------------------------------------------------------------
