@@ -123,8 +123,8 @@ class LogGenerator {
     return MODELS[0];
   }
 
-  meta(receivedAt) {
-    return { projectId: PROJECT, receivedAt, requestId: `bench-${this.traces}`, encoding: 'protobuf', schemaVersion: 1 };
+  meta(receivedAt, schemaVersion) {
+    return { projectId: PROJECT, receivedAt, requestId: `bench-${this.traces}`, encoding: 'protobuf', schemaVersion };
   }
 
   span(traceId, spanId, parent, name, kind, startMs, durMs, attrs, status, service, scopeName) {
@@ -230,7 +230,15 @@ class LogGenerator {
   }
 }
 
-const eventOf = (d, meta) => ({ id: randomUUID(), type: d.span ? 'SpanReceived' : 'LogRecordReceived', data: d, metadata: meta });
+/** The event as the build's ingest stores it: attribute maps from event schema version 2 on. */
+function eventOf(build, d, meta) {
+  const { compactSpanData, compactLogRecordData } = build.domain;
+  const data = !compactSpanData ? d : d.span ? compactSpanData(d) : compactLogRecordData(d);
+  return { id: randomUUID(), type: d.span ? 'SpanReceived' : 'LogRecordReceived', data, metadata: meta };
+}
+
+/** The event schema version a build writes (1 before EVENT_SCHEMA_VERSION existed). */
+const schemaOf = (build) => build.domain.EVENT_SCHEMA_VERSION ?? 1;
 
 /** Writes the log: returns what the queries need (the big trace's id) and the shape figures. */
 async function generateLog(build, path) {
@@ -249,8 +257,8 @@ async function generateLog(build, path) {
     pending = 0;
   };
   const push = async (stream, datas, receivedMs) => {
-    const meta = g.meta(new Date(Math.min(receivedMs, g.now)).toISOString());
-    writes.push({ stream, events: datas.map((d) => eventOf(d, meta)) });
+    const meta = g.meta(new Date(Math.min(receivedMs, g.now)).toISOString(), schemaOf(build));
+    writes.push({ stream, events: datas.map((d) => eventOf(build, d, meta)) });
     for (const d of datas) d.span ? counts.spans++ : counts.logs++;
     pending += datas.length;
     if (pending >= 512) await flush();
@@ -431,6 +439,24 @@ async function queries(build, reads, bigTraceId) {
   };
 }
 
+/** The log in `dir` as `build` writes it: reused when kept from an earlier run of the same size and event schema. */
+async function ensureLog(build, dir, keep) {
+  mkdirSync(dir, { recursive: true });
+  const infoPath = join(dir, 'log.json');
+  const old = keep && existsSync(infoPath) ? JSON.parse(readFileSync(infoPath, 'utf8')) : null;
+  if (old && old.requested === TOTAL && (old.schemaVersion ?? 1) === schemaOf(build)) {
+    console.log(`rebuild   reusing the log in ${dir}`);
+    return old;
+  }
+  for (const f of ['events.db', 'events.db-wal', 'events.db-shm']) rmSync(join(dir, f), { force: true });
+  process.stdout.write(`rebuild   generating a log of ${TOTAL.toLocaleString('en-US')} events (agent traces, 30 days, event schema ${schemaOf(build)})...`);
+  const t0 = performance.now();
+  const log = { requested: TOTAL, schemaVersion: schemaOf(build), ...(await generateLog(build, join(dir, 'events.db'))) };
+  console.log(` ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  if (keep) writeFileSync(infoPath, JSON.stringify(log));
+  return log;
+}
+
 export async function runRebuildQueryBench() {
   const build = loadBuild(process.env.BENCH_DIST ?? 'dist');
   const compare = process.env.BENCH_COMPARE_DIST ? loadBuild(process.env.BENCH_COMPARE_DIST) : null;
@@ -438,17 +464,14 @@ export async function runRebuildQueryBench() {
   const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'temps-rebuild-'));
   mkdirSync(dir, { recursive: true });
   const eventsPath = join(dir, 'events.db');
-  const infoPath = join(dir, 'log.json');
   try {
-    let log = keep && existsSync(infoPath) ? JSON.parse(readFileSync(infoPath, 'utf8')) : null;
-    if (!log || log.requested !== TOTAL) {
-      for (const f of ['events.db', 'events.db-wal', 'events.db-shm']) rmSync(join(dir, f), { force: true });
-      process.stdout.write(`rebuild   generating a log of ${TOTAL.toLocaleString('en-US')} events (agent traces, 30 days)...`);
-      const t0 = performance.now();
-      log = { requested: TOTAL, ...(await generateLog(build, eventsPath)) };
-      console.log(` ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-      if (keep) writeFileSync(infoPath, JSON.stringify(log));
-    } else console.log(`rebuild   reusing the log in ${dir}`);
+    const log = await ensureLog(build, dir, Boolean(keep));
+    // A build of an older event schema replays the same log as that build's ingest would have written it.
+    const compareDir = compare && schemaOf(compare) !== schemaOf(build) ? join(dir, `schema-v${schemaOf(compare)}`) : dir;
+    if (compareDir !== dir) {
+      console.log(`rebuild   the compared build writes event schema ${schemaOf(compare)} (this one ${schemaOf(build)}): it replays the same log in its own form, ${compareDir}`);
+      await ensureLog(compare, compareDir, Boolean(keep));
+    }
     console.log(
       `rebuild   log: ${log.events.toLocaleString('en-US')} events: ${log.spans.toLocaleString('en-US')} spans + ${log.logs.toLocaleString('en-US')} content log records in ${log.traces.toLocaleString('en-US')} traces (${log.lateRoots.toLocaleString('en-US')} late roots, one ${BIG_TRACE_SPANS}-span trace), ${log.priceEvents} prices`,
     );
@@ -466,7 +489,7 @@ export async function runRebuildQueryBench() {
     const out = {};
     for (const [label, b] of runs) {
       console.log(`rebuild   ${label} build (${b.dir.replace(`${root}/`, '')}) ...`);
-      const r = await rebuild(b, eventsPath, join(dir, `read-${label}.db`));
+      const r = await rebuild(b, label === 'compare' ? join(compareDir, 'events.db') : eventsPath, join(dir, `read-${label}.db`));
       out[label] = r;
       console.log(`rebuild   ${label}: ${Math.round(r.eventsPerSec).toLocaleString('en-US')} events/s (${r.seconds.toFixed(1)} s, ${r.cpuSeconds.toFixed(1)} s CPU), ratio to log read ${(r.eventsPerSec / read.eventsPerSec).toFixed(3)}`);
       if (label === 'compare') {

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import {
+  compactLogRecordData,
+  compactSpanData,
   EventTypes,
   GENAI_CONTENT_EVENT_NAMES,
+  otlpLogRecordData,
+  otlpSpanData,
   normalizeSpan,
   rebuildTraces,
   type AnyValue,
@@ -156,6 +160,38 @@ describe('normalizeSpan on arbitrary attribute values', () => {
         expect(spans).toHaveLength(1);
         expectWellFormed(spans[0]!);
         expect(traces[0]!.inputTokens).toBeGreaterThanOrEqual(0);
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
+    );
+  });
+});
+
+describe('events of schema version 2 (attribute maps) against version 1 (OTLP/JSON)', () => {
+  /** What a replay reads: the stored JSON, parsed. */
+  const stored = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+  it('are lossless: the stored compact form gives back the OTLP/JSON span and log record exactly', () => {
+    fc.assert(
+      fc.property(spanData, logRecord, (span, record) => {
+        expect(otlpSpanData(stored(compactSpanData(span)))).toStrictEqual(stored(span));
+        const log = { logRecord: record, resource: { attributes: record.attributes }, scope: { name: 'x', attributes: [] } };
+        expect(otlpLogRecordData(stored(compactLogRecordData(log)))).toStrictEqual(stored(log));
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
+    );
+  });
+
+  it('project to the same spans and traces as the same data in version 1', () => {
+    fc.assert(
+      fc.property(spanData, fc.array(logRecord, { maxLength: 3 }), (span, logs) => {
+        const events = (compact: boolean): ProjectableEvent[] => [
+          ...logs.map((logRecord, i) => {
+            const data = { logRecord, resource: { attributes: [] }, scope: { name: 'x', attributes: [] } };
+            return { type: EventTypes.LogRecordReceived, position: BigInt(i + 1), data: stored(compact ? compactLogRecordData(data) : data), metadata: meta };
+          }),
+          { type: EventTypes.SpanReceived, position: BigInt(logs.length + 1), data: stored(compact ? compactSpanData(span) : span), metadata: meta },
+        ];
+        expect(rebuildTraces(events(true))).toEqual(rebuildTraces(events(false)));
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
     );

@@ -666,8 +666,8 @@ describe('OTLP/HTTP bad input: clear answers, nothing half-stored, nothing lost'
       expect(reply.partial?.rejected ?? 0).toBe(0);
 
       const [event] = readEvents(server.dataDir, { stream: `trace-1-${s.traceId}` });
-      expect(event?.data.span.truncatedAttributes?.sort()).toEqual(['big.utf8', 'big.value']);
-      const attr = (key: string) => event!.data.span.attributes.find((a: any) => a.key === key)?.value.stringValue as string;
+      expect(event?.otlp.span.truncatedAttributes?.sort()).toEqual(['big.utf8', 'big.value']);
+      const attr = (key: string) => event!.otlp.span.attributes.find((a: any) => a.key === key)?.value.stringValue as string;
       expect(attr('big.value')).toBe('x'.repeat(64 * 1024));
       expect(attr('big.utf8')).toBe('é'.repeat(32 * 1024));
       expect(attr('small')).toBe('kept');

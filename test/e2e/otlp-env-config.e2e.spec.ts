@@ -218,31 +218,33 @@ describe('env-only exporter configuration (OTEL_EXPORTER_OTLP_ENDPOINT=<server>/
       const inTrace = readEvents(server.dataDir, { stream: `trace-1-${traceId}` });
       expect(inTrace.map((e) => e.type)).toEqual(['LogRecordReceived']);
       const event = inTrace[0]!;
-      expect(event.metadata).toMatchObject({ projectId: '1', encoding });
-      expect(event.data.logRecord).toMatchObject({
+      expect(event.metadata).toMatchObject({ projectId: '1', encoding, schemaVersion: 2 });
+      // Stored with attribute maps and a compact body (event schema 2); `otlp` reads it back as received.
+      expect(event.data.logRecord).toMatchObject({ attributes: { 'event.name': 'gen_ai.user.message', 'gen_ai.system': 'openai' }, body: { kvlist: { content: 'Hello!' } } });
+      expect(event.otlp.logRecord).toMatchObject({
         eventName: 'gen_ai.user.message',
         traceId,
         spanId,
         severityNumber: SeverityNumber.INFO,
         body: { kvlistValue: { values: [{ key: 'content', value: { stringValue: 'Hello!' } }] } },
       });
-      expect(event.data.logRecord.attributes).toEqual(
+      expect(event.otlp.logRecord.attributes).toEqual(
         expect.arrayContaining([
           { key: 'event.name', value: { stringValue: 'gen_ai.user.message' } },
           { key: 'gen_ai.system', value: { stringValue: 'openai' } },
         ]),
       );
-      expect(event.data.resource.attributes).toEqual(expect.arrayContaining([{ key: 'test.run', value: { stringValue: run } }]));
+      expect(event.otlp.resource.attributes).toEqual(expect.arrayContaining([{ key: 'test.run', value: { stringValue: run } }]));
       expect(event.data.scope.name).toBe('opentelemetry.instrumentation.openai');
 
       const plain = readEvents(server.dataDir, { stream: 'logs-1', type: 'LogRecordReceived' }).filter((e) =>
-        e.data.resource.attributes.some((a: any) => a.key === 'test.run' && a.value.stringValue === run),
+        e.otlp.resource.attributes.some((a: any) => a.key === 'test.run' && a.value.stringValue === run),
       );
       expect(plain).toHaveLength(1);
       expect(plain[0]!.metadata).toMatchObject({ projectId: '1', encoding });
-      expect(plain[0]!.data.logRecord).toMatchObject({ severityNumber: SeverityNumber.WARN, severityText: 'WARN', body: { stringValue: 'rate limited, retrying' } });
-      expect(plain[0]!.data.logRecord.traceId).toBeUndefined();
-      expect(plain[0]!.data.logRecord.spanId).toBeUndefined();
+      expect(plain[0]!.otlp.logRecord).toMatchObject({ severityNumber: SeverityNumber.WARN, severityText: 'WARN', body: { stringValue: 'rate limited, retrying' } });
+      expect(plain[0]!.otlp.logRecord.traceId).toBeUndefined();
+      expect(plain[0]!.otlp.logRecord.spanId).toBeUndefined();
     });
   });
 
@@ -277,7 +279,7 @@ describe('env-only exporter configuration (OTEL_EXPORTER_OTLP_ENDPOINT=<server>/
       expectRequests('metrics', contentType, gzip);
 
       const stored = readEvents(server.dataDir, { stream: 'metrics-1', type: 'MetricReceived' }).filter((e) =>
-        e.data.resource.attributes.some((a: any) => a.key === 'test.run' && a.value.stringValue === run),
+        e.otlp.resource.attributes.some((a: any) => a.key === 'test.run' && a.value.stringValue === run),
       );
       expect(stored.length).toBeGreaterThanOrEqual(1);
       for (const event of stored) {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { EventTypes, otlpLogRecordData, otlpSpanData } from '@temps/domain';
 import { repoRoot } from './temps-server';
 
 /** Looking at a running `temps serve` from outside: its event store file, its CLI, its memory. */
@@ -12,7 +13,10 @@ export interface StoredEvent {
   stream: string;
   revision: number;
   type: string;
+  /** As stored: spans and log records with attribute maps from event schema version 2 on. */
   data: any;
+  /** The data as the OTLP/JSON it was received as (otlpSpanData, otlpLogRecordData; other events: as stored). */
+  otlp: any;
   metadata: any;
 }
 
@@ -30,7 +34,11 @@ export function readEvents(dataDir: string, where: { stream?: string; streamPref
     if (where.type !== undefined) (clauses.push('type = ?'), params.push(where.type));
     const sql = `SELECT position, id, stream, revision, type, data, metadata FROM events${clauses.length ? ` WHERE ${clauses.join(' AND ')}` : ''} ORDER BY position`;
     const rows = db.prepare(sql).all(...params) as { position: number; id: string; stream: string; revision: number; type: string; data: string; metadata: string }[];
-    return rows.map((r) => ({ ...r, position: Number(r.position), revision: Number(r.revision), data: JSON.parse(r.data), metadata: JSON.parse(r.metadata) }));
+    return rows.map((r) => {
+      const data = JSON.parse(r.data);
+      const otlp = r.type === EventTypes.SpanReceived ? otlpSpanData(data) : r.type === EventTypes.LogRecordReceived ? otlpLogRecordData(data) : data;
+      return { ...r, position: Number(r.position), revision: Number(r.revision), data, otlp, metadata: JSON.parse(r.metadata) };
+    });
   } finally {
     db.close();
   }

@@ -1,4 +1,4 @@
-import { EventTypes, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
+import { compactLogRecordData, compactSpanData, EventTypes, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
 import { deterministicEventId, type NewEvent } from '@temps/event-store';
 import * as otlp from '@temps/otlp';
 
@@ -31,7 +31,9 @@ const traces: SignalCodec<SpanReceivedData> = {
     const partial = rejected ? { rejectedSpans: rejected, errorMessage: message } : undefined;
     return encoding === 'json' ? otlp.traceResponseJson(partial) : otlp.encodeTraceResponse(partial);
   },
-  toEvent: (data, metadata) => {
+  toEvent: (received, metadata) => {
+    // Stored with attribute maps (schema version 2): the same span, lossless, in fewer JSON objects.
+    const data = compactSpanData(received);
     const dataJson = JSON.stringify(data);
     return {
       stream: Streams.trace(metadata.projectId, data.span.traceId),
@@ -48,7 +50,8 @@ const logs: SignalCodec<LogRecordReceivedData> = {
     const partial = rejected ? { rejectedLogRecords: rejected, errorMessage: message } : undefined;
     return encoding === 'json' ? otlp.logsResponseJson(partial) : otlp.encodeLogsResponse(partial);
   },
-  toEvent: (data, metadata) => {
+  toEvent: (received, metadata) => {
+    const data = compactLogRecordData(received);
     const dataJson = JSON.stringify(data);
     const traceId = data.logRecord.traceId;
     // Records with trace context join their trace's stream (GenAI content events); the rest go per project.

@@ -1,26 +1,31 @@
 import type { AnyValue, KeyValue } from './any-value';
+import type { Attributes, CompactValue } from './attribute-map';
 
-/** Bump when the shape of an event's data changes; projections read every version ever written. */
-export const EVENT_SCHEMA_VERSION = 1;
+/**
+ * Bump when the shape of an event's data changes; projections read every version ever written.
+ * 2: span and log record attributes as maps (Attributes, CompactValue), a compact log body.
+ */
+export const EVENT_SCHEMA_VERSION = 2;
 
-export interface RawSpanEvent {
+/** `A`: how attribute lists are held: OTLP KeyValue lists as decoded, or either form as stored (Attributes). */
+export interface RawSpanEvent<A extends Attributes = KeyValue[]> {
   timeUnixNano: string;
   name: string;
-  attributes: KeyValue[];
+  attributes: A;
   droppedAttributesCount?: number;
 }
 
-export interface RawSpanLink {
+export interface RawSpanLink<A extends Attributes = KeyValue[]> {
   traceId: string;
   spanId: string;
   traceState?: string;
-  attributes: KeyValue[];
+  attributes: A;
   droppedAttributesCount?: number;
   flags?: number;
 }
 
 /** A span exactly as received: ids as lowercase hex, times as decimal nanosecond strings. */
-export interface RawSpan {
+export interface RawSpan<A extends Attributes = KeyValue[]> {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
@@ -30,11 +35,11 @@ export interface RawSpan {
   kind: number;
   startTimeUnixNano: string;
   endTimeUnixNano: string;
-  attributes: KeyValue[];
+  attributes: A;
   droppedAttributesCount?: number;
-  events: RawSpanEvent[];
+  events: RawSpanEvent<A>[];
   droppedEventsCount?: number;
-  links: RawSpanLink[];
+  links: RawSpanLink<A>[];
   droppedLinksCount?: number;
   /** OTLP status code: 0 unset, 1 ok, 2 error. */
   status: { code: number; message?: string };
@@ -43,30 +48,30 @@ export interface RawSpan {
   truncatedAttributes?: string[];
 }
 
-export interface RawResource {
-  attributes: KeyValue[];
+export interface RawResource<A extends Attributes = KeyValue[]> {
+  attributes: A;
   droppedAttributesCount?: number;
   schemaUrl?: string;
 }
 
-export interface RawScope {
+export interface RawScope<A extends Attributes = KeyValue[]> {
   name: string;
   version?: string;
-  attributes: KeyValue[];
+  attributes: A;
   droppedAttributesCount?: number;
   schemaUrl?: string;
 }
 
 /** An OTLP LogRecord exactly as received (GenAI content events arrive this way). */
-export interface RawLogRecord {
+export interface RawLogRecord<A extends Attributes = KeyValue[], B extends AnyValue | CompactValue = AnyValue> {
   timeUnixNano: string;
   observedTimeUnixNano: string;
   severityNumber: number;
   severityText?: string;
   /** LogRecord field 12; older SDKs put the name in the `event.name` attribute instead. */
   eventName?: string;
-  body?: AnyValue;
-  attributes: KeyValue[];
+  body?: B;
+  attributes: A;
   droppedAttributesCount?: number;
   flags?: number;
   /** Lowercase hex; absent when the record carries no trace context. */
@@ -76,11 +81,14 @@ export interface RawLogRecord {
   truncatedAttributes?: string[];
 }
 
-export interface LogRecordReceivedData {
-  logRecord: RawLogRecord;
-  resource: RawResource;
-  scope: RawScope;
+export interface LogRecordReceivedData<A extends Attributes = KeyValue[], B extends AnyValue | CompactValue = AnyValue> {
+  logRecord: RawLogRecord<A, B>;
+  resource: RawResource<A>;
+  scope: RawScope<A>;
 }
+
+/** A log record event's data as stored: schema version 1 (OTLP/JSON) or 2 (attribute maps, compact body). */
+export type StoredLogRecordData = LogRecordReceivedData<Attributes, AnyValue | CompactValue>;
 
 /** One OTLP Metric with all its data points, as received (points keep the OTLP/JSON shape). */
 export interface RawMetric {
@@ -104,11 +112,14 @@ export interface MetricReceivedData {
 }
 
 /** One received span with the resource and scope it came under. Never holds derived data. */
-export interface SpanReceivedData {
-  span: RawSpan;
-  resource: RawResource;
-  scope: RawScope;
+export interface SpanReceivedData<A extends Attributes = KeyValue[]> {
+  span: RawSpan<A>;
+  resource: RawResource<A>;
+  scope: RawScope<A>;
 }
+
+/** A span event's data as stored: schema version 1 (OTLP/JSON) or 2 (attribute maps). */
+export type StoredSpanData = SpanReceivedData<Attributes>;
 
 export interface IngestMetadata {
   projectId: string;

@@ -1,4 +1,6 @@
 export * from './any-value';
+export * from './attribute-map';
+export * from './compact-event-data';
 export * from './events';
 export * from './messages';
 export * from './span-document';

@@ -1,6 +1,6 @@
-import { keyValuesToRecord } from './any-value';
+import { attributesToRecord } from './attribute-map';
 import { applyDialects, DEFAULT_DIALECT_MAPPERS, type DialectMapper, type MappingContext } from './dialects';
-import type { IngestMetadata, SpanReceivedData } from './events';
+import type { IngestMetadata, StoredSpanData } from './events';
 import type { ContentEventRecord } from './messages';
 import type { SpanCategory, SpanDocument, TraceStatus } from './span-document';
 
@@ -78,12 +78,12 @@ export interface NormalizeOptions {
  * precedence between them is the mapper list order, documented once on DEFAULT_DIALECT_MAPPERS.
  * Pure: the same event always gives the same document, which is what makes rebuilds safe.
  */
-export function normalizeSpan(data: SpanReceivedData, meta: IngestMetadata, position: bigint, options: NormalizeOptions = {}): SpanDocument {
+export function normalizeSpan(data: StoredSpanData, meta: IngestMetadata, position: bigint, options: NormalizeOptions = {}): SpanDocument {
   const { span } = data;
-  const a = keyValuesToRecord(span.attributes);
-  const resource = keyValuesToRecord(data.resource?.attributes);
+  const a = attributesToRecord(span.attributes);
+  const resource = attributesToRecord(data.resource?.attributes);
   const events: ContentEventRecord[] = [
-    ...(span.events ?? []).map((e) => ({ name: e.name, attributes: keyValuesToRecord(e.attributes) })),
+    ...(span.events ?? []).map((e) => ({ name: e.name, attributes: attributesToRecord(e.attributes) })),
     ...(options.logRecords ?? []),
   ];
   const ctx: MappingContext = { span, resource, scopeName: data.scope?.name || null, events };

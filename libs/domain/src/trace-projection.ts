@@ -1,4 +1,4 @@
-import { EventTypes, type IngestMetadata, type LogRecordReceivedData, type SpanReceivedData } from './events';
+import { EventTypes, type IngestMetadata, type StoredLogRecordData as LogRecordReceivedData, type StoredSpanData as SpanReceivedData } from './events';
 import type { ContentEventRecord } from './messages';
 import { logRecordToContentEvent, normalizeSpan, type DialectMapper } from './normalize-span';
 import { withCost, type PriceTable } from './pricing';
@@ -65,9 +65,13 @@ const LLM_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
 /** A chat span without content in its attributes or events: the OpenAI v2 instrumentations send content as log records. */
 function mayHaveContentLogs(data: SpanReceivedData): boolean {
   const attrs = data.span.attributes;
+  if (data.span.events.length > 0) return false;
+  if (!Array.isArray(attrs)) {
+    const op = attrs['gen_ai.operation.name'];
+    return typeof op === 'string' && LLM_OPERATIONS.has(op) && !CONTENT_KEYS.some((k) => k in attrs);
+  }
   const op = attrs.find((kv) => kv.key === 'gen_ai.operation.name');
   if (!op || !('stringValue' in op.value) || !LLM_OPERATIONS.has(op.value.stringValue)) return false;
-  if (data.span.events.length > 0) return false;
   return !attrs.some((kv) => CONTENT_KEYS.includes(kv.key));
 }
 

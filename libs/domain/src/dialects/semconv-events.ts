@@ -1,5 +1,5 @@
-import { anyValueToJs, keyValuesToRecord } from '../any-value';
-import type { RawLogRecord } from '../events';
+import { attributesToRecord, bodyToJs } from '../attribute-map';
+import type { StoredLogRecordData } from '../events';
 import { contentEventName, GENAI_CONTENT_EVENT_NAMES, messagesFromEventRecords, type ContentEventRecord } from '../messages';
 import { compact, type DialectMapper } from './types';
 
@@ -22,8 +22,8 @@ export const semconvEventsMapper: DialectMapper = {
  * An OTLP log record as a content event record, for joining to its span (by trace and span id) via
  * `normalizeSpan(..., { logRecords })`. Name: LogRecord.event_name, else the `event.name` attribute.
  */
-export function logRecordToContentEvent(record: RawLogRecord): ContentEventRecord {
-  const attributes = keyValuesToRecord(record.attributes);
+export function logRecordToContentEvent(record: StoredLogRecordData['logRecord']): ContentEventRecord {
+  const attributes = attributesToRecord(record.attributes);
   const name = record.eventName || (typeof attributes['event.name'] === 'string' ? (attributes['event.name'] as string) : undefined);
-  return { ...(name ? { name } : {}), attributes, ...(record.body ? { body: anyValueToJs(record.body) } : {}) };
+  return { ...(name ? { name } : {}), attributes, ...(record.body !== undefined ? { body: bodyToJs(record.body) } : {}) };
 }

@@ -1,4 +1,4 @@
-import type { RawSpan } from '../events';
+import type { StoredSpanData } from '../events';
 import type { ChatMessage, ContentEventRecord, MessagePart } from '../messages';
 import type { SpanCategory } from '../span-document';
 
@@ -43,7 +43,7 @@ export interface NormalizedFields {
 
 /** What a mapper gets besides the span attributes. */
 export interface MappingContext {
-  span: RawSpan;
+  span: StoredSpanData['span'];
   resource: Record<string, unknown>;
   scopeName: string | null;
   /** Content events joined to the span: its span events, plus (later) log records carrying its ids. */
