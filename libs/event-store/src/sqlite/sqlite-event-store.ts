@@ -371,7 +371,8 @@ class ThreadWriter implements Writer {
         this.restartDelayMs = 0;
         if (msg.outcomes.some((o) => o.kind === 'ok')) this.lastProblem = undefined;
         if (msg.outcomes.some((o) => o.kind === 'ok' && o.appended > 0)) this.onCommitted(); // before the callers resume, as inline
-        msg.ids.forEach((id, i) => this.answer(id, outcomeResult(msg.outcomes[i])));
+        // An expired call fails as its own timer would have failed it (the writer may tell first), with the reason.
+        msg.ids.forEach((id, i) => this.answer(id, msg.outcomes[i]?.kind === 'expired' ? this.timeoutError() : outcomeResult(msg.outcomes[i])));
         break;
       }
       case 'failed': {
@@ -434,10 +435,14 @@ class ThreadWriter implements Writer {
    * started yet is then dropped by it (never written); one in the group being committed may still land,
    * which a retry tolerates (known event ids are skipped).
    */
+  private timeoutError(): EventStoreUnavailableError {
+    const why = this.lastProblem ?? (this.worker ? 'the writer is busy' : 'the writer thread is restarting');
+    return new EventStoreUnavailableError(`append failed: not committed within ${this.writeTimeoutMs} ms (${why}); retry later, retrying is safe`);
+  }
+
   private expire(p: PendingCall): void {
     if (p.done) return;
-    const why = this.lastProblem ?? (this.worker ? 'the writer is busy' : 'the writer thread is restarting');
-    this.settle(p, new EventStoreUnavailableError(`append failed: not committed within ${this.writeTimeoutMs} ms (${why}); retry later, retrying is safe`));
+    this.settle(p, this.timeoutError());
     const i = this.backlog.indexOf(p);
     if (i >= 0) this.backlog.splice(i, 1);
     // still in `pending` if posted: the writer answers 'expired' (or commits it) and close() waits for that
