@@ -59,6 +59,18 @@ function inTransaction(db: DatabaseSync, work: () => void): void {
 /** Positions as zero-padded text: checkpoints and counter guards sort like the positions they are (any store's, ESDB's included). */
 const sortablePosition = (position: bigint | string) => position.toString().padStart(20, '0');
 
+interface SpanRow {
+  s: SpanDocument;
+  doc: string;
+  service: string | null;
+  text: string;
+}
+
+interface TraceRow {
+  t: TraceSummary;
+  values: [startKey: string, status: string, providers: string, models: string, doc: string, conversationId: string | null];
+}
+
 /** The tables and statements of one build (namespace) in the shared file. */
 class Build {
   /** Outside bulk loads (the unique indexes they need are made at a load's end). */
@@ -236,22 +248,27 @@ class Build {
     this.upsertSearch!.run(s.projectId, s.traceId, s.spanId, s.serviceName ?? null, spanSearchText(s));
   }
 
-  writeSpan(s: SpanDocument) {
-    const doc = JSON.stringify(s);
+  /** A span's row, made before the transaction: serialized outside the write lock, another connection writes meanwhile. */
+  spanRow(s: SpanDocument): SpanRow {
+    return { s, doc: JSON.stringify(s), service: s.serviceName ?? null, text: this.legacy ? '' : spanSearchText(s) };
+  }
+
+  writeSpan({ s, doc, service, text }: SpanRow) {
     if (this.legacy) {
       this.upsertSpan!.run(s.projectId, s.traceId, s.spanId, doc);
       return this.indexSpan(s);
     }
-    const service = s.serviceName ?? null;
-    const text = spanSearchText(s);
     if (this.loading) this.loading.writeSpan(s.projectId, s.traceId, s.spanId, doc, service, text);
     else this.upsertSpan!.run(s.projectId, s.traceId, s.spanId, doc, service, text);
   }
 
-  writeTrace(t: TraceSummary) {
-    const row = [t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t), t.conversationId] as const;
-    if (this.loading) this.loading.writeTrace(t.projectId, t.traceId, ...row);
-    else this.upsertTrace!.run(t.projectId, t.traceId, ...row);
+  traceRow(t: TraceSummary): TraceRow {
+    return { t, values: [t.startKey, t.status, JSON.stringify(t.providers), JSON.stringify(t.models), JSON.stringify(t), t.conversationId] };
+  }
+
+  writeTrace({ t, values }: TraceRow) {
+    if (this.loading) this.loading.writeTrace(t.projectId, t.traceId, ...values);
+    else this.upsertTrace!.run(t.projectId, t.traceId, ...values);
   }
 
   /** The stored span documents of a trace (JSON). */
@@ -521,17 +538,19 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
   async commit(write: TraceCommit): Promise<void> {
     const b = this.current();
     const pos = sortablePosition(write.position);
+    const spans = write.spans.map((s) => b.spanRow(s));
+    const traces = write.traces.map((t) => b.traceRow(t));
     try {
-      inTransaction(this.db, () => this.writeBatch(b, write, pos));
+      inTransaction(this.db, () => this.writeBatch(b, write, spans, traces, pos));
     } catch (err) {
       b.loading?.forget();
       throw err;
     }
   }
 
-  private writeBatch(b: Build, write: TraceCommit, pos: string): void {
-    for (const s of write.spans) b.writeSpan(s);
-    for (const t of write.traces) b.writeTrace(t);
+  private writeBatch(b: Build, write: TraceCommit, spans: SpanRow[], traces: TraceRow[], pos: string): void {
+    for (const s of spans) b.writeSpan(s);
+    for (const t of traces) b.writeTrace(t);
     const claimed = b.claimResponses(write.responses ?? []);
     const counters = claimed.length ? counterDelta([], [...(write.counters ?? []), ...claimed]) : (write.counters ?? []);
     for (const row of counters) b.addCounter(row, pos);
