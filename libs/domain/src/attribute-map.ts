@@ -75,9 +75,27 @@ export function compactToJs(v: CompactValue): unknown {
   return attributesToRecord(v.kvlist);
 }
 
-/** Attributes in either form as a plain record (the last duplicate key wins, as in the OTel SDKs). */
+/** A value that reads as itself: a string, number or boolean, or an array of those. */
+function isPlain(v: CompactValue): boolean {
+  if (v === null) return false;
+  if (typeof v !== 'object') return true;
+  return Array.isArray(v) && v.every((x) => x !== null && typeof x !== 'object');
+}
+
+/**
+ * Attributes in either form as a plain record (the last duplicate key wins, as in the OTel SDKs). A map of
+ * strings, numbers, booleans and arrays of those is its own record: not copied (callers never write to it).
+ */
 export function attributesToRecord(a: Attributes | undefined): Record<string, unknown> {
   if (a === undefined || Array.isArray(a)) return keyValuesToRecord(a);
+  let plain = true;
+  for (const key in a) {
+    if (!isPlain(a[key]!)) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return a;
   const out: Record<string, unknown> = {};
   for (const key in a) {
     const v = a[key]!;
