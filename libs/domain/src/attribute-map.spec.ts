@@ -49,7 +49,10 @@ describe('attribute maps (events of schema version 2)', () => {
     for (const { value } of list) expect(bodyToJs(stored(compactValue(value)))).toStrictEqual(anyValueToJs(value));
   });
 
-  it('stay lists where a JSON object would lose something: a duplicate key, an array-index key, __proto__', () => {
+  it('stay lists where a JSON object would lose something: a duplicate key, an array-index key, __proto__, a kind of value not known here', () => {
+    const future = [kv('a', { stringValue: 'x' }), kv('b', { arrayValue: { values: [{ futureValue: 1 } as unknown as AnyValue] } })];
+    expect(compactAttributes(future)).toEqual(future);
+    expect(compactValue({ futureValue: 1 } as unknown as AnyValue)).toBeUndefined();
     for (const keys of [['a', 'a'], ['b', '0'], ['__proto__'], ['x', '4294967294']]) {
       const attrs = keys.map((k, i) => kv(k, { intValue: String(i) }));
       expect(compactAttributes(attrs)).toEqual(attrs);

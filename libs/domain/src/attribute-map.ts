@@ -16,19 +16,24 @@ export type AttributeMap = { [key: string]: CompactValue };
 /** Keys a JSON object would not keep as given: array-index keys are reordered first, `__proto__` is special. */
 const mapUnsafeKey = (key: string) => key === '__proto__' || (/^(0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295);
 
-/** A KeyValue list as a map, or the list itself where a map would lose something (duplicate or index-like keys). */
+/**
+ * A KeyValue list as a map, or the list itself where a map would lose something (a duplicate or
+ * index-like key, a value of a kind this version does not know). A list stays OTLP/JSON all through
+ * (nested kvlists too): readers of lists need one form only.
+ */
 export function compactAttributes(list: Attributes | undefined): Attributes {
   if (list && !Array.isArray(list)) return list; // a map already
   const out: AttributeMap = {};
   for (const kv of list ?? []) {
-    // Kept as a list, values and all (nested kvlists too): readers of lists then need one form only.
-    if (mapUnsafeKey(kv.key) || Object.prototype.hasOwnProperty.call(out, kv.key)) return [...list!] as KeyValue[];
-    out[kv.key] = compactValue(kv.value);
+    const value = mapUnsafeKey(kv.key) || Object.prototype.hasOwnProperty.call(out, kv.key) ? undefined : compactValue(kv.value);
+    if (value === undefined) return [...list!] as KeyValue[];
+    out[kv.key] = value;
   }
   return out;
 }
 
-export function compactValue(v: AnyValue | CompactValue | undefined): CompactValue {
+/** An AnyValue in compact form; undefined for a kind of value it cannot stand for (kept in OTLP form by the caller). */
+export function compactValue(v: AnyValue | CompactValue | undefined): CompactValue | undefined {
   if (v === undefined) return null;
   if (!isOtlpValue(v)) return v; // compact already
   if ('stringValue' in v) return v.stringValue;
@@ -38,10 +43,13 @@ export function compactValue(v: AnyValue | CompactValue | undefined): CompactVal
     return Number.isSafeInteger(n) && String(n) === v.intValue ? n : { int: v.intValue };
   }
   if ('doubleValue' in v) return typeof v.doubleValue === 'number' && Number.isFinite(v.doubleValue) && !Number.isInteger(v.doubleValue) ? v.doubleValue : { double: v.doubleValue };
-  if ('arrayValue' in v) return (v.arrayValue.values ?? []).map(compactValue);
+  if ('arrayValue' in v) {
+    const values = (v.arrayValue.values ?? []).map(compactValue);
+    return values.includes(undefined) ? undefined : (values as CompactValue[]);
+  }
   if ('kvlistValue' in v) return { kvlist: compactAttributes(v.kvlistValue.values ?? []) };
   if ('bytesValue' in v) return { bytes: v.bytesValue };
-  return null;
+  return Object.keys(v).length === 0 ? null : undefined;
 }
 
 /** The OTLP/JSON value a compact one stands for. */

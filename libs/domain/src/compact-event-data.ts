@@ -4,11 +4,11 @@ import type { LogRecordReceivedData, RawResource, RawScope, RawSpan, SpanReceive
 
 type Convert<A extends Attributes> = (a: Attributes) => A;
 
-const holder = <T extends { attributes: Attributes }, A extends Attributes>(x: T, to: Convert<A>) => ({ ...x, attributes: to(x.attributes) });
+const withAttributes = <T extends { attributes: Attributes }, A extends Attributes>(x: T, to: Convert<A>) => ({ ...x, attributes: to(x.attributes) });
 
 function convertSpan<A extends Attributes>(d: StoredSpanData, to: Convert<A>): SpanReceivedData<A> {
-  const span: RawSpan<A> = { ...holder(d.span, to), events: d.span.events.map((e) => holder(e, to)), links: d.span.links.map((l) => holder(l, to)) };
-  return { ...d, span, resource: holder(d.resource, to) as RawResource<A>, scope: holder(d.scope, to) as RawScope<A> };
+  const span: RawSpan<A> = { ...withAttributes(d.span, to), events: d.span.events.map((e) => withAttributes(e, to)), links: d.span.links.map((l) => withAttributes(l, to)) };
+  return { ...d, span, resource: withAttributes(d.resource, to) as RawResource<A>, scope: withAttributes(d.scope, to) as RawScope<A> };
 }
 
 /** A received span as stored in events of schema version 2: every attribute list as a map where it can be (see CompactValue). */
@@ -16,7 +16,7 @@ export function compactSpanData(d: StoredSpanData): StoredSpanData {
   return convertSpan(d, compactAttributes);
 }
 
-/** A span event's data (either version) in OTLP/JSON form, exactly as it was received. */
+/** A SpanReceived event's data (either version) in OTLP/JSON form, exactly as it was received. */
 export function otlpSpanData(d: StoredSpanData): SpanReceivedData {
   return convertSpan<KeyValue[]>(d, toOtlpAttributes);
 }
@@ -24,13 +24,14 @@ export function otlpSpanData(d: StoredSpanData): SpanReceivedData {
 /** A received log record as stored in events of schema version 2: attribute maps and a compact body. */
 export function compactLogRecordData(d: StoredLogRecordData): StoredLogRecordData {
   const { body, ...record } = d.logRecord;
-  const logRecord = { ...holder(record, compactAttributes), ...(body !== undefined ? { body: compactValue(body) } : {}) };
-  return { ...d, logRecord, resource: holder(d.resource, compactAttributes), scope: holder(d.scope, compactAttributes) };
+  // A body of a kind compactValue cannot stand for stays OTLP/JSON (readers tell the two forms apart).
+  const logRecord = { ...withAttributes(record, compactAttributes), ...(body !== undefined ? { body: compactValue(body) ?? body } : {}) };
+  return { ...d, logRecord, resource: withAttributes(d.resource, compactAttributes), scope: withAttributes(d.scope, compactAttributes) };
 }
 
-/** A log record event's data (either version) in OTLP/JSON form, exactly as it was received. */
+/** A LogRecordReceived event's data (either version) in OTLP/JSON form, exactly as it was received. */
 export function otlpLogRecordData(d: StoredLogRecordData): LogRecordReceivedData {
   const { body, ...record } = d.logRecord;
-  const logRecord = { ...holder(record, toOtlpAttributes), ...(body !== undefined ? { body: isOtlpValue(body) ? body : toOtlpValue(body) } : {}) };
-  return { ...d, logRecord, resource: holder(d.resource, toOtlpAttributes), scope: holder(d.scope, toOtlpAttributes) };
+  const logRecord = { ...withAttributes(record, toOtlpAttributes), ...(body !== undefined ? { body: isOtlpValue(body) ? body : toOtlpValue(body) } : {}) };
+  return { ...d, logRecord, resource: withAttributes(d.resource, toOtlpAttributes), scope: withAttributes(d.scope, toOtlpAttributes) };
 }
