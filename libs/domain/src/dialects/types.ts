@@ -43,6 +43,7 @@ export interface NormalizedFields {
 
 /** What a mapper gets besides the span attributes. */
 export interface MappingContext {
+  /** The span as stored: its attribute lists may be maps (event schema 2); read attributes from `attrs`, which has both. */
   span: StoredSpanData['span'];
   resource: Record<string, unknown>;
   scopeName: string | null;
