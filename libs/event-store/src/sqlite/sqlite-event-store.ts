@@ -430,16 +430,17 @@ class ThreadWriter implements Writer {
     this.checkDrained();
   }
 
-  /**
-   * writeTimeoutMs ran out: the caller gets EventStoreUnavailableError now. A call the writer has not
-   * started yet is then dropped by it (never written); one in the group being committed may still land,
-   * which a retry tolerates (known event ids are skipped).
-   */
+  /** The error of a call whose writeTimeoutMs ran out, with what the writer last reported. */
   private timeoutError(): EventStoreUnavailableError {
     const why = this.lastProblem ?? (this.worker ? 'the writer is busy' : 'the writer thread is restarting');
     return new EventStoreUnavailableError(`append failed: not committed within ${this.writeTimeoutMs} ms (${why}); retry later, retrying is safe`);
   }
 
+  /**
+   * writeTimeoutMs ran out: the caller gets EventStoreUnavailableError now. A call the writer has not
+   * started yet is then dropped by it (never written); one in the group being committed may still land,
+   * which a retry tolerates (known event ids are skipped).
+   */
   private expire(p: PendingCall): void {
     if (p.done) return;
     this.settle(p, this.timeoutError());
