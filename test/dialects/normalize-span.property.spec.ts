@@ -77,7 +77,9 @@ const scalar: fc.Arbitrary<AnyValue> = fc.oneof(
   fc.constantFrom('chat', 'invoke_agent', 'execute_tool', 'LLM', 'TOOL', 'AGENT', 'workflow', 'ai.generateText.doGenerate', 'anthropic', 'openai.chat', '__REDACTED__', '', ...PROTOTYPE_NAMES).map((stringValue) => ({ stringValue })),
   fc.boolean().map((boolValue) => ({ boolValue })),
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => ({ intValue: n.toString() })),
-  fc.double().map((doubleValue) => ({ doubleValue })),
+  // Doubles as the decoders give them: NaN and the infinities as their OTLP/JSON strings, often enough to be
+  // in most runs. (-0 is left out: JSON has no negative zero, for OTLP/JSON either.)
+  fc.oneof(fc.double().filter((d) => !Object.is(d, -0)), fc.constantFrom(NaN, Infinity, -Infinity)).map((d) => ({ doubleValue: Number.isFinite(d) ? d : (String(d) as 'NaN') })),
   fc.uint8Array({ maxLength: 8 }).map((b) => ({ bytesValue: Buffer.from(b).toString('base64') })),
 );
 const { value: anyValue } = fc.letrec<{ value: AnyValue }>((tie) => ({
@@ -173,6 +175,7 @@ describe('events of schema version 2 (attribute maps) against version 1 (OTLP/JS
   it('are lossless: the stored compact form gives back the OTLP/JSON span and log record exactly', () => {
     fc.assert(
       fc.property(spanData, logRecord, (span, record) => {
+        // NaN and the infinities arrive as OTLP/JSON strings, which JSON keeps: one stored as null fails here.
         expect(otlpSpanData(stored(compactSpanData(span)))).toStrictEqual(stored(span));
         const log = { logRecord: record, resource: { attributes: record.attributes }, scope: { name: 'x', attributes: [] } };
         expect(otlpLogRecordData(stored(compactLogRecordData(log)))).toStrictEqual(stored(log));

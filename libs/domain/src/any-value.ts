@@ -1,12 +1,13 @@
 /**
  * OTLP AnyValue kept in its canonical OTLP/JSON shape: lossless, self-describing and the
- * form every OTel tool already speaks. int64 values are decimal strings so nothing is rounded.
+ * form every OTel tool already speaks. int64 values are decimal strings so nothing is rounded;
+ * a double JSON has no number for is the string OTLP/JSON writes for it (see OtlpDouble).
  */
 export type AnyValue =
   | { stringValue: string }
   | { boolValue: boolean }
   | { intValue: string }
-  | { doubleValue: number }
+  | { doubleValue: OtlpDouble }
   | { arrayValue: { values: AnyValue[] } }
   | { kvlistValue: { values: KeyValue[] } }
   | { bytesValue: string } // base64
@@ -15,6 +16,22 @@ export type AnyValue =
 export interface KeyValue {
   key: string;
   value: AnyValue;
+}
+
+/** The doubles JSON has no number for, as OTLP/JSON spells them. */
+export type NonFiniteDouble = 'NaN' | 'Infinity' | '-Infinity';
+
+/** An OTLP/JSON double: a finite number, or one of the strings standing for NaN and the infinities. */
+export type OtlpDouble = number | NonFiniteDouble;
+
+/** A double in OTLP/JSON form: JSON.stringify would turn NaN and the infinities into null, so they become their strings. */
+export function otlpDouble(n: number): OtlpDouble {
+  return Number.isFinite(n) ? n : (String(n) as NonFiniteDouble);
+}
+
+/** The number an OTLP/JSON double stands for (NaN for anything else, such as the null of an old event). */
+export function doubleOf(d: OtlpDouble | null): number {
+  return typeof d === 'number' ? d : d === 'NaN' || d === 'Infinity' || d === '-Infinity' ? Number(d) : NaN;
 }
 
 /** Plain JS view of an AnyValue: ints become numbers when they fit, else stay strings. */
@@ -26,7 +43,7 @@ export function anyValueToJs(value: AnyValue | undefined): unknown {
     const n = Number(value.intValue);
     return Number.isSafeInteger(n) ? n : value.intValue;
   }
-  if ('doubleValue' in value) return value.doubleValue;
+  if ('doubleValue' in value) return typeof value.doubleValue === 'string' ? doubleOf(value.doubleValue) : value.doubleValue;
   if ('arrayValue' in value) return (value.arrayValue.values ?? []).map(anyValueToJs);
   if ('kvlistValue' in value) return keyValuesToRecord(value.kvlistValue.values ?? []);
   if ('bytesValue' in value) return value.bytesValue;

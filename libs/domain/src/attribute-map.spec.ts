@@ -14,6 +14,10 @@ describe('attribute maps (events of schema version 2)', () => {
     kv('negative', { intValue: '-12' }),
     kv('gen_ai.request.temperature', { doubleValue: 0.2 }),
     kv('whole double', { doubleValue: 2 }),
+    kv('not a number', { doubleValue: 'NaN' }),
+    kv('overflow', { doubleValue: 'Infinity' }),
+    kv('underflow', { doubleValue: '-Infinity' }),
+    kv('non-finite list', { arrayValue: { values: [{ doubleValue: 'NaN' }, { doubleValue: 0.5 }, { doubleValue: '-Infinity' }] } }),
     kv('streaming', { boolValue: false }),
     kv('blob', { bytesValue: 'AAEC' }),
     kv('empty', {}),
@@ -31,6 +35,10 @@ describe('attribute maps (events of schema version 2)', () => {
       negative: -12,
       'gen_ai.request.temperature': 0.2,
       'whole double': { double: 2 },
+      'not a number': { double: 'NaN' },
+      overflow: { double: 'Infinity' },
+      underflow: { double: '-Infinity' },
+      'non-finite list': [{ double: 'NaN' }, 0.5, { double: '-Infinity' }],
       streaming: false,
       blob: { bytes: 'AAEC' },
       empty: null,
@@ -47,6 +55,17 @@ describe('attribute maps (events of schema version 2)', () => {
   it('read as the same plain record as the OTLP list', () => {
     expect(attributesToRecord(stored(compactAttributes(list)))).toStrictEqual(keyValuesToRecord(list));
     for (const { value } of list) expect(bodyToJs(stored(compactValue(value)))).toStrictEqual(anyValueToJs(value));
+  });
+
+  it('keep NaN and the infinities through JSON (a bare number would come back null), whether they arrive as numbers or OTLP/JSON strings', () => {
+    for (const [n, text] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+      expect(stored(compactValue({ doubleValue: n }))).toEqual({ double: text });
+      expect(toOtlpValue(stored(compactValue({ doubleValue: text }))!)).toStrictEqual({ doubleValue: text });
+      // Mappers and the API's plain view read the number itself.
+      expect(bodyToJs(stored(compactValue({ doubleValue: text })))).toBe(n);
+      expect(anyValueToJs({ doubleValue: text })).toBe(n);
+      expect(attributesToRecord(stored(compactAttributes([kv('x', { doubleValue: text })])))).toEqual({ x: n });
+    }
   });
 
   it('stay lists where a JSON object would lose something: a duplicate key, an array-index key, __proto__, a kind of value not known here', () => {

@@ -1,13 +1,14 @@
-import { anyValueToJs, keyValuesToRecord, type AnyValue, type KeyValue } from './any-value';
+import { anyValueToJs, doubleOf, keyValuesToRecord, otlpDouble, type AnyValue, type KeyValue, type OtlpDouble } from './any-value';
 
 /**
  * An OTLP AnyValue in events of schema version 2: the same value in fewer JSON objects. Strings,
  * booleans, arrays, canonical safe integers and non-integral finite doubles are plain JSON; everything
  * JSON alone would blur is tagged ({int}, {double}, {bytes}, {kvlist}); an empty AnyValue is null.
+ * NaN and the infinities are {double: "NaN" | "Infinity" | "-Infinity"}, as OTLP/JSON spells them.
  * Lossless: toOtlpValue gives back the OTLP/JSON value exactly. Replays parse these events 2-3x
  * faster than OTLP/JSON and never build the KeyValue wrappers.
  */
-export type CompactValue = string | boolean | number | null | CompactValue[] | { int: string } | { double: number } | { bytes: string } | { kvlist: Attributes };
+export type CompactValue = string | boolean | number | null | CompactValue[] | { int: string } | { double: OtlpDouble } | { bytes: string } | { kvlist: Attributes };
 
 /** Attributes as received: an OTLP KeyValue list (schema version 1, and any list a map cannot hold) or a map (version 2). */
 export type Attributes = KeyValue[] | AttributeMap;
@@ -42,7 +43,12 @@ export function compactValue(v: AnyValue | CompactValue | undefined): CompactVal
     const n = Number(v.intValue);
     return Number.isSafeInteger(n) && String(n) === v.intValue ? n : { int: v.intValue };
   }
-  if ('doubleValue' in v) return typeof v.doubleValue === 'number' && Number.isFinite(v.doubleValue) && !Number.isInteger(v.doubleValue) ? v.doubleValue : { double: v.doubleValue };
+  if ('doubleValue' in v) {
+    const d = v.doubleValue;
+    if (typeof d !== 'number') return { double: d }; // "NaN", "Infinity", "-Infinity" (or what an old event held)
+    // Whole doubles are tagged (a plain whole number reads as an int); NaN and the infinities become their strings, as JSON has no number for them.
+    return Number.isFinite(d) && !Number.isInteger(d) ? d : { double: otlpDouble(d) };
+  }
   if ('arrayValue' in v) {
     const values = (v.arrayValue.values ?? []).map(compactValue);
     return values.includes(undefined) ? undefined : (values as CompactValue[]);
@@ -78,7 +84,7 @@ export function compactToJs(v: CompactValue): unknown {
   if (typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map(compactToJs);
   if ('int' in v) return anyValueToJs({ intValue: v.int });
-  if ('double' in v) return v.double;
+  if ('double' in v) return typeof v.double === 'string' ? doubleOf(v.double) : v.double;
   if ('bytes' in v) return v.bytes;
   return attributesToRecord(v.kvlist);
 }

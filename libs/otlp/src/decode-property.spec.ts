@@ -187,6 +187,8 @@ const val: fc.Arbitrary<Val> = fc.letrec<{ val: Val }>((tie) => ({
     fc.boolean().map((v) => ({ t: 'bool' as const, v })),
     fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((v) => ({ t: 'int' as const, v })),
     fc.double().map((v) => ({ t: 'double' as const, v })),
+    // NaN and the infinities (rare in fc.double()): they must come out as OTLP/JSON strings from both encodings.
+    fc.constantFrom(NaN, Infinity, -Infinity).map((v) => ({ t: 'double' as const, v })),
     fc.uint8Array({ maxLength: 10 }).map((v) => ({ t: 'bytes' as const, v })),
     fc.constant({ t: 'empty' as const }),
     fc.array(tie('val'), { maxLength: 3 }).map((v) => ({ t: 'array' as const, v })),
@@ -232,7 +234,8 @@ function expectedValue(v: Val): AnyValue {
     case 'int':
       return { intValue: v.v.toString() };
     case 'double':
-      return { doubleValue: v.v };
+      // NaN and the infinities as OTLP/JSON spells them: a number would become null in the stored JSON.
+      return { doubleValue: Number.isFinite(v.v) ? v.v : (String(v.v) as 'NaN' | 'Infinity' | '-Infinity') };
     case 'bytes':
       return { bytesValue: base64Of(v.v) };
     case 'array':

@@ -1,4 +1,4 @@
-import type { AnyValue, KeyValue, RawResource, RawScope } from '@temps/domain';
+import { otlpDouble, type AnyValue, type KeyValue, type RawResource, type RawScope } from '@temps/domain';
 import type { ItemContext, Shared } from './item-context';
 import { OtlpDecodeError } from './otlp-decode-error';
 import { base64 } from './protobuf-common';
@@ -207,7 +207,7 @@ export function jAnyValue(v: unknown, ctx: ItemContext, key: string, depth: numb
   x = pick(o, 'intValue', 'int_value');
   if (x != null) return { intValue: jI64(x, 'intValue') };
   x = pick(o, 'doubleValue', 'double_value');
-  if (x != null) return { doubleValue: jDouble(x, 'doubleValue') };
+  if (x != null) return { doubleValue: otlpDouble(jDouble(x, 'doubleValue')) };
   x = pick(o, 'boolValue', 'bool_value');
   if (x != null) return { boolValue: jBool(x, 'boolValue') };
   x = pick(o, 'arrayValue', 'array_value');

@@ -1,5 +1,5 @@
 import { Reader } from 'protobufjs/minimal';
-import type { AnyValue, KeyValue, RawResource, RawScope } from '@temps/domain';
+import { otlpDouble, type AnyValue, type KeyValue, type RawResource, type RawScope } from '@temps/domain';
 import type { opentelemetry } from './generated/otlp';
 import type { ItemContext, Shared } from './item-context';
 import { signedToString } from './int64';
@@ -71,7 +71,7 @@ export function anyValue(v: PbAnyValue | null | undefined, ctx: ItemContext, key
   if (!v) return {};
   if (v.stringValue != null) return { stringValue: ctx.limitString(v.stringValue, key) };
   if (v.intValue != null) return { intValue: signedToString(v.intValue) };
-  if (v.doubleValue != null) return { doubleValue: v.doubleValue };
+  if (v.doubleValue != null) return { doubleValue: otlpDouble(v.doubleValue) }; // NaN, ±Infinity as OTLP/JSON strings: JSON would make them null
   if (v.boolValue != null) return { boolValue: v.boolValue };
   if (v.arrayValue != null) {
     const src = v.arrayValue.values;
