@@ -31,8 +31,18 @@ export class AccessService {
   private nextRevision = 0n;
   private lastRefresh = 0;
   private refreshing: Promise<void> | null = null;
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(private readonly events: EventStore) {}
+
+  /**
+   * Calls `listener` after each refresh that read new access events (a key or token revoked or made,
+   * here or by another process). Returns the unsubscribe function.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
 
   async refresh(): Promise<void> {
     this.refreshing ??= (async () => {
@@ -43,6 +53,7 @@ export class AccessService {
           this.nextRevision = e.revision + 1n;
         }
         this.lastRefresh = Date.now();
+        if (events.length > 0) for (const listener of this.changeListeners) listener();
       } finally {
         this.refreshing = null;
       }
