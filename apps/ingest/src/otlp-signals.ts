@@ -26,7 +26,8 @@ export interface SignalCodec<T> {
 const traces: SignalCodec<SpanReceivedData> = {
   signal: 'traces',
   requestName: 'ExportTraceServiceRequest',
-  decode: (encoding, body, limits) => (encoding === 'json' ? otlp.decodeTraceRequestJson(body, limits) : otlp.decodeTraceRequest(body, limits)),
+  // Spans before 2000 or more than a day ahead are rejected per item (they would sort first for good).
+  decode: (encoding, body, limits) => otlp.rejectImplausibleSpanTimes(encoding === 'json' ? otlp.decodeTraceRequestJson(body, limits) : otlp.decodeTraceRequest(body, limits), Date.now()),
   response: (encoding, rejected, message) => {
     const partial = rejected ? { rejectedSpans: rejected, errorMessage: message } : undefined;
     return encoding === 'json' ? otlp.traceResponseJson(partial) : otlp.encodeTraceResponse(partial);

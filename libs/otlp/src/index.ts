@@ -15,5 +15,6 @@ export type {
   SummaryDataPointJson,
 } from './metric-shapes';
 export { validateSpan } from './validate-span';
+export { EARLIEST_SPAN_START_UNIX_NANO, implausibleSpanTimeReason, MAX_SPAN_FUTURE_MS, rejectImplausibleSpanTimes } from './plausible-span-times';
 export * from './encode-responses';
 export * from './otlp-decode-error';
