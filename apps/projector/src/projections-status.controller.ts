@@ -1,11 +1,13 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard } from '@temps/access';
+import { Controller, Get, Req, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, type KeyedRequest } from '@temps/access';
 import type { ProjectionStatus } from '@temps/projection-runtime';
+import { projectScopedStatus } from './project-scoped-status';
 import { TraceProjectorService } from './trace-projector.service';
 
 /**
  * `GET /api/projections`: where each projection stands (version, serving build, position, lag in events
  * and seconds, a rebuild's progress), for any valid key: the dashboard shows a rebuild while it runs.
+ * A key limited to some projects sees only what concerns them (projectScopedStatus): no positions.
  */
 @Controller('api/projections')
 @UseGuards(ApiKeyGuard)
@@ -13,8 +15,9 @@ export class ProjectionsStatusController {
   constructor(private readonly projector: TraceProjectorService) {}
 
   @Get()
-  async list(): Promise<{ items: unknown[] }> {
-    return { items: [jsonSafe(await this.projector.status())] };
+  async list(@Req() req: KeyedRequest): Promise<{ items: unknown[] }> {
+    const status = await this.projector.status();
+    return { items: [req.allProjects ? jsonSafe(status) : projectScopedStatus(status)] };
   }
 }
 

@@ -3,7 +3,8 @@ import type { VisibleProject } from '@temps/domain';
 import { AccessService } from './access-service';
 import { bearerToken } from './api-key-secret';
 
-type KeyedRequest = { headers: Record<string, string | undefined>; visibleProjects?: VisibleProject[] };
+/** A request ApiKeyGuard let through: the projects its key may read, and whether that is all of them (no project list). */
+export type KeyedRequest = { headers: Record<string, string | undefined>; visibleProjects?: VisibleProject[]; allProjects?: boolean };
 
 /**
  * Routes that need a readable API key but name no project. Decides once and leaves the projects the
@@ -18,6 +19,7 @@ export class ApiKeyGuard implements CanActivate {
     const decision = await this.access.visibleProjects(bearerToken(req.headers.authorization));
     if (!decision.ok) throw new HttpException({ statusCode: decision.status, error: 'access denied', message: decision.message }, decision.status);
     req.visibleProjects = decision.projects;
+    req.allProjects = decision.allProjects;
     return true;
   }
 }

@@ -69,9 +69,10 @@ describe('visibleProjects (the project switcher)', () => {
         { id: '1', name: 'one' },
         { id: '2', name: 'two' },
       ],
+      allProjects: true,
     });
     expect(visibleProjects(state, { secretHash: 'h-viewer', tokenKind: 'tk' })).toMatchObject({ ok: true, role: 'viewer' });
-    expect(visibleProjects(state, { secretHash: 'h-p1', tokenKind: 'tk' })).toEqual({ ok: true, role: 'member', projects: [{ id: '1', name: 'one' }] });
+    expect(visibleProjects(state, { secretHash: 'h-p1', tokenKind: 'tk' })).toEqual({ ok: true, role: 'member', projects: [{ id: '1', name: 'one' }], allProjects: false });
   });
 
   it('answers 401 without a key or with a revoked one, 403 for a deployment token', () => {

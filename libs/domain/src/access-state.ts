@@ -164,7 +164,8 @@ export interface VisibleProject {
   name: string;
 }
 
-export type VisibleProjectsDecision = { ok: true; role: Role; projects: VisibleProject[] } | { ok: false; status: 401 | 403; message: string };
+/** `allProjects`: the key has no project list (it sees every project, those made later too, and what spans them all). */
+export type VisibleProjectsDecision = { ok: true; role: Role; projects: VisibleProject[]; allProjects: boolean } | { ok: false; status: 401 | 403; message: string };
 
 /**
  * The projects an API key may read: every project for a key without a project list, else the listed
@@ -187,5 +188,5 @@ export function visibleProjects(state: AccessState, req: Pick<AuthRequest, 'secr
       const y = Number(b.id);
       return Number.isSafeInteger(x) && Number.isSafeInteger(y) ? x - y : a.id.localeCompare(b.id);
     });
-  return { ok: true, role: key.role, projects };
+  return { ok: true, role: key.role, projects, allProjects: !key.projectIds };
 }

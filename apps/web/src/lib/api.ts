@@ -135,7 +135,8 @@ export interface ProjectionState {
   lagEvents: number;
   lagSeconds: number;
   serving: { namespace: string; version: number } | null;
-  rebuild: { namespace: string; version: number; position: string | null; head: string; eventsPerSecond: number; etaSeconds: number | null } | null;
+  /** A key limited to some projects gets `progress` (0..1) instead of the positions, head and rate (every tenant's volume). */
+  rebuild: { namespace: string; version: number; position?: string | null; head?: string; eventsPerSecond?: number; progress?: number; etaSeconds: number | null } | null;
 }
 
 /** Where the projector stands (any valid key): the dashboard shows a rebuild while it runs. */
