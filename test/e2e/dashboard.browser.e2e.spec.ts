@@ -7,6 +7,10 @@ import { eventually, getJson, startServer, type RunningServer } from '../support
  * The AI Activity dashboard in a real browser (Debian chromium driven by playwright-core) against the
  * real `temps serve`, fed by the real OTel exporter. Screenshots land in test/artifacts/ (gitignored).
  */
+/** Browser globals inside page.evaluate callbacks (the test tsconfig has no DOM lib). */
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 const UI_TIMEOUT = 15_000;
 const expectText = (locator: Locator, text: string) => expectTextWithin(locator, text, UI_TIMEOUT);
 
@@ -16,6 +20,7 @@ describeInBrowser('AI Activity dashboard in a real browser', () => {
   let page: Page;
   let firstTraceId: string;
   let secondTraceId: string;
+  const cspViolations: string[] = [];
 
   const shot = screenshots(() => page, 'dashboard-');
   const row = (traceId: string) => traceRow(page, traceId);
@@ -48,6 +53,10 @@ describeInBrowser('AI Activity dashboard in a real browser', () => {
 
     browser = await launchDashboardBrowser({ timeout: UI_TIMEOUT });
     page = browser.page;
+    // Every Content-Security-Policy violation of the whole run: chromium logs each to the console.
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -162,6 +171,25 @@ describeInBrowser('AI Activity dashboard in a real browser', () => {
     await shot('connect');
     await signIn(page, server.apiKey);
     await step('reconnected', () => row(firstTraceId).waitFor());
+  });
+
+  it('runs under the server\'s Content-Security-Policy: no violation in any step above, and an injected inline script is refused', async () => {
+    const response = await page.goto(`${server.url}/projects/${server.projectId}/ai`);
+    const csp = response!.headers()['content-security-policy'] ?? '';
+    expect(csp).toMatch(/script-src 'self' 'sha256-/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    await step('list-under-csp', () => row(firstTraceId).waitFor());
+    expect(cspViolations).toEqual([]);
+    // The policy is enforced (and a violation would have been seen): a script injected into the page does not run.
+    await page.evaluate(() => {
+      const el = document.createElement('script');
+      el.textContent = 'window.__injected = true';
+      document.body.appendChild(el);
+    });
+    await eventually(async () => (cspViolations.length > 0 ? true : undefined), 5_000, 'the injected script to be refused');
+    expect(await page.evaluate(() => window.__injected)).toBeUndefined();
+    expect(cspViolations.join('\n')).toMatch(/script-src/);
+    cspViolations.length = 0;
   });
 
   it('signs out from the key menu: the key leaves the session and the Connect form shows', async () => {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -9,6 +9,7 @@ import { AccessService } from '@temps/access';
 import { openStores } from '@temps/projector';
 import { bootstrapAccess } from './bootstrap-access';
 import { seedDefaultPrices } from './default-prices';
+import { dashboardCsp, securityHeaders } from './security-headers';
 import { ServeModule } from './serve.module';
 import type { TempsConfig } from './temps-config';
 
@@ -39,8 +40,11 @@ export async function serve(config: TempsConfig) {
   app.enableShutdownHooks();
 
   const indexHtml = join(config.webDir, 'index.html');
+  const withDashboard = serving && existsSync(indexHtml);
+  // First, so every answer has them (static files and the SPA fallback included); the CSP allows the inline scripts of this build.
+  app.use(securityHeaders({ apiPrefixes: API_PREFIXES, dashboardCsp: withDashboard ? dashboardCsp(readFileSync(indexHtml, 'utf8')) : null }));
   // The dashboard goes with the query API: not in an ingest-only process.
-  if (serving && existsSync(indexHtml)) {
+  if (withDashboard) {
     // Hashed build chunks never change; a missing one is a 404 (a stale tab after an upgrade), not index.html.
     app.useStaticAssets(join(config.webDir, '_app'), {
       prefix: '/_app',
