@@ -280,6 +280,17 @@ describe('anthropicProvider against a mock Anthropic Messages API over HTTP', ()
     expect(mock.requests.length).toBe(before);
   });
 
+  it('a consumer that stops reading the stream (the client left) closes the upstream connection', async () => {
+    mock.script({ hang: true });
+    const got: ChatCompletionChunk[] = [];
+    for await (const c of anthropicProvider.chatStream({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream())) {
+      got.push(c);
+      if (reassemble(got).content === 'Hello') break;
+    }
+    await mock.closedEarly(mock.requests.at(-1)!);
+    expect(mock.requests.at(-1)!.closedEarly).toBe(true);
+  });
+
   it('an aborted signal cancels the upstream request, streaming or not (the mock sees the connection closed)', async () => {
     mock.script({ hang: true });
     const count = mock.requests.length;

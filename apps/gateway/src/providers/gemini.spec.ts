@@ -259,6 +259,17 @@ describe('geminiProvider against a mock Gemini API over HTTP', () => {
     expect(mid.status).toBe(500);
   });
 
+  it('a consumer that stops reading the stream (the client left) closes the upstream connection', async () => {
+    mock.script({ hang: true });
+    const got: ChatCompletionChunk[] = [];
+    for await (const c of geminiProvider.chatStream({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream())) {
+      got.push(c);
+      if (reassemble(got).content === 'Hello') break;
+    }
+    await mock.closedEarly(mock.requests.at(-1)!);
+    expect(mock.requests.at(-1)!.closedEarly).toBe(true);
+  });
+
   it('an aborted signal cancels the upstream request, streaming or not (the mock sees the connection closed)', async () => {
     mock.script({ hang: true });
     const count = mock.requests.length;

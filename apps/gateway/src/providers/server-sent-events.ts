@@ -46,7 +46,7 @@ export async function* readServerSentEvents(body: AsyncIterable<Uint8Array>): As
   }
   buffer += decoder.decode();
   if (buffer) {
-    const done = line(buffer);
+    const done = line(buffer.replace(/\r$/, ''));
     if (done) yield done;
   }
   const last = line('');
