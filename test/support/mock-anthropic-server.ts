@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * A local stand-in for Anthropic's Messages API (POST /v1/messages, JSON and SSE; GET /v1/models), shaped after
  * https://docs.anthropic.com/en/api/messages and .../messages-streaming. It checks what the real API rejects (key,
- * anthropic-version, model, max_tokens, roles, tool_use/tool_result pairing) with Anthropic's error JSON, records every
- * request (and whether the client closed it early) and answers deterministically:
+ * in x-api-key or as a Bearer token; anthropic-version, model, max_tokens, roles, tool_use/tool_result pairing) with
+ * Anthropic's error JSON, records every request (and whether the client closed it early) and answers deterministically:
  * - a forced tool (`tool_choice: {type:'tool'}`): that tool called with MOCK_ANTHROPIC_TOOL_INPUT;
  * - tools offered and the last user turn has no tool_result: "Let me check." then a tool_use per offered tool;
  * - otherwise text: MOCK_ANTHROPIC_FINAL after tool results, else MOCK_ANTHROPIC_GREETING, cut to max_tokens words.
@@ -160,7 +160,8 @@ export async function startMockAnthropicServer(apiKey = 'sk-ant-mock-key'): Prom
       }
     });
 
-    if (req.headers['x-api-key'] !== apiKey) return sendError(res, 401, 'authentication_error', 'invalid x-api-key');
+    // x-api-key as documented; the anthropic SDKs from 2.x send the key as a Bearer token instead.
+    if (req.headers['x-api-key'] !== apiKey && req.headers.authorization !== `Bearer ${apiKey}`) return sendError(res, 401, 'authentication_error', 'invalid x-api-key');
     if (!req.headers['anthropic-version']) return sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
 
     if (req.method === 'GET' && url.pathname === '/v1/models') {
@@ -206,7 +207,7 @@ export async function startMockAnthropicServer(apiKey = 'sk-ant-mock-key'): Prom
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': 'req_mock' });
     const a = answer(body);
     sse(res, 'message_start', {
-      message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...MOCK_ANTHROPIC_INPUT_USAGE, output_tokens: 1 } },
+      message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...MOCK_ANTHROPIC_INPUT_USAGE, output_tokens: 1, service_tier: 'standard' } },
     });
     if (hang || (step && 'streamError' in step)) {
       sse(res, 'content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
