@@ -1,5 +1,5 @@
 import { ProviderHttpError, type ChatCompletionChunk, type ChatProvider, type Upstream } from './chat-provider';
-import { callUpstream, joinUrl, type ProviderErrorMapper } from './call-upstream';
+import { callUpstream, joinUrl, parseProviderJson, type ProviderErrorMapper } from './call-upstream';
 import { readServerSentEvents } from './server-sent-events';
 import { AnthropicStreamTranslator, anthropicError, fromAnthropicResponse, toAnthropicRequest } from './anthropic-translation';
 
@@ -16,7 +16,7 @@ export const anthropicProvider: ChatProvider = {
   async chat(request, upstream) {
     const { body, jsonTool } = toAnthropicRequest({ ...request, stream: false });
     const res = await callUpstream(joinUrl(upstream.baseUrl, '/v1/messages'), { method: 'POST', headers: headersFor(upstream), body: JSON.stringify(body) }, upstream, toError);
-    return fromAnthropicResponse(await res.json(), jsonTool);
+    return fromAnthropicResponse(parseProviderJson(await res.text(), 'Anthropic'), jsonTool);
   },
 
   async *chatStream(request, upstream): AsyncGenerator<ChatCompletionChunk> {
@@ -26,7 +26,7 @@ export const anthropicProvider: ChatProvider = {
     try {
       for await (const event of readServerSentEvents(res.body!)) {
         if (!event.data) continue;
-        yield* translator.push(JSON.parse(event.data));
+        yield* translator.push(parseProviderJson(event.data, 'Anthropic'));
         if (translator.done) return;
       }
     } finally {
@@ -45,7 +45,7 @@ export const anthropicProvider: ChatProvider = {
     for (let page = 0; page < 20; page++) {
       const url = joinUrl(upstream.baseUrl, `/v1/models?limit=1000${after ? `&after_id=${encodeURIComponent(after)}` : ''}`);
       const res = await callUpstream(url, { method: 'GET', headers: headersFor(upstream) }, upstream, toError);
-      const json = (await res.json()) as { data?: { id: string }[]; has_more?: boolean; last_id?: string };
+      const json = parseProviderJson(await res.text(), 'Anthropic') as { data?: { id: string }[]; has_more?: boolean; last_id?: string };
       ids.push(...(json.data ?? []).map((m) => m.id));
       if (!json.has_more || !json.last_id) break;
       after = json.last_id;

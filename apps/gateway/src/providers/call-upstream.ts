@@ -50,3 +50,12 @@ export function openAiErrorType(status: number): string {
 export function invalidRequest(message: string, param: string | null = null): ProviderHttpError {
   return new ProviderHttpError(400, { error: { message, type: 'invalid_request_error', code: null, param } });
 }
+
+/** A provider's JSON (a response body or one stream event); anything unparsable is a 502 naming the provider. */
+export function parseProviderJson(text: string, provider: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProviderHttpError(502, { error: { message: `${provider} sent a response that is not JSON: ${text.slice(0, 200)}`, type: 'api_error', code: null, param: null } });
+  }
+}

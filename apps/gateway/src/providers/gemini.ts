@@ -1,5 +1,5 @@
 import type { ChatCompletionChunk, ChatProvider, Upstream } from './chat-provider';
-import { callUpstream, joinUrl, type ProviderErrorMapper } from './call-upstream';
+import { callUpstream, joinUrl, parseProviderJson, type ProviderErrorMapper } from './call-upstream';
 import { readServerSentEvents } from './server-sent-events';
 import { GeminiStreamTranslator, fromGeminiEmbeddings, fromGeminiResponse, geminiError, geminiModelId, toGeminiEmbedRequest, toGeminiRequest } from './gemini-translation';
 
@@ -14,7 +14,7 @@ export const geminiProvider: ChatProvider = {
   async chat(request, upstream) {
     const body = JSON.stringify(toGeminiRequest(request));
     const res = await callUpstream(modelUrl(upstream, request.model, 'generateContent'), { method: 'POST', headers: headersFor(upstream), body }, upstream, toError);
-    return fromGeminiResponse(await res.json(), request.model);
+    return fromGeminiResponse(parseProviderJson(await res.text(), 'Gemini'), request.model);
   },
 
   async *chatStream(request, upstream): AsyncGenerator<ChatCompletionChunk> {
@@ -24,7 +24,7 @@ export const geminiProvider: ChatProvider = {
     let complete = false;
     try {
       for await (const event of readServerSentEvents(res.body!)) {
-        if (event.data) yield* translator.push(JSON.parse(event.data));
+        if (event.data) yield* translator.push(parseProviderJson(event.data, 'Gemini'));
       }
       complete = true;
     } finally {
@@ -37,7 +37,7 @@ export const geminiProvider: ChatProvider = {
   async embeddings(request, upstream) {
     const { method, body } = toGeminiEmbedRequest(request);
     const res = await callUpstream(modelUrl(upstream, request.model, method), { method: 'POST', headers: headersFor(upstream), body: JSON.stringify(body) }, upstream, toError);
-    return fromGeminiEmbeddings(await res.json(), request);
+    return fromGeminiEmbeddings(parseProviderJson(await res.text(), 'Gemini'), request);
   },
 
   async listModels(upstream) {
@@ -46,7 +46,7 @@ export const geminiProvider: ChatProvider = {
     for (let page = 0; page < 20; page++) {
       const url = joinUrl(upstream.baseUrl, `/v1beta/models?pageSize=1000${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`);
       const res = await callUpstream(url, { method: 'GET', headers: headersFor(upstream) }, upstream, toError);
-      const json = (await res.json()) as { models?: { name: string; supportedGenerationMethods?: string[] }[]; nextPageToken?: string };
+      const json = parseProviderJson(await res.text(), 'Gemini') as { models?: { name: string; supportedGenerationMethods?: string[] }[]; nextPageToken?: string };
       for (const m of json.models ?? []) {
         const methods = m.supportedGenerationMethods ?? [];
         // Only what the gateway can serve: chat (generateContent) and embeddings.
