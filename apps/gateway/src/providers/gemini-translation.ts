@@ -89,6 +89,8 @@ function argsOf(args: string, where: string): Record<string, unknown> {
 /** A tool's result as Gemini's functionResponse.response (an object): a JSON object as is, anything else under `output`. */
 function responseOf(content: ChatMessage['content']): Record<string, unknown> {
   const text = textOf(content);
+  // Most tool results are plain text: skip the (costly) failed parse when it cannot be JSON.
+  if (!/^\s*[[{"\-\d]|^\s*(true|false|null)\s*$/.test(text)) return { output: text };
   try {
     const value = JSON.parse(text);
     if (value && typeof value === 'object' && !Array.isArray(value)) return value;
