@@ -75,12 +75,18 @@ function invalid(body: any): string | undefined {
   if (!Number.isInteger(body.max_tokens) || body.max_tokens < 1) return 'max_tokens: Field required';
   if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: at least one message is required';
   if (body.system !== undefined && typeof body.system !== 'string' && !Array.isArray(body.system)) return 'system: Input should be a valid list';
+  const badCache = (b: any) => b.cache_control !== undefined && b.cache_control?.type !== 'ephemeral';
+  for (const [j, b] of (Array.isArray(body.system) ? body.system : []).entries()) {
+    if (b.type !== 'text' || !b.text) return `system.${j}: system blocks must be non-empty text`;
+    if (badCache(b)) return `system.${j}.cache_control.type: Input should be 'ephemeral'`;
+  }
   for (const [i, m] of (body.messages as any[]).entries()) {
     if (m.role !== 'user' && m.role !== 'assistant') return `messages.${i}.role: Input should be 'user' or 'assistant'`;
     const blocks = blocksOf(m.content);
     if (typeof m.content !== 'string' && !Array.isArray(m.content)) return `messages.${i}.content: Input should be a valid list`;
     for (const [j, b] of blocks.entries()) {
       if (b.type === 'text' && !b.text) return `messages.${i}.content.${j}.text: text content blocks must be non-empty`;
+      if (badCache(b)) return `messages.${i}.content.${j}.cache_control.type: Input should be 'ephemeral'`;
       if (b.type === 'image' && !['base64', 'url'].includes(b.source?.type)) return `messages.${i}.content.${j}.image.source: invalid source`;
       if (b.type === 'tool_use' && (m.role !== 'assistant' || !b.id || !b.name || typeof b.input !== 'object')) return `messages.${i}.content.${j}: invalid tool_use block`;
       if (b.type === 'tool_result') {
@@ -130,7 +136,8 @@ function answer(body: any): Answer {
   return { content: [{ type: 'text', text }], stop_reason: cut ? 'max_tokens' : 'end_turn', output_tokens: Math.min(words.length, body.max_tokens) };
 }
 
-const responseModel = (model: string) => (/-\d{8}$/.test(model) ? model : `${model}-20251001`);
+/** An alias answers with its dated model id, as the real API does; other ids come back as sent. */
+const responseModel = (model: string) => MOCK_ANTHROPIC_MODELS.find((m) => m.startsWith(`${model}-`)) ?? model;
 
 function sse(res: ServerResponse, type: string, data: object) {
   res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);

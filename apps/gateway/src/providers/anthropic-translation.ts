@@ -35,17 +35,6 @@ export interface AnthropicRequest {
   jsonTool?: string;
 }
 
-function textOf(content: ChatMessage['content'], where: string): string {
-  if (content == null) return '';
-  if (typeof content === 'string') return content;
-  return content
-    .map((p, i) => {
-      if (p.type !== 'text') throw invalidRequest(`${where}: only text parts are allowed here, got ${p.type} at content[${i}]`, where);
-      return p.text;
-    })
-    .join('');
-}
-
 function imageBlock(url: string, where: string): Block {
   const data = parseDataUrl(url);
   if (data) return { type: 'image', source: { type: 'base64', media_type: data.mediaType, data: data.data } };
@@ -53,13 +42,22 @@ function imageBlock(url: string, where: string): Block {
   throw invalidRequest(`${where}: an image must be an http(s) URL or a base64 data: URL`, where);
 }
 
-function contentBlocks(content: ChatMessage['content'], where: string): Block[] {
+/**
+ * `cache_control` on a content part (the OpenAI-wire extension LiteLLM and OpenRouter accept) marks an Anthropic
+ * prompt-cache breakpoint: kept on the block, so clients can use Anthropic's cache through the gateway.
+ */
+function withCacheControl(block: Block, part: object): Block {
+  const cache = (part as { cache_control?: unknown }).cache_control;
+  return cache && typeof cache === 'object' ? { ...block, cache_control: cache } : block;
+}
+
+function contentBlocks(content: ChatMessage['content'], where: string, textOnly = false): Block[] {
   if (content == null) return [];
   if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
   return content.flatMap((p, i): Block[] => {
-    if (p.type === 'text') return p.text ? [{ type: 'text', text: p.text }] : [];
-    if (p.type === 'image_url') return [imageBlock(p.image_url?.url ?? '', `${where}.content[${i}]`)];
-    throw invalidRequest(`${where}.content[${i}]: unsupported content part type ${(p as { type: string }).type}`, where);
+    if (p.type === 'text') return p.text ? [withCacheControl({ type: 'text', text: p.text }, p)] : [];
+    if (p.type === 'image_url' && !textOnly) return [withCacheControl(imageBlock(p.image_url?.url ?? '', `${where}.content[${i}]`), p)];
+    throw invalidRequest(`${where}.content[${i}]: unsupported content part type ${(p as { type: string }).type}${textOnly ? ' (only text here)' : ''}`, where);
   });
 }
 
@@ -90,11 +88,9 @@ export function toAnthropicRequest(req: ChatCompletionRequest): AnthropicRequest
     const where = `messages[${i}]`;
     switch (m.role) {
       case 'system':
-      case 'developer': {
-        const text = textOf(m.content, where);
-        if (text) system.push({ type: 'text', text });
+      case 'developer':
+        system.push(...contentBlocks(m.content, where, true));
         break;
-      }
       case 'user':
         push('user', contentBlocks(m.content, where));
         break;

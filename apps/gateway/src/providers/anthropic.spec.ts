@@ -118,6 +118,27 @@ describe('anthropicProvider against a mock Anthropic Messages API over HTTP', ()
     });
   });
 
+  it('keeps cache_control on system and user parts (prompt-cache breakpoints), as LiteLLM and OpenRouter clients send them', async () => {
+    const cache = { type: 'ephemeral', ttl: '1h' };
+    const res = await anthropicProvider.chat(
+      {
+        model: 'claude-sonnet-4-5',
+        messages: [
+          { role: 'system', content: [{ type: 'text', text: 'A long shared preamble.', cache_control: cache } as never, { type: 'text', text: 'Today is Sunday.' }] },
+          { role: 'user', content: [{ type: 'text', text: 'A long document.', cache_control: { type: 'ephemeral' } } as never, { type: 'text', text: 'Summarize it.' }] },
+        ],
+      },
+      upstream(),
+    );
+    expect(lastBody().system).toEqual([
+      { type: 'text', text: 'A long shared preamble.', cache_control: cache },
+      { type: 'text', text: 'Today is Sunday.' },
+    ]);
+    expect(lastBody().messages[0].content[0]).toEqual({ type: 'text', text: 'A long document.', cache_control: { type: 'ephemeral' } });
+    expect(res.model).toBe('claude-sonnet-4-5-20250929');
+    expect(res.usage!.prompt_tokens_details).toEqual({ cached_tokens: 1800, cache_creation_tokens: 300 });
+  });
+
   it('maps max_tokens cut-off to finish_reason length', async () => {
     const res = await anthropicProvider.chat({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }], max_completion_tokens: 3 }, upstream());
     expect(lastBody().max_tokens).toBe(3);
