@@ -34,7 +34,9 @@ export type MockAnthropicStep =
   /** Non-streaming: never answers. Streaming: sends message_start and one text delta, then waits. */
   | { hang: true }
   /** Streaming: message_start, one text delta, then an `error` event. */
-  | { streamError: { type: string; message: string } };
+  | { streamError: { type: string; message: string } }
+  /** Streaming: message_start, one text delta, then the connection ends (no message_stop). */
+  | { cutShort: true };
 
 export interface MockAnthropicServer {
   /** The base URL, without /v1 (Anthropic SDK convention). */
@@ -216,13 +218,11 @@ export async function startMockAnthropicServer(apiKey = 'sk-ant-mock-key'): Prom
     sse(res, 'message_start', {
       message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...MOCK_ANTHROPIC_INPUT_USAGE, output_tokens: 1, service_tier: 'standard' } },
     });
-    if (hang || (step && 'streamError' in step)) {
+    if (hang || (step && ('streamError' in step || 'cutShort' in step))) {
       sse(res, 'content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
       sse(res, 'content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello' } });
-      if (step && 'streamError' in step) {
-        sse(res, 'error', { error: step.streamError });
-        res.end();
-      }
+      if (step && 'streamError' in step) sse(res, 'error', { error: step.streamError });
+      if (!hang) res.end();
       return;
     }
     sse(res, 'ping', {});

@@ -43,7 +43,9 @@ export type MockGeminiStep =
   /** Non-streaming: never answers. Streaming: sends one text chunk, then waits. */
   | { hang: true }
   /** Streaming: one text chunk, then an error object in the stream. */
-  | { streamError: { code: number; grpcStatus: string; message: string } };
+  | { streamError: { code: number; grpcStatus: string; message: string } }
+  /** Streaming: one text chunk, then the connection ends (no finishReason). */
+  | { cutShort: true };
 
 export interface MockGeminiServer {
   /** The API root (Google SDK convention): requests go to {url}/v1beta/models/{model}:generateContent. */
@@ -250,7 +252,7 @@ export async function startMockGeminiServer(apiKey = 'gemini-mock-key'): Promise
         modelVersion: model,
         responseId,
       });
-    if (hang || (step && 'streamError' in step)) piece([{ text: 'Hello' }], undefined, 1);
+    if (hang || (step && ('streamError' in step || 'cutShort' in step))) piece([{ text: 'Hello' }], undefined, 1);
     else if (a.parts[0].text !== undefined) {
       const words = (a.parts[0].text as string).split(/(?<= )/);
       const per = Math.ceil(words.length / 3);

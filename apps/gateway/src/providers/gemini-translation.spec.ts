@@ -91,6 +91,17 @@ describe('GeminiStreamTranslator', () => {
     expect(chunks.at(-1)).toMatchObject({ id: 'r1', choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } });
   });
 
+  it('is done only once a finishReason or a blocked prompt has been seen', () => {
+    const t = new GeminiStreamTranslator('g');
+    t.push({ candidates: [{ content: { parts: [{ text: 'A' }] } }] });
+    expect(t.done).toBe(false);
+    t.push({ candidates: [{ content: { parts: [{ text: 'B' }] }, finishReason: 'MAX_TOKENS' }] });
+    expect(t.done).toBe(true);
+    const blocked = new GeminiStreamTranslator('g');
+    expect(blocked.push({ promptFeedback: { blockReason: 'OTHER' } }).map((c) => c.choices[0]!.finish_reason)).toEqual(['content_filter']);
+    expect(blocked.done).toBe(true);
+  });
+
   it('throws an error object found in the stream with its code as status', () => {
     const t = new GeminiStreamTranslator('g');
     expect(() => t.push({ error: { code: 503, message: 'overloaded', status: 'UNAVAILABLE' } })).toThrow(expect.objectContaining({ status: 503, message: 'overloaded' }));

@@ -292,6 +292,7 @@ export class GeminiStreamTranslator {
   private usage: GeminiUsageMetadata | undefined;
   private readonly started = new Set<number>();
   private readonly toolCounts = new Map<number, number>();
+  private finished = false;
 
   constructor(requestModel: string, now = Date.now()) {
     this.model = geminiModelId(requestModel);
@@ -302,6 +303,11 @@ export class GeminiStreamTranslator {
     return { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [{ index, delta, finish_reason: finish }] };
   }
 
+  /** True once a finishReason (or a blocked prompt) has been seen: a stream that ends before that was cut. */
+  get done(): boolean {
+    return this.finished;
+  }
+
   /** One parsed SSE data object -> the chunks it yields. An error object in the stream throws ProviderHttpError. */
   push(json: any): ChatCompletionChunk[] {
     if (json?.error) throw geminiError(Number(json.error.code) || 500, JSON.stringify(json));
@@ -310,7 +316,10 @@ export class GeminiStreamTranslator {
     if (json?.usageMetadata) this.usage = json.usageMetadata;
     const out: ChatCompletionChunk[] = [];
     const candidates: any[] = json?.candidates ?? [];
-    if (candidates.length === 0 && json?.promptFeedback?.blockReason) out.push(this.chunk(0, { role: 'assistant', content: '' }, 'content_filter'));
+    if (candidates.length === 0 && json?.promptFeedback?.blockReason) {
+      this.finished = true;
+      out.push(this.chunk(0, { role: 'assistant', content: '' }, 'content_filter'));
+    }
     candidates.forEach((c, i) => {
       const index: number = c.index ?? i;
       const first = !this.started.has(index);
@@ -321,7 +330,10 @@ export class GeminiStreamTranslator {
       for (const call of calls) out.push(this.chunk(index, { tool_calls: [{ index: count++, id: call.id, type: 'function', function: call.function }] }));
       this.toolCounts.set(index, count);
       const finish = geminiFinishReason(c.finishReason, count > 0);
-      if (finish) out.push(this.chunk(index, {}, finish));
+      if (finish) {
+        this.finished = true;
+        out.push(this.chunk(index, {}, finish));
+      }
     });
     return out;
   }

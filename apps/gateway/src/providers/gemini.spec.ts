@@ -259,6 +259,18 @@ describe('geminiProvider against a mock Gemini API over HTTP', () => {
     expect(mid.status).toBe(500);
   });
 
+  it('a stream the provider cuts short ends in a 502 after the chunks before it', async () => {
+    mock.script({ cutShort: true });
+    const got: ChatCompletionChunk[] = [];
+    const err = await (async () => {
+      for await (const c of geminiProvider.chatStream({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream())) got.push(c);
+    })().catch((e) => e);
+    expect(reassemble(got).content).toBe('Hello');
+    expect(err).toBeInstanceOf(ProviderHttpError);
+    expect(err.status).toBe(502);
+    expect(err.message).toMatch(/stream ended before/);
+  });
+
   it('a consumer that stops reading the stream (the client left) closes the upstream connection', async () => {
     mock.script({ hang: true });
     const got: ChatCompletionChunk[] = [];

@@ -1,4 +1,4 @@
-import type { ChatCompletionChunk, ChatProvider, Upstream } from './chat-provider';
+import { ProviderHttpError, type ChatCompletionChunk, type ChatProvider, type Upstream } from './chat-provider';
 import { callUpstream, joinUrl, parseProviderJson, type ProviderErrorMapper } from './call-upstream';
 import { readServerSentEvents } from './server-sent-events';
 import { GeminiStreamTranslator, fromGeminiEmbeddings, fromGeminiResponse, geminiError, geminiModelId, toGeminiEmbedRequest, toGeminiRequest } from './gemini-translation';
@@ -30,6 +30,9 @@ export const geminiProvider: ChatProvider = {
     } finally {
       // Stopped early (the client left): release the connection instead of draining it.
       if (!complete) await res.body?.cancel().catch(() => undefined);
+    }
+    if (!translator.done) {
+      throw new ProviderHttpError(502, { error: { message: 'Gemini stream ended before a finishReason', type: 'api_error', code: null, param: null } });
     }
     yield* translator.finish();
   },
