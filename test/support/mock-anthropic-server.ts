@@ -90,7 +90,8 @@ function invalid(body: any): string | undefined {
       if (b.type === 'text' && !b.text) return `messages.${i}.content.${j}.text: text content blocks must be non-empty`;
       if (badCache(b)) return `messages.${i}.content.${j}.cache_control.type: Input should be 'ephemeral'`;
       if (b.type === 'image' && !['base64', 'url'].includes(b.source?.type)) return `messages.${i}.content.${j}.image.source: invalid source`;
-      if (b.type === 'tool_use' && (m.role !== 'assistant' || !b.id || !b.name || typeof b.input !== 'object')) return `messages.${i}.content.${j}: invalid tool_use block`;
+      if (b.type === 'tool_use' && (m.role !== 'assistant' || !b.name || typeof b.input !== 'object')) return `messages.${i}.content.${j}: invalid tool_use block`;
+      if (b.type === 'tool_use' && !/^[a-zA-Z0-9_-]+$/.test(b.id ?? '')) return `messages.${i}.content.${j}.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`;
       if (b.type === 'tool_result') {
         const prev = body.messages[i - 1];
         const ids = prev?.role === 'assistant' ? blocksOf(prev.content).filter((x) => x.type === 'tool_use').map((x) => x.id) : [];

@@ -23,6 +23,17 @@ describe('toAnthropicRequest', () => {
     ]);
   });
 
+  it('maps tool ids Anthropic would refuse (another provider\'s) the same way on tool_use and tool_result', () => {
+    const id = 'call_abc__thought__c2ln+/=';
+    const { body } = toAnthropicRequest({
+      model: 'c',
+      messages: [user('x'), { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'f', arguments: '{}' } }] }, { role: 'tool', tool_call_id: id, content: 'ok' }],
+    });
+    const [, assistant, result] = body.messages as { content: { id?: string; tool_use_id?: string }[] }[];
+    expect(assistant!.content[0]!.id).toBe('call_abc__thought__c2ln___');
+    expect(result!.content[0]!.tool_use_id).toBe(assistant!.content[0]!.id);
+  });
+
   it('refuses tool call arguments that are not a JSON object, naming where', () => {
     const call = () =>
       toAnthropicRequest({ model: 'c', messages: [user('x'), { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '[1]' } }] }] });
@@ -41,7 +52,7 @@ describe('toAnthropicRequest', () => {
     const off = toAnthropicRequest({ model: 'c', messages: [user('x')], tool_choice: 'none', response_format: { type: 'json_object' } });
     expect(off.jsonTool).toBeUndefined();
     expect(off.body.tools).toBeUndefined();
-    expect(off.body.tool_choice).toEqual({ type: 'none' });
+    expect(off.body.tool_choice).toBeUndefined(); // no tools, no tool_choice: Anthropic wants tools with one
     expect(toAnthropicRequest({ model: 'c', messages: [user('x')], response_format: { type: 'text' } }).body.tools).toBeUndefined();
   });
 });

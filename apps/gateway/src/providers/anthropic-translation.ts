@@ -61,6 +61,12 @@ function contentBlocks(content: ChatMessage['content'], where: string, textOnly 
   });
 }
 
+/**
+ * Anthropic takes tool ids of [a-zA-Z0-9_-] only; a history started with another provider may hold others (a Gemini
+ * id carrying its signature, say). The same mapping on tool_use and tool_result keeps each pair matched.
+ */
+const toolId = (id: string) => id.replace(/[^a-zA-Z0-9_-]/g, '_');
+
 function parseArguments(args: string, where: string): unknown {
   if (!args || !args.trim()) return {};
   try {
@@ -97,7 +103,7 @@ export function toAnthropicRequest(req: ChatCompletionRequest): AnthropicRequest
       case 'assistant': {
         const blocks = contentBlocks(m.content, where);
         for (const [j, call] of (m.tool_calls ?? []).entries()) {
-          blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseArguments(call.function.arguments, `${where}.tool_calls[${j}]`) });
+          blocks.push({ type: 'tool_use', id: toolId(call.id), name: call.function.name, input: parseArguments(call.function.arguments, `${where}.tool_calls[${j}]`) });
         }
         push('assistant', blocks);
         break;
@@ -105,7 +111,7 @@ export function toAnthropicRequest(req: ChatCompletionRequest): AnthropicRequest
       case 'tool': {
         if (!m.tool_call_id) throw invalidRequest(`${where}: a tool message needs tool_call_id`, where);
         const content = contentBlocks(m.content, where);
-        push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, ...(content.length ? { content } : {}) }]);
+        push('user', [{ type: 'tool_result', tool_use_id: toolId(m.tool_call_id), ...(content.length ? { content } : {}) }]);
         break;
       }
       default:
@@ -153,7 +159,7 @@ export function toAnthropicRequest(req: ChatCompletionRequest): AnthropicRequest
   }
   if (req.parallel_tool_calls === false && tools.length) toolChoice = { ...(toolChoice ?? { type: 'auto' }), disable_parallel_tool_use: true };
   if (tools.length) body.tools = tools;
-  if (toolChoice && (tools.length || toolChoice.type === 'none')) body.tool_choice = toolChoice;
+  if (toolChoice && tools.length) body.tool_choice = toolChoice;
   return { body, jsonTool };
 }
 

@@ -197,6 +197,23 @@ describe('anthropicProvider against a mock Anthropic Messages API over HTTP', ()
     expect(second.choices[0]).toMatchObject({ message: { role: 'assistant', content: MOCK_ANTHROPIC_FINAL }, finish_reason: 'stop' });
   });
 
+  it('continues a conversation whose tool call another provider made (an id Anthropic would refuse as is)', async () => {
+    const id = 'call_x1__thought__bW9jaw+/==';
+    const res = await anthropicProvider.chat(
+      {
+        model: 'claude-haiku-4-5',
+        tools: WEATHER_TOOLS,
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }] },
+          { role: 'tool', tool_call_id: id, content: '18C' },
+        ],
+      },
+      upstream(),
+    );
+    expect(res.choices[0]!.message.content).toBe(MOCK_ANTHROPIC_FINAL);
+  });
+
   it('maps tool_choice required / a named function / parallel_tool_calls false', async () => {
     await anthropicProvider.chat({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'x' }], tools: WEATHER_TOOLS, tool_choice: 'required', parallel_tool_calls: false }, upstream());
     expect(lastBody().tool_choice).toEqual({ type: 'any', disable_parallel_tool_use: true });
