@@ -5,7 +5,7 @@ import { AccessService, bearerToken } from '@temps/access';
 import { EVENT_SCHEMA_VERSION, type IngestMetadata } from '@temps/domain';
 import { EVENT_STORE, EventStoreUnavailableError, type EventStore, type StreamWrite } from '@temps/event-store';
 import { DEFAULT_DECODE_LIMITS, encodeRpcStatus, OtlpDecodeError, rpcStatusJson, type DecodeLimits } from '@temps/otlp';
-import { InflightLimiter } from './inflight-limiter';
+import { FairInflightLimiter, type InflightScope } from './fair-inflight-limiter';
 import { INGEST_LIMITS } from './ingest.tokens';
 import type { IngestLimits } from './ingest-limits';
 import type { OtlpResponse } from './otlp-response';
@@ -14,12 +14,13 @@ import { BodyError, ClientGoneError, readRequestBody } from './read-request-body
 
 const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
 // google.rpc.Code values used in Status bodies.
-const RpcCode = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+const RpcCode = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
 
 function rpcCodeFor(status: number): number {
   if (status === 401) return RpcCode.UNAUTHENTICATED;
   if (status === 403) return RpcCode.PERMISSION_DENIED;
   if (status === 404) return RpcCode.NOT_FOUND;
+  if (status === 408) return RpcCode.DEADLINE_EXCEEDED;
   if (status === 413 || status === 429) return RpcCode.RESOURCE_EXHAUSTED;
   if (status === 503) return RpcCode.UNAVAILABLE;
   if (status >= 500) return RpcCode.INTERNAL;
@@ -44,6 +45,12 @@ function encodingOf(req: IncomingMessage): Encoding | null {
   return null;
 }
 
+const SCOPE_NAMES: Record<InflightScope, string> = { total: 'in all', credential: 'for this credential', project: 'for this project' };
+
+function refusalMessage(scope: InflightScope, what: string): string {
+  return `${what} ${SCOPE_NAMES[scope]}: retry after the delay in Retry-After`;
+}
+
 export interface PathIds {
   projectId: string;
   environmentId: string;
@@ -56,7 +63,7 @@ export interface PathIds {
  */
 @Injectable()
 export class OtlpIngestService {
-  private readonly limiter: InflightLimiter;
+  private readonly limiter: FairInflightLimiter;
   private readonly decodeLimits: DecodeLimits;
 
   constructor(
@@ -64,7 +71,7 @@ export class OtlpIngestService {
     private readonly access: AccessService,
     @Inject(INGEST_LIMITS) private readonly limits: IngestLimits,
   ) {
-    this.limiter = new InflightLimiter(limits.maxInflightRequests, limits.maxInflightBytes);
+    this.limiter = new FairInflightLimiter(limits.inflight);
     this.decodeLimits = { ...DEFAULT_DECODE_LIMITS, ...limits.decode };
   }
 
@@ -82,30 +89,33 @@ export class OtlpIngestService {
       return failure('protobuf', 415, `unsupported Content-Type "${type}": send application/x-protobuf or application/json`);
     }
 
-    const declared = Number(req.headers['content-length']);
-    const release = this.limiter.tryAcquire(Number.isFinite(declared) && declared >= 0 ? Math.min(declared, this.limits.maxBodyBytes) : this.limits.maxBodyBytes);
-    if (!release) {
+    const projectHeader = req.headers['x-temps-project-id'];
+    const auth = await this.access.authorize(bearerToken(req.headers.authorization), Array.isArray(projectHeader) ? projectHeader[0] : projectHeader, 'ingest', pathIds);
+    if (!auth.ok) {
       req.resume();
-      return failure(encoding, 429, 'too many export requests in flight: retry after the delay in Retry-After', { 'Retry-After': '1' });
+      return failure(encoding, auth.status, auth.message);
+    }
+
+    // Admitted on the declared size; a body without Content-Length, or one that inflates, asks for more as it grows.
+    const declared = Number(req.headers['content-length']);
+    const ticket = this.limiter.tryAcquire(auth.principal, auth.projectId, Number.isFinite(declared) && declared >= 0 ? Math.min(declared, this.limits.maxBodyBytes) : 0);
+    if (typeof ticket === 'string') {
+      req.resume();
+      return failure(encoding, 429, refusalMessage(ticket, 'too many export requests in flight'), { 'Retry-After': '1' });
     }
     try {
-      const projectHeader = req.headers['x-temps-project-id'];
-      const auth = await this.access.authorize(
-        bearerToken(req.headers.authorization),
-        Array.isArray(projectHeader) ? projectHeader[0] : projectHeader,
-        'ingest',
-        pathIds,
-      );
-      if (!auth.ok) {
-        req.resume();
-        return failure(encoding, auth.status, auth.message);
-      }
-
       let body: Buffer;
       try {
-        body = await readRequestBody(req, this.limits.maxBodyBytes);
+        body = await readRequestBody(req, {
+          maxBytes: this.limits.maxBodyBytes,
+          timeoutMs: this.limits.bodyTimeoutMs,
+          reserve: (bytes) => {
+            const refused = ticket.growTo(bytes);
+            return refused && refusalMessage(refused, 'too many request body bytes in flight');
+          },
+        });
       } catch (err) {
-        if (err instanceof BodyError) return failure(encoding, err.status, err.message, err.headers);
+        if (err instanceof BodyError) return failure(encoding, err.status, err.message, err.status === 429 ? { 'Retry-After': '1', ...err.headers } : err.headers);
         if (err instanceof ClientGoneError) return null;
         throw err;
       }
@@ -160,7 +170,7 @@ export class OtlpIngestService {
         body: encoding === 'json' ? JSON.stringify(response) : (response as Uint8Array),
       };
     } finally {
-      release();
+      ticket.release();
     }
   }
 }
