@@ -56,6 +56,17 @@ describe('FairInflightLimiter', () => {
     expect(limiter.inflight().total).toEqual({ requests: 0, bytes: 0 });
   });
 
+  it('given a ticket admitted on an estimate, when it shrinks to the real size, then the difference is free for others at once', () => {
+    const limiter = new FairInflightLimiter(budgets);
+    const t = ticket(limiter.tryAcquire('dt:a', 'p1', 180));
+    expect(limiter.tryAcquire('dt:a', 'p1', 30)).toBe('credential');
+    t.shrinkTo(500); // never raises
+    t.shrinkTo(40);
+    expect(t.bytes).toBe(40);
+    expect(typeof limiter.tryAcquire('dt:a', 'p1', 30)).toBe('object');
+    expect(limiter.inflight().total).toEqual({ requests: 2, bytes: 70 });
+  });
+
   it('given the total nearly used by other tenants, then growth past the total is refused as "total"', () => {
     const limiter = new FairInflightLimiter({ ...budgets, total: { requests: 8, bytes: 300 } });
     ticket(limiter.tryAcquire('k1', 'p1', 150));

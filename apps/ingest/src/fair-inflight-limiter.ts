@@ -30,6 +30,8 @@ export interface InflightTicket {
    * (the ticket keeps what it held), or null when granted.
    */
   growTo(bytes: number): InflightScope | null;
+  /** Sets the bytes held to `bytes` when that is less (an estimate made on admission, once the real size is known). */
+  shrinkTo(bytes: number): void;
   release(): void;
 }
 
@@ -81,6 +83,11 @@ export class FairInflightLimiter {
         for (const [, used] of scopes) used.bytes += more;
         held = wanted;
         return null;
+      },
+      shrinkTo: (wanted: number): void => {
+        if (released || wanted >= held) return;
+        for (const [, used] of scopes) used.bytes -= held - wanted;
+        held = wanted;
       },
       release: () => {
         if (released) return;

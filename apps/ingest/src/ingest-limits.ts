@@ -33,7 +33,7 @@ function shares(requests: number, bytes: number): FairInflightBudgets {
 
 export const DEFAULT_INGEST_LIMITS: IngestLimits = {
   maxBodyBytes: 16 * MiB,
-  inflight: shares(64, 256 * MiB),
+  inflight: shares(64, 64 * MiB),
   bodyTimeoutMs: 15_000,
   decode: {},
 };

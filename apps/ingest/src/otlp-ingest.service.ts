@@ -45,6 +45,9 @@ function encodingOf(req: IncomingMessage): Encoding | null {
   return null;
 }
 
+/** OTLP protobuf and JSON gzip to about 1/5-1/15 of their size: a compressed body is admitted as if it inflated 8x. */
+const ASSUMED_INFLATE_RATIO = 8;
+
 const SCOPE_NAMES: Record<InflightScope, string> = { total: 'in all', credential: 'for this credential', project: 'for this project' };
 
 function refusalMessage(scope: InflightScope, what: string): string {
@@ -75,6 +78,19 @@ export class OtlpIngestService {
     this.decodeLimits = { ...DEFAULT_DECODE_LIMITS, ...limits.decode };
   }
 
+  /**
+   * The bytes a body will hold once read, asked for on admission: its declared size, and for a compressed
+   * body the size it is likely to inflate to, so a burst of small bodies that inflate large is mostly
+   * refused before any work is spent on it. Reading then asks for what it really holds (and gives back the rest).
+   */
+  private expectedBodyBytes(req: IncomingMessage): number {
+    const declared = Number(req.headers['content-length']);
+    if (!Number.isFinite(declared) || declared < 0) return 0; // chunked: asked for as it arrives
+    const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const compressed = encoding !== 'identity' && encoding !== '';
+    return Math.min(compressed ? declared * ASSUMED_INFLATE_RATIO : declared, this.limits.maxBodyBytes);
+  }
+
   /** The response to send, or null when the client is gone and there is no one to answer. */
   async export(signalName: string, req: IncomingMessage, pathIds?: PathIds): Promise<OtlpResponse | null> {
     const encoding = encodingOf(req);
@@ -96,9 +112,7 @@ export class OtlpIngestService {
       return failure(encoding, auth.status, auth.message);
     }
 
-    // Admitted on the declared size; a body without Content-Length, or one that inflates, asks for more as it grows.
-    const declared = Number(req.headers['content-length']);
-    const ticket = this.limiter.tryAcquire(auth.principal, auth.projectId, Number.isFinite(declared) && declared >= 0 ? Math.min(declared, this.limits.maxBodyBytes) : 0);
+    const ticket = this.limiter.tryAcquire(auth.principal, auth.projectId, this.expectedBodyBytes(req));
     if (typeof ticket === 'string') {
       req.resume();
       return failure(encoding, 429, refusalMessage(ticket, 'too many export requests in flight'), { 'Retry-After': '1' });
@@ -114,6 +128,7 @@ export class OtlpIngestService {
             return refused && refusalMessage(refused, 'too many request body bytes in flight');
           },
         });
+        ticket.shrinkTo(body.length);
       } catch (err) {
         if (err instanceof BodyError) return failure(encoding, err.status, err.message, err.status === 429 ? { 'Retry-After': '1', ...err.headers } : err.headers);
         if (err instanceof ClientGoneError) return null;

@@ -59,7 +59,24 @@ export function readRequestBody(req: IncomingMessage, options: BodyReadOptions):
     let received = 0;
     let held = 0;
     let settled = false;
-    const timer = setTimeout(() => fail(408, `the request body was not received within ${timeoutMs} ms (TEMPS_INGEST_BODY_TIMEOUT_MS): send it faster or in smaller batches`), timeoutMs);
+    // The deadline counts the time spent waiting for the sender, not the time this server holds the body
+    // back (paused while the inflater catches up): a busy server does not make its senders slow.
+    let remainingMs = timeoutMs;
+    let clockStartedAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const startClock = () => {
+      clockStartedAt = Date.now();
+      timer = setTimeout(expire, remainingMs);
+    };
+    const stopClock = () => {
+      clearTimeout(timer);
+      remainingMs -= Date.now() - clockStartedAt;
+    };
+    function expire() {
+      // After a blocked event loop the timer runs before the socket reads that were waiting: let them in first.
+      setImmediate(() => fail(408, `the request body was not received within ${timeoutMs} ms (TEMPS_INGEST_BODY_TIMEOUT_MS): send it faster or in smaller batches`));
+    }
+    startClock();
 
     const cleanup = () => {
       clearTimeout(timer);
@@ -111,7 +128,12 @@ export function readRequestBody(req: IncomingMessage, options: BodyReadOptions):
       }
       if (!inflater.write(chunk)) {
         req.pause();
-        inflater.once('drain', () => settled || req.resume());
+        stopClock();
+        inflater.once('drain', () => {
+          if (settled) return;
+          startClock();
+          req.resume();
+        });
       }
     }
     function onEnd() {
