@@ -30,7 +30,10 @@ describe(`back-pressure (TEMPS_MAX_INFLIGHT_REQUESTS=${MAX_INFLIGHT}): 429 + Ret
   let requests: BuiltRequest[];
 
   beforeAll(async () => {
-    server = await startServer({ env: { TEMPS_MAX_INFLIGHT_REQUESTS: String(MAX_INFLIGHT) } });
+    // One key sends everything here: its share is the whole (small) total, so the total is what is tested.
+    server = await startServer({
+      env: { TEMPS_MAX_INFLIGHT_REQUESTS: String(MAX_INFLIGHT), TEMPS_MAX_INFLIGHT_REQUESTS_PER_CREDENTIAL: String(MAX_INFLIGHT), TEMPS_MAX_INFLIGHT_REQUESTS_PER_PROJECT: String(MAX_INFLIGHT) },
+    });
     requests = buildAgentRequests(REQUESTS, TRACES_PER_REQUEST);
   });
   afterAll(async () => {

@@ -6,7 +6,8 @@ export const TEMPS_ROLE = Symbol('TempsRole');
 
 /**
  * GET /healthz for container health checks and load balancers: 200 while the event store answers (every
- * role needs it: ingest appends to it, the projector reads it, access is read from it), 503 otherwise.
+ * role needs it: ingest appends to it, the projector reads it, access is read from it) and can take
+ * writes (not on a full disk), 503 with the reason otherwise.
  */
 @Controller()
 export class HealthController {
@@ -17,11 +18,14 @@ export class HealthController {
 
   @Get('healthz')
   async healthz(): Promise<{ status: 'ok'; role: string }> {
+    let problem: string | null;
     try {
       await this.events.headPosition();
+      problem = (await this.events.writeProblem?.()) ?? null;
     } catch (err) {
-      throw new HttpException({ status: 'unavailable', role: this.role, reason: `event store: ${(err as Error).message}` }, HttpStatus.SERVICE_UNAVAILABLE);
+      problem = (err as Error).message;
     }
+    if (problem) throw new HttpException({ status: 'unavailable', role: this.role, reason: `event store: ${problem}` }, HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'ok', role: this.role };
   }
 }

@@ -5,7 +5,7 @@ import { AccessService, bearerToken } from '@temps/access';
 import { EVENT_SCHEMA_VERSION, type IngestMetadata } from '@temps/domain';
 import { EVENT_STORE, EventStoreUnavailableError, type EventStore, type StreamWrite } from '@temps/event-store';
 import { DEFAULT_DECODE_LIMITS, encodeRpcStatus, OtlpDecodeError, rpcStatusJson, type DecodeLimits } from '@temps/otlp';
-import { InflightLimiter } from './inflight-limiter';
+import { FairInflightLimiter, type InflightScope } from './fair-inflight-limiter';
 import { INGEST_LIMITS } from './ingest.tokens';
 import type { IngestLimits } from './ingest-limits';
 import type { OtlpResponse } from './otlp-response';
@@ -14,12 +14,13 @@ import { BodyError, ClientGoneError, readRequestBody } from './read-request-body
 
 const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
 // google.rpc.Code values used in Status bodies.
-const RpcCode = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+const RpcCode = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
 
 function rpcCodeFor(status: number): number {
   if (status === 401) return RpcCode.UNAUTHENTICATED;
   if (status === 403) return RpcCode.PERMISSION_DENIED;
   if (status === 404) return RpcCode.NOT_FOUND;
+  if (status === 408) return RpcCode.DEADLINE_EXCEEDED;
   if (status === 413 || status === 429) return RpcCode.RESOURCE_EXHAUSTED;
   if (status === 503) return RpcCode.UNAVAILABLE;
   if (status >= 500) return RpcCode.INTERNAL;
@@ -44,6 +45,15 @@ function encodingOf(req: IncomingMessage): Encoding | null {
   return null;
 }
 
+/** OTLP protobuf and JSON gzip to about 1/5-1/15 of their size: a compressed body is admitted as if it inflated 8x. */
+const ASSUMED_INFLATE_RATIO = 8;
+
+const SCOPE_NAMES: Record<InflightScope, string> = { total: 'in all', credential: 'for this credential', project: 'for this project' };
+
+function refusalMessage(scope: InflightScope, what: string): string {
+  return `${what} ${SCOPE_NAMES[scope]}: retry after the delay in Retry-After`;
+}
+
 export interface PathIds {
   projectId: string;
   environmentId: string;
@@ -56,7 +66,7 @@ export interface PathIds {
  */
 @Injectable()
 export class OtlpIngestService {
-  private readonly limiter: InflightLimiter;
+  private readonly limiter: FairInflightLimiter;
   private readonly decodeLimits: DecodeLimits;
 
   constructor(
@@ -64,8 +74,21 @@ export class OtlpIngestService {
     private readonly access: AccessService,
     @Inject(INGEST_LIMITS) private readonly limits: IngestLimits,
   ) {
-    this.limiter = new InflightLimiter(limits.maxInflightRequests, limits.maxInflightBytes);
+    this.limiter = new FairInflightLimiter(limits.inflight);
     this.decodeLimits = { ...DEFAULT_DECODE_LIMITS, ...limits.decode };
+  }
+
+  /**
+   * The bytes a body will hold once read, asked for on admission: its declared size, and for a compressed
+   * body the size it is likely to inflate to, so a burst of small bodies that inflate large is mostly
+   * refused before any work is spent on it. Reading then asks for what it really holds (and gives back the rest).
+   */
+  private expectedBodyBytes(req: IncomingMessage): number {
+    const declared = Number(req.headers['content-length']);
+    if (!Number.isFinite(declared) || declared < 0) return 0; // chunked: asked for as it arrives
+    const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const compressed = encoding !== 'identity' && encoding !== '';
+    return Math.min(compressed ? declared * ASSUMED_INFLATE_RATIO : declared, this.limits.maxBodyBytes);
   }
 
   /** The response to send, or null when the client is gone and there is no one to answer. */
@@ -82,30 +105,32 @@ export class OtlpIngestService {
       return failure('protobuf', 415, `unsupported Content-Type "${type}": send application/x-protobuf or application/json`);
     }
 
-    const declared = Number(req.headers['content-length']);
-    const release = this.limiter.tryAcquire(Number.isFinite(declared) && declared >= 0 ? Math.min(declared, this.limits.maxBodyBytes) : this.limits.maxBodyBytes);
-    if (!release) {
+    const projectHeader = req.headers['x-temps-project-id'];
+    const auth = await this.access.authorize(bearerToken(req.headers.authorization), Array.isArray(projectHeader) ? projectHeader[0] : projectHeader, 'ingest', pathIds);
+    if (!auth.ok) {
       req.resume();
-      return failure(encoding, 429, 'too many export requests in flight: retry after the delay in Retry-After', { 'Retry-After': '1' });
+      return failure(encoding, auth.status, auth.message);
+    }
+
+    const ticket = this.limiter.tryAcquire(auth.principal, auth.projectId, this.expectedBodyBytes(req));
+    if (typeof ticket === 'string') {
+      req.resume();
+      return failure(encoding, 429, refusalMessage(ticket, 'too many export requests in flight'), { 'Retry-After': '1' });
     }
     try {
-      const projectHeader = req.headers['x-temps-project-id'];
-      const auth = await this.access.authorize(
-        bearerToken(req.headers.authorization),
-        Array.isArray(projectHeader) ? projectHeader[0] : projectHeader,
-        'ingest',
-        pathIds,
-      );
-      if (!auth.ok) {
-        req.resume();
-        return failure(encoding, auth.status, auth.message);
-      }
-
       let body: Buffer;
       try {
-        body = await readRequestBody(req, this.limits.maxBodyBytes);
+        body = await readRequestBody(req, {
+          maxBytes: this.limits.maxBodyBytes,
+          timeoutMs: this.limits.bodyTimeoutMs,
+          reserve: (bytes) => {
+            const refused = ticket.growTo(bytes);
+            return refused && refusalMessage(refused, 'too many request body bytes in flight');
+          },
+        });
+        ticket.shrinkTo(body.length);
       } catch (err) {
-        if (err instanceof BodyError) return failure(encoding, err.status, err.message, err.headers);
+        if (err instanceof BodyError) return failure(encoding, err.status, err.message, err.status === 429 ? { 'Retry-After': '1', ...err.headers } : err.headers);
         if (err instanceof ClientGoneError) return null;
         throw err;
       }
@@ -160,7 +185,7 @@ export class OtlpIngestService {
         body: encoding === 'json' ? JSON.stringify(response) : (response as Uint8Array),
       };
     } finally {
-      release();
+      ticket.release();
     }
   }
 }

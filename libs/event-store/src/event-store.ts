@@ -87,6 +87,8 @@ export interface EventStore {
   readAllPartition?(options: ReadPartitionOptions): Promise<RecordedEvent[]>;
   /** Position of the newest event, or -1n for an empty store. */
   headPosition(): Promise<bigint>;
+  /** Optional: why writes cannot succeed now (a full disk), or null; /healthz fails with it. */
+  writeProblem?(): Promise<string | null>;
   /** Calls back after each commit made through this instance (a hint to wake readers, not a feed). */
   onAppended(listener: () => void): () => void;
   close(): Promise<void>;

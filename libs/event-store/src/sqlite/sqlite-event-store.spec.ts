@@ -311,6 +311,21 @@ describe('SqliteEventStore (sqlite-only behaviour)', () => {
     await expect(store.append('a', big(50))).resolves.toMatchObject({ appended: 50 });
   });
 
+  it('given a file that may not grow (max_page_count: SQLITE_FULL without a full disk), then the 503 message and writeProblem() say "disk full (SQLITE_FULL)" until an append commits', async () => {
+    const store = open();
+    await store.append('s', events(1));
+    expect(await store.writeProblem()).toBeNull();
+    const { page_count: pages } = (await store.writerPragma('page_count')) as { page_count: number };
+    await store.writerPragma('max_page_count', pages);
+    const err = await store.append('a', Array.from({ length: 50 }, () => ({ id: randomUUID(), type: 'T', data: { pad: 'x'.repeat(4000) } }))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EventStoreUnavailableError);
+    expect((err as Error).message).toMatch(/^append failed: disk full \(SQLITE_FULL\): database or disk is full/);
+    expect(await store.writeProblem()).toMatch(/the last append failed 0 s ago: disk full \(SQLITE_FULL\)/);
+    await store.writerPragma('max_page_count', 1_073_741_823);
+    await store.append('a', events(1));
+    expect(await store.writeProblem()).toBeNull();
+  });
+
   it('given an appendMany whose events carry dataJson, then the stored data is that JSON, passed through as is', async () => {
     const store = open();
     const dataJson = '{"b":1,"a":[1,2]}';

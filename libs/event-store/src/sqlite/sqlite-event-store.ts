@@ -1,4 +1,5 @@
-import { extname, join } from 'node:path';
+import { statfsSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../event-store';
 import { SQL_STREAM_PARTITION, type ReadPartitionOptions } from '../read-partition';
 import {
+  SQLITE_FULL,
   SqliteWriter,
   UNAVAILABLE_CODES,
   WRITER_WORKER_KIND,
@@ -21,6 +23,7 @@ import {
   fromWireError,
   isSqliteError,
   pragma,
+  sqliteErrorMessage,
   type FromWriter,
   type ToWriter,
   type WireCall,
@@ -89,10 +92,17 @@ const MIGRATIONS: readonly string[] = [
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
+export { sqliteErrorMessage } from './sqlite-writer';
+
 function wrapSqliteError(err: unknown, what: string): unknown {
-  if (isSqliteError(err) && UNAVAILABLE_CODES.has(err.errcode & 0xff)) return new EventStoreUnavailableError(`${what}: ${err.message}`, err);
+  if (isSqliteError(err) && UNAVAILABLE_CODES.has(err.errcode & 0xff)) return new EventStoreUnavailableError(`${what}: ${sqliteErrorMessage(err)}`, err);
   return err;
 }
+
+/** Below this much free space where the file lives, the disk counts as full (SQLite needs room for its WAL). */
+const MIN_FREE_DISK_BYTES = 1024 * 1024;
+/** A write that failed on a full disk keeps /healthz failing this long (or until a write commits). */
+const DISK_FULL_REPORT_MS = 30_000;
 
 /** An error reported by the writer, as the caller sees it (unavailable SQLite codes become EventStoreUnavailableError). */
 function writerError(error: WireError): Error {
@@ -509,10 +519,15 @@ export class SqliteEventStore implements EventStore {
   private readonly selectHead: StatementSync;
   private readonly selectPartitionAfter: StatementSync;
 
+  /** The last append that failed for want of room, until one commits. */
+  private diskFull: { message: string; at: number } | null = null;
+
   private constructor(
     /** The read connection (and the write connection too with the inline writer). */
     private readonly db: DatabaseSync,
     writer: (notify: () => void) => Writer,
+    /** The file, or null for a private in-memory store. */
+    private readonly path: string | null,
   ) {
     this.selectAllAfter = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
     this.selectStream = db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision`);
@@ -549,6 +564,7 @@ export class SqliteEventStore implements EventStore {
           : mode === 'inline' || isPrivateMemoryPath(path)
             ? (notify) => new InlineWriter(conn, notify)
             : (notify) => new ThreadWriter({ kind: WRITER_WORKER_KIND, path, busyTimeoutMs, synchronous }, writeTimeoutMs, notify),
+        isPrivateMemoryPath(path) || path.startsWith('file:') ? null : path,
       );
     } catch (err) {
       try {
@@ -572,10 +588,35 @@ export class SqliteEventStore implements EventStore {
   async appendMany(writes: StreamWrite[]): Promise<AppendResult> {
     this.assertOpen();
     try {
-      return await this.writer.append(writes);
+      const result = await this.writer.append(writes);
+      this.diskFull = null;
+      return result;
     } catch (err) {
+      const cause = err instanceof EventStoreUnavailableError ? err.cause : err;
+      if (isSqliteError(cause) && (cause.errcode & 0xff) === SQLITE_FULL) this.diskFull = { message: sqliteErrorMessage(cause), at: Date.now() };
       throw wrapSqliteError(err, 'append failed');
     }
+  }
+
+  /**
+   * Why writes cannot succeed now, or null: the disk where the file lives is full, or an append failed
+   * for want of room less than DISK_FULL_REPORT_MS ago and none committed since (which also covers a
+   * quota or max_page_count that free space does not show). For /healthz.
+   */
+  async writeProblem(): Promise<string | null> {
+    if (this.path !== null) {
+      const dir = dirname(this.path);
+      try {
+        const fs = statfsSync(dir);
+        const free = fs.bavail * fs.bsize;
+        if (free < MIN_FREE_DISK_BYTES) return `disk full (SQLITE_FULL): ${free} bytes free in ${dir}`;
+      } catch {
+        /* no statfs here: rely on the failed writes */
+      }
+    }
+    const full = this.diskFull;
+    if (full && Date.now() - full.at < DISK_FULL_REPORT_MS) return `the last append failed ${Math.round((Date.now() - full.at) / 1000)} s ago: ${full.message}`;
+    return null;
   }
 
   async readStream(stream: string, options: { fromRevision?: bigint } = {}): Promise<RecordedEvent[]> {

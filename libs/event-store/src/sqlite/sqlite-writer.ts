@@ -79,6 +79,26 @@ export function isSqliteError(err: unknown): err is SqliteError & { errcode: num
   return !!e && e.code === 'ERR_SQLITE_ERROR' && typeof e.errcode === 'number';
 }
 
+/** SQLITE_FULL: the disk (or the file's max_page_count) has no room left. */
+export const SQLITE_FULL = 13;
+
+/**
+ * An SQLite error's message with its cause in plain words where SQLite's own is vague ("database or
+ * disk is full" is a full disk almost always): what a status page or a 503 should say.
+ */
+export function sqliteErrorMessage(err: unknown): string {
+  const message = typeof (err as Error | null)?.message === 'string' ? (err as Error).message : String(err);
+  if (!isSqliteError(err)) return message;
+  switch (err.errcode & 0xff) {
+    case SQLITE_FULL:
+      return `disk full (SQLITE_FULL): ${message}`;
+    case 10:
+      return `disk I/O error (SQLITE_IOERR): ${message}`;
+    default:
+      return message;
+  }
+}
+
 export function toWireError(err: unknown): WireError {
   // not `instanceof Error`: errors from native code may come from another realm (e.g. under jest)
   if (typeof err === 'object' && err !== null && typeof (err as Error).message === 'string') {

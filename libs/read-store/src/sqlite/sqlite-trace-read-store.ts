@@ -51,7 +51,9 @@ function inTransaction(db: DatabaseSync, work: () => void): void {
     work();
     db.exec('COMMIT');
   } catch (err) {
-    db.exec('ROLLBACK');
+    // SQLite rolls back on its own after some errors (SQLITE_FULL, IOERR, NOMEM): a second ROLLBACK would
+    // throw "cannot rollback - no transaction is active" and hide the real cause.
+    if (db.isTransaction) db.exec('ROLLBACK');
     throw err;
   }
 }
