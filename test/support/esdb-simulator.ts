@@ -119,6 +119,8 @@ export class EsdbSimulator {
   readonly calls: Record<SimulatedCall, number> = { append: 0, readStream: 0, readAll: 0, subscribe: 0 };
   /** Events returned by readStream and readAll (not by subscriptions). */
   eventsRead = 0;
+  /** readStream calls by stream name. */
+  readonly streamReads = new Map<string, number>();
   /** Calls (not subscriptions) made without a deadline: the adapter should give every call one. */
   callsWithoutDeadline = 0;
   /** Appends refused as over maxAppendSize. */
@@ -154,6 +156,7 @@ export class EsdbSimulator {
   resetCounters(): void {
     for (const k of Object.keys(this.calls) as SimulatedCall[]) this.calls[k] = 0;
     this.eventsRead = 0;
+    this.streamReads.clear();
     this.callsWithoutDeadline = 0;
     this.appendsOverMaxSize = 0;
   }
@@ -213,6 +216,7 @@ export class EsdbSimulator {
 
   readStream(streamName: string, options: { fromRevision?: ReadRevision; direction?: string; maxCount?: number | bigint; deadline?: number } = {}) {
     this.calls.readStream++;
+    this.streamReads.set(streamName, (this.streamReads.get(streamName) ?? 0) + 1);
     if (options.deadline === undefined) this.callsWithoutDeadline++;
     const fault = this.takeFault('readStream');
     const self = this;
