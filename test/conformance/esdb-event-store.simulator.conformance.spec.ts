@@ -26,6 +26,11 @@ describeEventStoreConformance('eventstoredb adapter on the simulator, appends cu
   EsdbEventStore.fromClient(over(new EsdbSimulator({ maxAppendSize: 4096 })), { maxAppendBytes: 4096 }), { maxEventBytes: 4096 },
 );
 
+/** 2 ms per append, appends cut at 4 KiB: concurrent callers interleave between a call's appends. */
+describeEventStoreConformance('eventstoredb adapter on the simulator, 2 ms per append, appends cut at 4 KiB', () =>
+  EsdbEventStore.fromClient(over(new EsdbSimulator({ maxAppendSize: 4096, appendLatencyMs: 2 })), { maxAppendBytes: 4096, writeTimeoutMs: 30_000 }), { maxEventBytes: 4096 },
+);
+
 describe('EventStore conformance: eventstoredb adapter on the simulator, a failure at every step of a multi-stream append', () => {
   const event = (label: string, i: number) => ({ id: randomUUID(), type: 'TestEvent', data: { label, i, pad: 'x'.repeat(600) } });
   /** Three streams, one of them cut into three appends (2 KiB each): five appends when nothing goes wrong. */

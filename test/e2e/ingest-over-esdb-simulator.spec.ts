@@ -124,6 +124,16 @@ describe('OTLP ingest over the EventStoreDB adapter on the simulator (real HTTP 
     expect(new Set(ids).size).toBe(2000);
   });
 
+  it('given one span larger than an append may be (1.2 MB) beside a normal one, then the big one is rejected alone (200, partial success) and the other stored', async () => {
+    const traceId = hexId(16);
+    const huge = Array.from({ length: 20 }, (_, i) => str(`app.blob.${i}`, 'b'.repeat(60_000)));
+    const body = traceRequest([{ traceId, spanId: hexId(8), attributes: huge }, { traceId, spanId: hexId(8) }]);
+    const reply = await postOtlp(`${base}/api/otel/v1/traces`, body, headers);
+    expect(reply.status).toBe(200);
+    expect(reply.partial).toEqual({ rejected: 1, errorMessage: expect.stringMatching(/1 rejected: item larger than the event store's maximum append size \(1048576 bytes, TEMPS_ESDB_MAX_APPEND_BYTES\)/) });
+    expect(sim.storedStream(`trace-1-${traceId}`)).toHaveLength(1);
+  });
+
   it.each([
     ['not leader', 'not_leader'],
     ['a deadline', 'deadline'],

@@ -146,5 +146,24 @@ describe('EsdbEventStore', () => {
       expect(sim.calls.readStream).toBe(0);
       await store.close();
     });
+
+    it('given two processes appending to the same streams at once (2 ms per append), then nothing is lost or stored twice, and each conflict reads back a bounded tail', async () => {
+      const sim = new EsdbSimulator({ appendLatencyMs: 2 });
+      const a = await EsdbEventStore.fromClient(over(sim));
+      const b = await EsdbEventStore.fromClient(over(sim));
+      const streams = ['metrics-1-2026120620', 'logs-1-2026120620', 'trace-1-shared'];
+      const calls = Array.from({ length: 40 }, () => streams.map((stream) => ({ stream, events: [event(), event()], expected: 'any' as const })));
+      sim.resetCounters();
+      await Promise.all(calls.map((writes, i) => (i % 2 ? a : b).appendMany(writes)));
+      for (const stream of streams) {
+        const stored = sim.storedStream(stream).map((e) => e.id);
+        expect(stored).toHaveLength(80);
+        expect(new Set(stored)).toEqual(new Set(calls.flatMap((w) => w.find((x) => x.stream === stream)!.events.map((e) => e.id))));
+      }
+      expect(sim.eventsRead).toBeLessThanOrEqual(sim.calls.readStream * (256 + 2 * 2));
+      expect(sim.callsWithoutDeadline).toBe(0);
+      await a.close();
+      await b.close();
+    });
   });
 });

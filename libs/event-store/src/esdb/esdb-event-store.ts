@@ -178,6 +178,10 @@ export class EsdbEventStore implements EventStore {
     return { appended, lastPosition };
   }
 
+  rejectsEvent(event: NewEvent): string | null {
+    return this.sizeOf(event) > this.maxAppendBytes ? `larger than the event store's maximum append size (${this.maxAppendBytes} bytes, TEMPS_ESDB_MAX_APPEND_BYTES)` : null;
+  }
+
   async readStream(stream: string, options: { fromRevision?: bigint } = {}): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
     try {
