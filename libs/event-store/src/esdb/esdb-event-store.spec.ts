@@ -165,5 +165,20 @@ describe('EsdbEventStore', () => {
       await a.close();
       await b.close();
     });
+
+    it('given a stream_exists call retried by a process that has not seen the stream, then it reads one bounded tail and stores nothing twice', async () => {
+      const sim = new EsdbSimulator();
+      const a = await EsdbEventStore.fromClient(over(sim));
+      const b = await EsdbEventStore.fromClient(over(sim));
+      const retried = [event(), event()];
+      await a.append('access-like', [event()]);
+      await a.append('access-like', retried, 'stream_exists');
+      sim.resetCounters();
+      await expect(b.append('access-like', retried, 'stream_exists')).resolves.toEqual({ appended: 0, lastPosition: null });
+      expect(sim.calls).toMatchObject({ append: 0, readStream: 1 });
+      expect(sim.storedStream('access-like')).toHaveLength(3);
+      await a.close();
+      await b.close();
+    });
   });
 });

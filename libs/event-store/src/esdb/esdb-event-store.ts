@@ -312,12 +312,18 @@ export class EsdbEventStore implements EventStore {
     } catch (err) {
       throw unavailable(err, `append to ${write.stream} failed`);
     }
-    const cached = this.known.get(name);
+    const ownIds = new Set(write.events.map((e) => e.id));
+    let cached = this.known.get(name);
+    if (!cached && expected === 'stream_exists') {
+      // It needs the revision: one bounded tail read, which also shows what of this call is stored already.
+      const tail = await this.tailOf(name, write.events.length, deadlineAt);
+      if (tail.actual === 'no_stream') throw new WrongExpectedVersionError(write.stream, expected, 'no_stream');
+      this.known.record(name, tail.actual, tail.events.map((e) => e.id).filter((id) => ownIds.has(id)));
+      cached = this.known.get(name)!;
+    }
     const known = new Set<string>(cached ? write.events.filter((e) => cached.ids.has(e.id)).map((e) => e.id) : []);
     if (known.size === write.events.length) return { appended: 0, lastPosition: null };
-    let revision: AppendExpectedRevision =
-      typeof expected === 'bigint' || expected === 'no_stream' ? expected : cached ? cached.revision : expected === 'any' ? 'no_stream' : await this.startOf(write, deadlineAt);
-    const ownIds = new Set(write.events.map((e) => e.id));
+    let revision: AppendExpectedRevision = typeof expected === 'bigint' || expected === 'no_stream' ? expected : cached ? cached.revision : 'no_stream';
     let appended = 0;
     let lastPosition: bigint | null = null;
     let attempts = 0;
@@ -357,13 +363,6 @@ export class EsdbEventStore implements EventStore {
       }
     }
     return { appended, lastPosition };
-  }
-
-  /** `stream_exists` on a stream this process has not seen: its revision, from the tail (one bounded read). */
-  private async startOf(write: StreamWrite, deadlineAt: number): Promise<bigint> {
-    const tail = await this.tailOf(this.prefix + write.stream, write.events.length, deadlineAt);
-    if (tail.actual === 'no_stream') throw new WrongExpectedVersionError(write.stream, write.expected ?? 'any', 'no_stream');
-    return tail.actual;
   }
 
   /** The last events of a stream (a window bounded by the call's size), oldest first, and its revision. */
