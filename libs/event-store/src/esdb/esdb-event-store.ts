@@ -108,7 +108,8 @@ function unavailable(err: unknown, what: string): unknown {
  *   one returned. Event ids are deterministic (ingest), so a retried call is recognised: by the ids this
  *   process remembers, by the server's own idempotency (same ids at the same expected revision), or, after
  *   a conflict, by reading back a bounded tail of the stream (resolveAppendConflict). A call that failed half
- *   way answers 503; its retry stores the rest and nothing twice.
+ *   way answers 503; its retry stores the rest and nothing twice. (An append the server answers from its own
+ *   idempotency looks like any success to the client, so `appended` counts it: a hint, as for onAppended.)
  * - appendMany with expectations on several streams checks them first (one bounded tail read each), so a
  *   stale one fails the call before anything is written; calls with only `any` (ingest) skip that.
  * - every call carries a deadline; every failure a client can retry is EventStoreUnavailableError.
