@@ -14,7 +14,10 @@
 //  6. Rebuild and queries (bench/rebuild-query.bench.mjs): replay speed of a forced rebuild (750k events, BENCH_REPLAY_EVENTS)
 //     on the embedded stores beside a raw log read in the same run; list / detail / usage p50 and p99.
 //
-// BENCH_PARTS=ingest,rebuild (default both) runs a part alone.
+//  7. EventStoreDB on the simulator (bench/esdb-simulator.bench.mjs): ingest and a first build through the ESDB
+//     adapter at 8 ms per append, beside the embedded store in the same run; round trips per request.
+//
+// BENCH_PARTS=ingest,rebuild,esdb (default all three) runs a part alone.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,6 +31,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { runRebuildQueryBench } from './rebuild-query.bench.mjs';
+import { runEsdbSimulatorBench } from './esdb-simulator.bench.mjs';
 
 const root = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -148,13 +152,17 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ratio = (a, b) => Number((a / b).toFixed(3));
 
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,rebuild').split(',').map((p) => p.trim()));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,rebuild,esdb').split(',').map((p) => p.trim()));
 
 async function main() {
   if (PARTS.has('ingest')) await ingestBench();
   if (PARTS.has('rebuild')) {
     console.log('');
     await runRebuildQueryBench();
+  }
+  if (PARTS.has('esdb')) {
+    console.log('');
+    await runEsdbSimulatorBench();
   }
 }
 

@@ -118,7 +118,7 @@ describe('GenAI metrics over OTLP (real OTel JS metrics SDK)', () => {
     expect(diagnostics).toEqual([]);
     expect(exports.length).toBe(6);
     expect(exports.every((r) => r.code === ExportResultCode.SUCCESS)).toBe(true);
-    const stored = readEvents(server.dataDir, { stream: 'metrics-1', type: 'MetricReceived' }).filter((e) =>
+    const stored = readEvents(server.dataDir, { streamPrefix: 'metrics-1-', type: 'MetricReceived' }).filter((e) =>
       e.data.resource.attributes.some((a: any) => a.key === 'test.run' && a.value.stringValue === run),
     );
     const temporalities = stored.filter((e) => e.data.metric.name === 'gen_ai.client.token.usage').map((e) => e.data.metric.aggregationTemporality);

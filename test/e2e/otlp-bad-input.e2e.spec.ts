@@ -702,13 +702,13 @@ describe('OTLP/HTTP bad input: clear answers, nothing half-stored, nothing lost'
       expect(event?.metadata).toMatchObject({ projectId: '1', environmentId: 'prod', deploymentId: 'dep-7' });
     });
 
-    it('dt_ with its own ids in the path, JSON logs: stored in logs-1 with the scope', async () => {
+    it('dt_ with its own ids in the path, JSON logs: stored in logs-1-{hour} with the scope', async () => {
       const body = JSON.stringify({
         resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 'dt-json' }, logRecords: [{ timeUnixNano: '1', body: { stringValue: 'hello from dep-7' } }] }] }],
       });
       const reply = await post('/api/otel/v1/1/prod/dep-7/logs', body, { Authorization: `Bearer ${keys.deployment}`, 'Content-Type': JSON_TYPE });
       expectReply(reply, { status: 200, contentType: JSON_TYPE, partial: null, json: {} });
-      const stored = readEvents(server.dataDir, { stream: 'logs-1' }).filter((e) => e.data.scope.name === 'dt-json');
+      const stored = readEvents(server.dataDir, { streamPrefix: 'logs-1-' }).filter((e) => e.data.scope.name === 'dt-json');
       expect(stored).toHaveLength(1);
       expect(stored[0]!.metadata).toMatchObject({ projectId: '1', environmentId: 'prod', deploymentId: 'dep-7', encoding: 'json' });
     });

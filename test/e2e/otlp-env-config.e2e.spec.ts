@@ -189,7 +189,7 @@ describe('env-only exporter configuration (OTEL_EXPORTER_OTLP_ENDPOINT=<server>/
       ['http/protobuf + gzip', () => new ProtoLogExporter(), 'application/x-protobuf', 'protobuf', true],
     ] as const;
 
-    it.each(cases)('%s: the event joins its trace stream, the plain record goes to logs-1', async (label, makeExporter, contentType, encoding, gzip) => {
+    it.each(cases)('%s: the event joins its trace stream, the plain record goes to logs-1-{hour}', async (label, makeExporter, contentType, encoding, gzip) => {
       const run = `logs-${hexId(6)}`;
       const traceId = hexId(16);
       const spanId = hexId(8);
@@ -237,7 +237,7 @@ describe('env-only exporter configuration (OTEL_EXPORTER_OTLP_ENDPOINT=<server>/
       expect(event.otlp.resource.attributes).toEqual(expect.arrayContaining([{ key: 'test.run', value: { stringValue: run } }]));
       expect(event.data.scope.name).toBe('opentelemetry.instrumentation.openai');
 
-      const plain = readEvents(server.dataDir, { stream: 'logs-1', type: 'LogRecordReceived' }).filter((e) =>
+      const plain = readEvents(server.dataDir, { streamPrefix: 'logs-1-', type: 'LogRecordReceived' }).filter((e) =>
         e.otlp.resource.attributes.some((a: any) => a.key === 'test.run' && a.value.stringValue === run),
       );
       expect(plain).toHaveLength(1);
@@ -255,7 +255,7 @@ describe('env-only exporter configuration (OTEL_EXPORTER_OTLP_ENDPOINT=<server>/
       ['http/json + gzip', () => new JsonMetricExporter(), 'application/json', 'json', true],
     ] as const;
 
-    it.each(cases)('%s: the histogram is stored in metrics-1', async (label, makeExporter, contentType, encoding, gzip) => {
+    it.each(cases)('%s: the histogram is stored in metrics-1-{hour}', async (label, makeExporter, contentType, encoding, gzip) => {
       const run = `metrics-${hexId(6)}`;
       const results = await withOtelEnv(seedEnv(`env-metrics-${label}`, { gzip, run }), async () => {
         const exporter = makeExporter();
@@ -278,7 +278,7 @@ describe('env-only exporter configuration (OTEL_EXPORTER_OTLP_ENDPOINT=<server>/
       expectAllSucceeded(results);
       expectRequests('metrics', contentType, gzip);
 
-      const stored = readEvents(server.dataDir, { stream: 'metrics-1', type: 'MetricReceived' }).filter((e) =>
+      const stored = readEvents(server.dataDir, { streamPrefix: 'metrics-1-', type: 'MetricReceived' }).filter((e) =>
         e.otlp.resource.attributes.some((a: any) => a.key === 'test.run' && a.value.stringValue === run),
       );
       expect(stored.length).toBeGreaterThanOrEqual(1);

@@ -153,8 +153,15 @@ export class OtlpIngestService {
         schemaVersion: EVENT_SCHEMA_VERSION,
       };
       const byStream = new Map<string, StreamWrite>();
+      const refused: { reason: string }[] = [];
       for (const item of decoded.items) {
         const { stream, event } = codec.toEvent(item, metadata);
+        // An item the store can never take is rejected alone (partial success), not retried forever as a 503.
+        const refusal = this.events.rejectsEvent?.(event);
+        if (refusal) {
+          refused.push({ reason: `item ${refusal}` });
+          continue;
+        }
         let write = byStream.get(stream);
         if (!write) byStream.set(stream, (write = { stream, events: [], expected: 'any' }));
         write.events.push(event);
@@ -172,7 +179,7 @@ export class OtlpIngestService {
 
       const reasons = new Map<string, number>();
       let rejected = 0;
-      for (const r of decoded.rejected) {
+      for (const r of [...decoded.rejected, ...refused]) {
         const n = (r as { count?: number }).count ?? 1;
         rejected += n;
         reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + n);

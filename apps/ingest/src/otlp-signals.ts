@@ -57,7 +57,7 @@ const logs: SignalCodec<LogRecordReceivedData> = {
     const traceId = data.logRecord.traceId;
     // Records with trace context join their trace's stream (GenAI content events); the rest go per project.
     return {
-      stream: traceId ? Streams.trace(metadata.projectId, traceId) : Streams.logs(metadata.projectId),
+      stream: traceId ? Streams.trace(metadata.projectId, traceId) : Streams.logs(metadata.projectId, metadata.receivedAt),
       event: { id: deterministicEventId('log', metadata.projectId, dataJson), type: EventTypes.LogRecordReceived, data, dataJson, metadata: metadata as never },
     };
   },
@@ -74,7 +74,7 @@ const metrics: SignalCodec<MetricReceivedData> = {
   toEvent: (data, metadata) => {
     const dataJson = JSON.stringify(data);
     return {
-      stream: Streams.metrics(metadata.projectId),
+      stream: Streams.metrics(metadata.projectId, metadata.receivedAt),
       event: { id: deterministicEventId('metric', metadata.projectId, dataJson), type: EventTypes.MetricReceived, data, dataJson, metadata: metadata as never },
     };
   },

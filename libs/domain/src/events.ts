@@ -223,13 +223,26 @@ export type DomainEvent =
   | { type: 'DeploymentTokenRevoked'; data: DeploymentTokenRevokedData; metadata?: Record<string, unknown> }
   | { type: 'ModelPriceSet'; data: ModelPriceSetData; metadata?: Record<string, unknown> };
 
+/** `2026-12-06T20:15:00.000Z` -> `2026120620` (UTC hour of an ISO 8601 time in Z form, as ingest stamps it). */
+export function hourBucket(isoTime: string): string {
+  const t = Date.parse(isoTime);
+  if (!Number.isFinite(t)) throw new RangeError(`not an ISO 8601 time: "${isoTime}"`);
+  const iso = new Date(t).toISOString();
+  return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13);
+}
+
 export const Streams = {
   /** All events of one trace of one project; scoping by project keeps tenants' trace ids apart. */
   trace: (projectId: string, traceId: string) => `trace-${projectId}-${traceId}`,
-  /** Log records without trace context, per project. */
-  logs: (projectId: string) => `logs-${projectId}`,
-  /** Metric data, per project. */
-  metrics: (projectId: string) => `metrics-${projectId}`,
+  /**
+   * Log records without trace context, per project and hour received (`logs-1-2026120620`): a stream that
+   * never ends would make every append to it cost more on some stores (EventStoreDB conflicts read its tail,
+   * scavenges and stream reads grow). Nothing reads these streams by name (projections read the log), so
+   * events of the unbucketed `logs-{project}` of earlier versions stay where they are and are read as before.
+   */
+  logs: (projectId: string, receivedAt: string) => `logs-${projectId}-${hourBucket(receivedAt)}`,
+  /** Metric data, per project and hour received (`metrics-1-2026120620`), for the same reason. */
+  metrics: (projectId: string, receivedAt: string) => `metrics-${projectId}-${hourBucket(receivedAt)}`,
   access: 'access',
   /** Dated model prices (ModelPriceSet). */
   pricing: 'pricing',

@@ -85,6 +85,11 @@ export interface EventStore {
    * falls back to filtering readAll). A store implements it when it can skip other partitions' events cheaply.
    */
   readAllPartition?(options: ReadPartitionOptions): Promise<RecordedEvent[]>;
+  /**
+   * Optional: why this store can never take `event` (EventStoreDB: larger than one append may be), or null.
+   * A caller rejects such an item on its own instead of failing, and retrying forever, the whole write.
+   */
+  rejectsEvent?(event: NewEvent): string | null;
   /** Position of the newest event, or -1n for an empty store. */
   headPosition(): Promise<bigint>;
   /** Optional: why writes cannot succeed now (a full disk), or null; /healthz fails with it. */

@@ -1,8 +1,10 @@
 import {
   BACKWARDS,
+  CancelledError,
   DeadlineExceededError,
   END,
   EventStoreDBClient,
+  MaxAppendSizeExceededError,
   NotLeaderError,
   START,
   StreamNotFoundError,
@@ -12,6 +14,8 @@ import {
   jsonEvent,
   type AllStreamResolvedEvent,
   type AllStreamSubscription,
+  type AppendExpectedRevision,
+  type AppendResult as AppendToStreamResult,
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import {
@@ -25,9 +29,11 @@ import {
   type RecordedEvent,
   type StreamWrite,
 } from '../event-store';
+import { CatchUpReader } from './catch-up-reader';
 import { esdbEventFilter, matchesEsdbEventFilter } from './esdb-event-filter';
-import { planStreamAppend, type StreamAppendPlan } from './plan-stream-append';
-import { ResubscribingSubscription } from './resubscribing-subscription';
+import { resolveAppendConflict, type StreamTail } from './resolve-append-conflict';
+import { DEFAULT_MAX_APPEND_BYTES, estimateEventBytes, EventTooLargeError, splitAppends, uniqueEvents } from './split-appends';
+import { StreamRevisionCache } from './stream-revision-cache';
 
 export interface EsdbEventStoreOptions {
   /**
@@ -36,53 +42,95 @@ export interface EsdbEventStoreOptions {
    * is read without system events.
    */
   streamPrefix?: string;
-  /** An append not committed by then rejects with EventStoreUnavailableError (ingest: 503). Default 2000. */
+  /**
+   * An appendMany not committed by then rejects with EventStoreUnavailableError (ingest: 503); each call to
+   * the server inside it gets what is left as its deadline. Default 2000.
+   */
   writeTimeoutMs?: number;
+  /** Deadline of each read call (a stream, the tail after a conflict, the head). Default 10,000. */
+  readTimeoutMs?: number;
+  /**
+   * Bytes per append, at most the server's MaxAppendSize (1 MiB by default); a stream's events are cut
+   * into appends under it. connect() defaults it from TEMPS_ESDB_MAX_APPEND_BYTES.
+   */
+  maxAppendBytes?: number;
 }
 
-/** A write that lost a race with another writer is planned again this many times before giving up. */
-const MAX_APPEND_ATTEMPTS = 100;
-/** headPosition reads $all backwards in pages that grow from the first size (usually enough) to the max. */
+/** Conflicts one stream write may meet (concurrent writers) before the call gives up as unavailable. */
+const MAX_APPEND_ATTEMPTS = 20;
+/** After a conflict, the tail read back: this many events plus twice the call's own. */
+const CONFLICT_WINDOW = 256;
+/** Streams written at once by one appendMany (an OTLP request of many traces). */
+const WRITE_CONCURRENCY = 32;
+/** headPosition without a caught-up reader reads $all backwards in pages that grow from the first size to the max. */
 const HEAD_FIRST_PAGE = 32;
 const HEAD_MAX_PAGE = 4096;
-/** readAll waits this long for events the head says exist before reporting the store unavailable. */
-const READ_WAIT_MS = 10_000;
+/** Catch-up readers kept open (one per consumer: serving build, blue/green build, load partitions, probes). */
+const MAX_READERS = 8;
+/** A reader quiet for this long without having said caughtUp is checked against the head. */
+const CAUGHT_UP_GRACE_MS = 1000;
+const READER_IDLE_MS = 60_000;
 
-type Planned = { write: StreamWrite; plan: StreamAppendPlan };
-
-/**
- * Positions are $all commit positions. Events appended through gRPC (no explicit transactions) have
- * commit = prepare, so a bigint position is a complete $all position again.
- */
 const allPosition = (p: bigint) => ({ commit: p, prepare: p });
 
+function isRetryable(err: unknown): boolean {
+  return (
+    err instanceof UnavailableError ||
+    err instanceof DeadlineExceededError ||
+    err instanceof TimeoutError ||
+    err instanceof NotLeaderError ||
+    err instanceof CancelledError ||
+    err instanceof MaxAppendSizeExceededError
+  );
+}
+
+/** Every failure a client can retry becomes EventStoreUnavailableError (ingest answers 503 + Retry-After). */
 function unavailable(err: unknown, what: string): unknown {
-  if (err instanceof UnavailableError || err instanceof DeadlineExceededError || err instanceof TimeoutError || err instanceof NotLeaderError) {
-    return new EventStoreUnavailableError(`${what}: EventStoreDB: ${(err as Error).message}`, err);
+  if (err instanceof MaxAppendSizeExceededError) {
+    return new EventStoreUnavailableError(
+      `${what}: EventStoreDB refused an append as over its MaxAppendSize of ${err.maxAppendSize} bytes; set TEMPS_ESDB_MAX_APPEND_BYTES at or below it`,
+      err,
+    );
   }
+  if (err instanceof EventTooLargeError) return new EventStoreUnavailableError(`${what}: ${err.message}`, err);
+  if (isRetryable(err)) return new EventStoreUnavailableError(`${what}: EventStoreDB: ${(err as Error).message}`, err);
   return err;
 }
 
 /**
  * The EventStore port on EventStoreDB / KurrentDB (@eventstore/db-client, gRPC).
  *
- * - append: the port skips known event ids and checks named expectations; the server alone cannot skip
- *   ids, so each stream is read, planned (planStreamAppend) and written at the exact revision read.
- *   appendMany checks every stream before writing any, then writes stream by stream (no multi-stream
- *   transaction here; a retried call is safe because known ids are skipped).
- * - readAll: pulled from a catch-up subscription to $all with a server-side filter (readAll of this
- *   client takes no filter), kept open between calls that continue where the last one stopped; the
- *   subscription's stream buffer is the backpressure.
- * - onAppended: after each commit made here, and from a live subscription (appends by other processes),
- *   resubscribed with backoff when it fails.
+ * append (per stream, streams of one call in parallel; appends to one stream serialized in this process):
+ * - no read before writing: the append goes to the revision this process last saw for the stream (its own
+ *   previous append), or `no_stream` for one it has not seen (new traces, new hour buckets: the usual case),
+ *   or the caller's exact expectation. One round trip per stream in the common case.
+ * - a stream's events are cut into appends under maxAppendBytes, each pinned to the revision the previous
+ *   one returned. Event ids are deterministic (ingest), so a retried call is recognised: by the ids this
+ *   process remembers, by the server's own idempotency (same ids at the same expected revision), or, after
+ *   a conflict, by reading back a bounded tail of the stream (resolveAppendConflict). A call that failed half
+ *   way answers 503; its retry stores the rest and nothing twice. (An append the server answers from its own
+ *   idempotency looks like any success to the client, so `appended` counts it: a hint, as for onAppended.)
+ * - appendMany with expectations on several streams checks them first (one bounded tail read each), so a
+ *   stale one fails the call before anything is written; calls with only `any` (ingest) skip that.
+ * - every call carries a deadline; every failure a client can retry is EventStoreUnavailableError.
+ *
+ * readAll: one catch-up subscription per consumer (CatchUpReader), found again by the position the consumer
+ * continues from, filtered server side; the client's caughtUp signal says when a consumer is at the head.
+ * onAppended: commits made here, and new events arriving on a caught-up reader (other processes' appends):
+ * no second subscription to wake the runner.
  */
 export class EsdbEventStore implements EventStore {
   private readonly prefix: string;
   private readonly writeTimeoutMs: number;
+  private readonly readTimeoutMs: number;
+  readonly maxAppendBytes: number;
   private readonly listeners = new Set<() => void>();
-  private live: ResubscribingSubscription<AllStreamResolvedEvent> | undefined;
-  private reader: CatchUpReader | undefined;
-  private reads: Promise<unknown> = Promise.resolve();
+  private readonly readers: CatchUpReader[] = [];
+  private readonly known = new StreamRevisionCache();
+  private readonly streamLocks = new Map<string, Promise<unknown>>();
+  private readonly metadataBytes = new WeakMap<object, number>();
+  /** Newest position committed through this instance: a reader waits for it (read-your-writes). */
+  private localHead = -1n;
   private closed = false;
 
   private constructor(
@@ -91,11 +139,15 @@ export class EsdbEventStore implements EventStore {
   ) {
     this.prefix = options.streamPrefix ?? '';
     this.writeTimeoutMs = options.writeTimeoutMs ?? 2000;
+    this.readTimeoutMs = options.readTimeoutMs ?? 10_000;
+    this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   }
 
   /** Connects (e.g. `esdb://localhost:2113?tls=false`) and checks the server answers. */
   static connect(url: string, options: EsdbEventStoreOptions = {}): Promise<EsdbEventStore> {
-    return EsdbEventStore.fromClient(EventStoreDBClient.connectionString(url), options, url);
+    const fromEnv = Number(process.env.TEMPS_ESDB_MAX_APPEND_BYTES);
+    const maxAppendBytes = options.maxAppendBytes ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined);
+    return EsdbEventStore.fromClient(EventStoreDBClient.connectionString(url), maxAppendBytes === undefined ? options : { ...options, maxAppendBytes }, url);
   }
 
   /** Over a client made elsewhere (credentials, cluster settings); the store disposes it on close. */
@@ -114,22 +166,27 @@ export class EsdbEventStore implements EventStore {
     return this.appendMany([{ stream, events, expected }]);
   }
 
-  async appendMany(writes: StreamWrite[]): Promise<AppendResult> {
-    // Every expectation is checked before anything is written, so a stale one fails the call as a whole.
-    const planned: Planned[] = await Promise.all(writes.map(async (write) => ({ write, plan: await this.plan(write) })));
-    const conflict = planned.find((p) => p.plan.kind === 'conflict');
-    if (conflict) throw this.conflictError(conflict.write, conflict.plan);
-    const results = await Promise.all(planned.map((p) => this.write(p)));
+  async appendMany(input: StreamWrite[]): Promise<AppendResult> {
+    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+    const deadlineAt = Date.now() + this.writeTimeoutMs;
+    const writes = input.map((w) => ({ ...w, events: uniqueEvents(w.events) })).filter((w) => w.events.length > 0);
+    if (writes.length > 1 && writes.some((w) => (w.expected ?? 'any') !== 'any')) await this.checkExpectations(writes, deadlineAt);
+    const results = await inParallel(writes, WRITE_CONCURRENCY, (w) => this.withStreamLock(this.prefix + w.stream, () => this.writeStream(w, deadlineAt)));
     const appended = results.reduce((n, r) => n + r.appended, 0);
     const lastPosition = results.reduce<bigint | null>((max, r) => (r.lastPosition !== null && (max === null || r.lastPosition > max) ? r.lastPosition : max), null);
+    if (lastPosition !== null && lastPosition > this.localHead) this.localHead = lastPosition;
     if (appended > 0) this.notify();
     return { appended, lastPosition };
+  }
+
+  rejectsEvent(event: NewEvent): string | null {
+    return this.sizeOf(event) > this.maxAppendBytes ? `larger than the event store's maximum append size (${this.maxAppendBytes} bytes, TEMPS_ESDB_MAX_APPEND_BYTES)` : null;
   }
 
   async readStream(stream: string, options: { fromRevision?: bigint } = {}): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
     try {
-      for await (const resolved of this.client.readStream(this.prefix + stream, { fromRevision: options.fromRevision ?? START })) {
+      for await (const resolved of this.client.readStream(this.prefix + stream, { fromRevision: options.fromRevision ?? START, deadline: this.readTimeoutMs })) {
         out.push(this.toRecorded(resolved));
       }
     } catch (err) {
@@ -139,55 +196,56 @@ export class EsdbEventStore implements EventStore {
     return out;
   }
 
-  /** One pull at a time: concurrent calls would take each other's events from the shared subscription. */
-  readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
-    const result = this.reads.then(() => this.pull(options));
-    this.reads = result.catch(() => undefined);
-    return result;
+  /**
+   * From the consumer's own catch-up reader (the one whose events reach `after`), or a new one subscribed
+   * after it. A failed subscription fails the pull; the consumer's next pull (the runner retries with backoff
+   * from its checkpoint) subscribes again: that is the resubscribe loop.
+   */
+  async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+    const reader = this.readerFor(options.after);
+    reader.busy = true;
+    try {
+      const deadline = Date.now() + this.readTimeoutMs;
+      for (;;) {
+        const events = reader.take(options.after, options.limit);
+        if (events.length > 0) return events;
+        if (reader.error) throw unavailable(reader.error, 'reading $all failed');
+        if (reader.caughtUp && (options.after ?? -1n) >= this.localHead) return [];
+        const left = deadline - Date.now();
+        if (left <= 0) throw new EventStoreUnavailableError(`reading $all failed: EventStoreDB delivered nothing within ${this.readTimeoutMs} ms`);
+        const changed = await reader.waitForData(Math.min(left, CAUGHT_UP_GRACE_MS));
+        // A server without the caughtUp signal (before 23.10): quiet for a while, so ask for the head instead.
+        if (!changed && !reader.caughtUp && (await this.headPosition()) <= (options.after ?? -1n)) return [];
+      }
+    } catch (err) {
+      this.dropReader(reader);
+      throw err;
+    } finally {
+      reader.busy = false;
+      reader.lastUsed = Date.now();
+    }
   }
 
   /**
-   * A failed subscription fails the pull; the caller's next pull (the projection runner retries with backoff
-   * from its checkpoint) subscribes again: that is the catch-up side's resubscribe loop.
+   * From a caught-up reader when there is one (no round trip); otherwise $all read backwards in bounded
+   * pages until the newest event of ours (startup, an ingest-only process).
    */
-  private async pull(options: ReadAllOptions): Promise<RecordedEvent[]> {
-    if (this.reader && this.reader.cursor !== options.after) {
-      void this.reader.close();
-      this.reader = undefined;
-    }
-    this.reader ??= new CatchUpReader(
-      this.client.subscribeToAll({ fromPosition: options.after === undefined ? START : allPosition(options.after), filter: esdbEventFilter(this.prefix) }, { highWaterMark: 1000 }),
-      options.after,
-    );
-    const reader = this.reader;
-    for (;;) {
-      const events = reader.take(options.limit).map((e) => this.toRecorded(e));
-      if (events.length > 0) return events;
-      if (reader.error) {
-        this.reader = undefined;
-        throw unavailable(reader.error, 'reading $all failed');
-      }
-      // Nothing buffered: either we are at the head, or the subscription has not delivered yet.
-      if ((await this.headPosition()) <= (options.after ?? -1n)) return [];
-      if (!(await reader.waitForData(READ_WAIT_MS))) {
-        this.reader = undefined;
-        void reader.close();
-        throw new EventStoreUnavailableError(`reading $all failed: EventStoreDB delivered nothing within ${READ_WAIT_MS} ms`);
-      }
-    }
-  }
-
   async headPosition(): Promise<bigint> {
-    // Newest first, in bounded pages read to their end (leaving a read half-consumed would keep its gRPC call
-    // open); system events are skipped client side. Usually the first event is ours.
+    let live: bigint | undefined;
+    for (const r of this.readers) {
+      const h = r.liveHead();
+      if (h !== undefined && (live === undefined || h > live)) live = h;
+    }
+    if (live !== undefined) return live > this.localHead ? live : this.localHead;
     let from: typeof END | { commit: bigint; prepare: bigint } = END;
     try {
       for (let size = HEAD_FIRST_PAGE; ; size = Math.min(size * 4, HEAD_MAX_PAGE)) {
         const page: AllStreamResolvedEvent[] = [];
-        for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: size })) page.push(resolved);
-        for (const { event } of page) if (event && matchesEsdbEventFilter(this.prefix, event)) return event.position.commit;
+        for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: size, deadline: this.readTimeoutMs })) page.push(resolved);
+        for (const { event } of page) if (event && matchesEsdbEventFilter(this.prefix, event)) return event.position.commit > this.localHead ? event.position.commit : this.localHead;
         const last = page[page.length - 1]?.event;
-        if (page.length < size || !last) return -1n;
+        if (page.length < size || !last) return this.localHead;
         from = last.position;
       }
     } catch (err) {
@@ -197,16 +255,6 @@ export class EsdbEventStore implements EventStore {
 
   onAppended(listener: () => void): () => void {
     this.listeners.add(listener);
-    if (!this.live && !this.closed) {
-      // Started on the first listener (from the end at that moment), so it reports what comes after.
-      this.live = new ResubscribingSubscription<AllStreamResolvedEvent>({
-        open: (after) => this.client.subscribeToAll({ fromPosition: after === undefined ? END : allPosition(after), filter: esdbEventFilter(this.prefix) }) as AllStreamSubscription,
-        positionOf: (e) => e.event?.position.commit,
-        onData: () => this.notify(),
-        onResubscribed: () => this.notify(),
-      });
-      this.live.start();
-    }
     return () => void this.listeners.delete(listener);
   }
 
@@ -214,8 +262,7 @@ export class EsdbEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
-    await this.live?.stop();
-    await this.reader?.close();
+    await Promise.all(this.readers.splice(0).map((r) => r.close()));
     await this.client.dispose();
   }
 
@@ -229,36 +276,167 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
-  private async plan(write: StreamWrite): Promise<StreamAppendPlan> {
-    const known = await this.readStream(write.stream);
-    const revision = known.length ? known[known.length - 1]!.revision : 'no_stream';
-    return planStreamAppend(write.events, write.expected ?? 'any', { revision, ids: new Set(known.map((e) => e.id)) });
+  // --- appends -----------------------------------------------------------------------------------
+
+  /** Appends to one stream run one after another in this process: they would only conflict with each other. */
+  private withStreamLock<T>(stream: string, run: () => Promise<T>): Promise<T> {
+    const before = this.streamLocks.get(stream) ?? Promise.resolve();
+    const result = before.then(run, run);
+    const tail = result.catch(() => undefined);
+    this.streamLocks.set(stream, tail);
+    void tail.then(() => {
+      if (this.streamLocks.get(stream) === tail) this.streamLocks.delete(stream);
+    });
+    return result;
   }
 
-  private conflictError(write: StreamWrite, plan: StreamAppendPlan): WrongExpectedVersionError {
-    return new WrongExpectedVersionError(write.stream, write.expected ?? 'any', plan.kind === 'conflict' ? plan.actual : 'no_stream');
+  private sizeOf = (e: NewEvent): number => {
+    const metadata = e.metadata ?? {};
+    let bytes = this.metadataBytes.get(metadata);
+    if (bytes === undefined) this.metadataBytes.set(metadata, (bytes = Buffer.byteLength(JSON.stringify(metadata))));
+    return estimateEventBytes(e, bytes);
+  };
+
+  private remaining(deadlineAt: number, what: string): number {
+    const left = deadlineAt - Date.now();
+    if (left <= 0) throw new EventStoreUnavailableError(`${what} failed: not committed within ${this.writeTimeoutMs} ms; retrying is safe`);
+    return left;
   }
 
-  /** Writes one planned stream; a refusal by the server (a concurrent writer) is planned again. */
-  private async write({ write, plan: first }: Planned): Promise<AppendResult> {
-    let plan = first;
-    for (let attempt = 1; ; attempt++) {
-      if (plan.kind === 'skip') return { appended: 0, lastPosition: null };
-      if (plan.kind === 'conflict') throw this.conflictError(write, plan);
+  /** One stream of a call: its appends in order, each at the revision the previous one returned. */
+  private async writeStream(write: StreamWrite, deadlineAt: number): Promise<AppendResult> {
+    const name = this.prefix + write.stream;
+    const expected = write.expected ?? 'any';
+    let appends: NewEvent[][];
+    try {
+      appends = splitAppends(write.events, this.maxAppendBytes, this.sizeOf);
+    } catch (err) {
+      throw unavailable(err, `append to ${write.stream} failed`);
+    }
+    const ownIds = new Set(write.events.map((e) => e.id));
+    let cached = this.known.get(name);
+    if (!cached && expected === 'stream_exists') {
+      // It needs the revision: one bounded tail read, which also shows what of this call is stored already.
+      const tail = await this.tailOf(name, write.events.length, deadlineAt);
+      if (tail.actual === 'no_stream') throw new WrongExpectedVersionError(write.stream, expected, 'no_stream');
+      this.known.record(name, tail.actual, tail.events.map((e) => e.id).filter((id) => ownIds.has(id)));
+      cached = this.known.get(name)!;
+    }
+    const known = new Set<string>(cached ? write.events.filter((e) => cached.ids.has(e.id)).map((e) => e.id) : []);
+    if (known.size === write.events.length) return { appended: 0, lastPosition: null };
+    let revision: AppendExpectedRevision = typeof expected === 'bigint' || expected === 'no_stream' ? expected : cached ? cached.revision : 'no_stream';
+    let appended = 0;
+    let lastPosition: bigint | null = null;
+    let attempts = 0;
+    for (let i = 0; i < appends.length; ) {
+      const events = appends[i]!.filter((e) => !known.has(e.id));
+      if (events.length === 0) {
+        i++;
+        continue;
+      }
       try {
-        const result = await this.client.appendToStream(
-          this.prefix + write.stream,
-          plan.events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: (e.metadata ?? {}) as never })),
-          { expectedRevision: plan.expectedRevision, deadline: this.writeTimeoutMs },
+        const result: AppendToStreamResult = await this.client.appendToStream(
+          name,
+          events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: (e.metadata ?? {}) as never })),
+          { expectedRevision: revision, deadline: this.remaining(deadlineAt, `append to ${write.stream}`) },
         );
         if (!result.position) throw new Error('EventStoreDB returned no position for an append: a server of version 20.6 or newer is needed');
-        return { appended: plan.events.length, lastPosition: result.position.commit };
+        appended += events.length;
+        lastPosition = result.position.commit;
+        revision = result.nextExpectedRevision;
+        for (const e of events) known.add(e.id);
+        this.known.record(name, result.nextExpectedRevision, events.map((e) => e.id));
+        i++;
       } catch (err) {
-        if (!(err instanceof EsdbWrongExpectedVersionError)) throw unavailable(err, `append to ${write.stream} failed`);
-        if (attempt >= MAX_APPEND_ATTEMPTS) throw new EventStoreUnavailableError(`append to ${write.stream} failed: ${attempt} attempts lost to concurrent writers`, err);
-        plan = await this.plan(write);
+        if (!(err instanceof EsdbWrongExpectedVersionError)) {
+          if (isRetryable(err)) this.known.forget(name); // the outcome is unknown: do not trust the cached revision
+          throw unavailable(err, `append to ${write.stream} failed`);
+        }
+        if (++attempts >= MAX_APPEND_ATTEMPTS) throw new EventStoreUnavailableError(`append to ${write.stream} failed: ${attempts} attempts lost to concurrent writers`, err);
+        const tail = await this.tailOf(name, write.events.length, deadlineAt);
+        for (const e of tail.events) if (ownIds.has(e.id)) known.add(e.id);
+        if (tail.actual !== 'no_stream') this.known.record(name, tail.actual, tail.events.map((e) => e.id));
+        const next = resolveAppendConflict(expected, appends, tail, known);
+        if (next.kind === 'done') break;
+        if (next.kind === 'conflict') throw new WrongExpectedVersionError(write.stream, expected, next.actual);
+        revision = next.revision < 0n ? 'no_stream' : next.revision;
+        i = next.fromAppend;
       }
     }
+    return { appended, lastPosition };
+  }
+
+  /** The last events of a stream (a window bounded by the call's size), oldest first, and its revision. */
+  private async tailOf(name: string, ownEvents: number, deadlineAt: number): Promise<StreamTail> {
+    const events: { id: string; revision: bigint }[] = [];
+    try {
+      for await (const { event } of this.client.readStream(name, {
+        direction: BACKWARDS,
+        fromRevision: END,
+        maxCount: CONFLICT_WINDOW + 2 * ownEvents,
+        deadline: this.remaining(deadlineAt, `reading ${name} back after a conflict`),
+      })) {
+        if (event) events.push({ id: event.id, revision: event.revision });
+      }
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return { actual: 'no_stream', events: [] };
+      throw unavailable(err, `reading ${name} back after a conflict failed`);
+    }
+    events.reverse();
+    return { actual: events.length ? events[events.length - 1]!.revision : 'no_stream', events };
+  }
+
+  /**
+   * appendMany over several streams with expectations: each expectation is checked against the stream's
+   * tail before anything is written, so a stale one fails the whole call (the server has no multi-stream
+   * transaction; a writer racing in between can still make a later stream of the call conflict).
+   */
+  private async checkExpectations(writes: StreamWrite[], deadlineAt: number): Promise<void> {
+    const checks = await Promise.all(
+      writes
+        .filter((w) => (w.expected ?? 'any') !== 'any')
+        .map(async (w) => {
+          const name = this.prefix + w.stream;
+          const tail = await this.tailOf(name, w.events.length, deadlineAt);
+          const known = new Set(tail.events.map((e) => e.id));
+          if (tail.actual !== 'no_stream') this.known.record(name, tail.actual, known);
+          const appends = splitAppends(w.events, this.maxAppendBytes, this.sizeOf);
+          const expected = w.expected ?? 'any';
+          // The state as it is now: a conflict here means the write could not go through as asked.
+          const holds = expected === 'stream_exists' ? tail.actual !== 'no_stream' : expected === 'no_stream' ? tail.actual === 'no_stream' : tail.actual === expected;
+          const resolution = holds ? ({ kind: 'ok' } as const) : resolveAppendConflict(expected, appends, tail, known);
+          return { w, resolution };
+        }),
+    );
+    const conflict = checks.find((c) => c.resolution.kind === 'conflict');
+    if (conflict && conflict.resolution.kind === 'conflict') throw new WrongExpectedVersionError(conflict.w.stream, conflict.w.expected ?? 'any', conflict.resolution.actual);
+  }
+
+  // --- reads -------------------------------------------------------------------------------------
+
+  private readerFor(after: bigint | undefined): CatchUpReader {
+    const now = Date.now();
+    for (const r of [...this.readers]) if (!r.busy && (r.error || now - r.lastUsed > READER_IDLE_MS)) this.dropReader(r);
+    const found = this.readers.find((r) => !r.busy && r.covers(after));
+    if (found) return found;
+    while (this.readers.length >= MAX_READERS) {
+      const idle = this.readers.filter((r) => !r.busy).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (!idle) break;
+      this.dropReader(idle);
+    }
+    const subscription = this.client.subscribeToAll(
+      { fromPosition: after === undefined ? START : allPosition(after), filter: esdbEventFilter(this.prefix) },
+      { highWaterMark: 1000 },
+    ) as AllStreamSubscription;
+    const reader = new CatchUpReader(subscription, after, (e) => this.toRecorded(e), () => this.notify());
+    this.readers.push(reader);
+    return reader;
+  }
+
+  private dropReader(reader: CatchUpReader): void {
+    const i = this.readers.indexOf(reader);
+    if (i >= 0) this.readers.splice(i, 1);
+    void reader.close();
   }
 
   private toRecorded(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent {
@@ -278,53 +456,22 @@ export class EsdbEventStore implements EventStore {
   }
 }
 
-/**
- * A catch-up subscription to $all read in pulls: its readable side buffers up to highWaterMark events and
- * stops reading from the server when full; `take` pulls from that buffer. `cursor` is the position of the
- * last event taken, so the next readAll that continues from there reuses this subscription.
- */
-class CatchUpReader {
-  error: Error | undefined;
-
-  constructor(
-    private readonly subscription: AllStreamSubscription,
-    public cursor: bigint | undefined,
-  ) {
-    subscription.on('error', (err: Error) => (this.error = err));
-    subscription.on('end', () => (this.error ??= new Error('the subscription ended')));
-  }
-
-  take(limit: number): AllStreamResolvedEvent[] {
-    const out: AllStreamResolvedEvent[] = [];
-    while (out.length < limit) {
-      const e = this.subscription.read() as AllStreamResolvedEvent | null;
-      if (e === null) break;
-      if (!e.event) continue;
-      out.push(e);
+/** Runs `run` over items with at most `limit` at once; waits for all, then fails with the first error. */
+async function inParallel<T, R>(items: T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let firstError: { err: unknown } | undefined;
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await run(items[i]!);
+      } catch (err) {
+        firstError ??= { err };
+      }
     }
-    if (out.length) this.cursor = out[out.length - 1]!.event!.position.commit;
-    return out;
-  }
-
-  /** Resolves true once something can be read (or the subscription failed), false after timeoutMs. */
-  waitForData(timeoutMs: number): Promise<boolean> {
-    if (this.subscription.readableLength > 0 || this.error) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (value: boolean) => {
-        clearTimeout(timer);
-        this.subscription.off('readable', onReadable);
-        this.subscription.off('error', onError);
-        resolve(value);
-      };
-      const onReadable = () => done(true);
-      const onError = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.subscription.on('readable', onReadable);
-      this.subscription.on('error', onError);
-    });
-  }
-
-  close(): Promise<void> {
-    return this.subscription.unsubscribe().catch(() => undefined);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (firstError) throw firstError.err;
+  return results;
 }

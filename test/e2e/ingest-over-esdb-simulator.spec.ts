@@ -1,0 +1,176 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { EventStoreDBClient } from '@eventstore/db-client';
+import { util } from 'protobufjs/minimal';
+import { AccessService } from '@temps/access';
+import { EVENT_STORE, EsdbEventStore } from '@temps/event-store';
+import { DEFAULT_INGEST_LIMITS, INGEST_LIMITS, IngestModule } from '@temps/ingest';
+import { opentelemetry } from '../../libs/otlp/src/generated/otlp';
+import { EsdbSimulator } from '../support/esdb-simulator';
+import { hexId, postOtlp, PROTOBUF, str, traceRequest, type SpanSpec } from '../support/otlp-raw';
+
+/**
+ * The real OTLP/HTTP receiver (Nest + Express on a real socket, the ingest module as shipped) on the
+ * EventStoreDB adapter, over the EsdbSimulator: no EventStoreDB server can run here, so the simulator
+ * enforces the server's limits (1 MiB per append) and counts the round trips.
+ */
+@Module({})
+class HostModule {
+  static with(events: EsdbEventStore, access: AccessService): DynamicModule {
+    return {
+      module: HostModule,
+      global: true,
+      providers: [
+        { provide: EVENT_STORE, useValue: events },
+        { provide: AccessService, useValue: access },
+        { provide: INGEST_LIMITS, useValue: DEFAULT_INGEST_LIMITS },
+      ],
+      exports: [EVENT_STORE, AccessService, INGEST_LIMITS],
+    };
+  }
+}
+
+const { ExportMetricsServiceRequest } = opentelemetry.proto.collector.metrics.v1;
+
+type Long = opentelemetry.proto.metrics.v1.NumberDataPoint['timeUnixNano'];
+const long = (n: bigint): Long => new util.Long(Number(n & 0xffffffffn) | 0, Number((n >> 32n) & 0xffffffffn) | 0, true) as Long;
+
+function metricsRequest(i: number): Uint8Array {
+  const now = long(BigInt(Date.now()) * 1_000_000n + BigInt(i));
+  return ExportMetricsServiceRequest.encode({
+    resourceMetrics: [
+      {
+        resource: { attributes: [str('service.name', 'metrics-app')] },
+        scopeMetrics: [
+          {
+            scope: { name: 'simulator-test' },
+            metrics: [{ name: 'gen_ai.client.token.usage', unit: '{token}', gauge: { dataPoints: [{ asInt: long(BigInt(i)), timeUnixNano: now, attributes: [str('gen_ai.token.type', 'input')] }] } }],
+          },
+        ],
+      },
+    ],
+  }).finish();
+}
+
+describe('OTLP ingest over the EventStoreDB adapter on the simulator (real HTTP server, simulated EventStoreDB)', () => {
+  let sim: EsdbSimulator;
+  let events: EsdbEventStore;
+  let app: INestApplication;
+  let base: string;
+  let headers: Record<string, string>;
+
+  beforeAll(async () => {
+    sim = new EsdbSimulator(); // the server's defaults: MaxAppendSize 1 MiB
+    events = await EsdbEventStore.fromClient(sim as unknown as EventStoreDBClient); // the adapter's default: appends of at most 1 MiB
+    const access = new AccessService(events);
+    await access.createProject('1', 'Default project');
+    const { secret } = await access.createApiKey({ name: 'test', role: 'admin' });
+    headers = { 'Content-Type': PROTOBUF, Authorization: `Bearer ${secret}`, 'X-Temps-Project-Id': '1' };
+    app = await NestFactory.create(
+      { module: class TestIngestModule {}, imports: [HostModule.with(events, access), IngestModule] } as DynamicModule,
+      { bodyParser: false, logger: ['error'] },
+    );
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await events?.close();
+  });
+
+  /** Streams read by anything but the access list's periodic refresh (AccessService: once a while, its tail only). */
+  const readsBesidesAccess = () => [...sim.streamReads.keys()].filter((s) => s !== 'access');
+
+  /** One trace of `spans` spans with a 2.6 KB attribute each. */
+  function bigTrace(spans: number): { traceId: string; body: Buffer } {
+    const traceId = hexId(16);
+    const specs: SpanSpec[] = Array.from({ length: spans }, (_, i) => ({
+      traceId,
+      spanId: hexId(8),
+      name: `chat ${i}`,
+      attributes: [str('gen_ai.operation.name', 'chat'), str('gen_ai.system', 'openai'), str('gen_ai.prompt', `${i} `.padEnd(2600, 'p'))],
+    }));
+    return { traceId, body: traceRequest(specs) };
+  }
+
+  it('given a 5 MiB trace in one request, then it is stored whole in appends under 1 MiB, with one 200 and no 500', async () => {
+    const { traceId, body } = bigTrace(2000);
+    expect(body.byteLength).toBeGreaterThan(5 * 1024 * 1024);
+    sim.resetCounters();
+    const reply = await postOtlp(`${base}/api/otel/v1/traces`, body, headers);
+    expect(reply.status).toBe(200);
+    expect(sim.storedStream(`trace-1-${traceId}`)).toHaveLength(2000);
+    expect(sim.appendsOverMaxSize).toBe(0);
+    expect(sim.calls.append).toBeGreaterThanOrEqual(6); // > 5 MiB of events, at most 1 MiB each
+    expect(readsBesidesAccess()).toEqual([]);
+    expect(sim.callsWithoutDeadline).toBe(0);
+  });
+
+  it('given the server fails the third append of a 5 MiB trace, then the request answers 503 with Retry-After, and its retry answers 200 with every span stored once', async () => {
+    const { traceId, body } = bigTrace(2000);
+    sim.inject('append', 'unavailable', { nth: 3 });
+    const failed = await postOtlp(`${base}/api/otel/v1/traces`, body, headers);
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('retry-after')).toBe('2');
+    const stored = sim.storedStream(`trace-1-${traceId}`).length;
+    expect(stored).toBeGreaterThan(0); // two appends went through before the failure
+    expect(stored).toBeLessThan(2000);
+    const retried = await postOtlp(`${base}/api/otel/v1/traces`, body, headers);
+    expect(retried.status).toBe(200);
+    const ids = sim.storedStream(`trace-1-${traceId}`).map((e) => e.id);
+    expect(ids).toHaveLength(2000);
+    expect(new Set(ids).size).toBe(2000);
+  });
+
+  it('given one span larger than an append may be (1.2 MB) beside a normal one, then the big one is rejected alone (200, partial success) and the other stored', async () => {
+    const traceId = hexId(16);
+    const huge = Array.from({ length: 20 }, (_, i) => str(`app.blob.${i}`, 'b'.repeat(60_000)));
+    const body = traceRequest([{ traceId, spanId: hexId(8), attributes: huge }, { traceId, spanId: hexId(8) }]);
+    const reply = await postOtlp(`${base}/api/otel/v1/traces`, body, headers);
+    expect(reply.status).toBe(200);
+    expect(reply.partial).toEqual({ rejected: 1, errorMessage: expect.stringMatching(/1 rejected: item larger than the event store's maximum append size \(1048576 bytes, TEMPS_ESDB_MAX_APPEND_BYTES\)/) });
+    expect(sim.storedStream(`trace-1-${traceId}`)).toHaveLength(1);
+  });
+
+  it.each([
+    ['not leader', 'not_leader'],
+    ['a deadline', 'deadline'],
+  ] as const)('given %s on an append, then the answer is 503 with Retry-After, never 500', async (_label, kind) => {
+    sim.inject('append', kind);
+    const reply = await postOtlp(`${base}/api/otel/v1/traces`, traceRequest([{ traceId: hexId(16), spanId: hexId(8) }]), headers);
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('retry-after')).toBe('2');
+  });
+
+  it('given a request with spans of N = 12 traces, then it costs at most N + 1 round trips (one append per trace), and as many when the traces continue', async () => {
+    const traceIds = Array.from({ length: 12 }, () => hexId(16));
+    const spans = (round: number) => traceIds.flatMap((traceId) => Array.from({ length: 3 }, (_, i) => ({ traceId, spanId: hexId(8), name: `r${round} s${i}` })));
+    for (const round of [1, 2]) {
+      sim.resetCounters();
+      const reply = await postOtlp(`${base}/api/otel/v1/traces`, traceRequest(spans(round)), headers);
+      expect(reply.status).toBe(200);
+      expect(sim.roundTrips).toBeLessThanOrEqual(traceIds.length + 1); // + the access list refresh, at most once a while
+      expect(sim.calls.append).toBe(traceIds.length);
+    }
+    for (const traceId of traceIds) expect(sim.storedStream(`trace-1-${traceId}`)).toHaveLength(6);
+  });
+
+  it('given 300 metric exports, then each is one append to the hourly metrics stream and reads back no events (O(1), not O(stream))', async () => {
+    sim.resetCounters();
+    for (let i = 0; i < 300; i++) {
+      const reply = await postOtlp(`${base}/api/otel/v1/metrics`, Buffer.from(metricsRequest(i)), headers);
+      expect(reply.status).toBe(200);
+    }
+    expect(sim.calls.append).toBe(300);
+    // The only reads: the access list's periodic refresh, from its next revision (no events unless keys changed).
+    expect(readsBesidesAccess()).toEqual([]);
+    expect(sim.eventsRead).toBe(0);
+    const buckets = sim.streamNames().filter((s) => s.startsWith('metrics-1-'));
+    expect(buckets.length).toBeGreaterThanOrEqual(1);
+    expect(buckets.length).toBeLessThanOrEqual(2); // an hour may turn during the test
+    for (const b of buckets) expect(b).toMatch(/^metrics-1-\d{10}$/);
+    expect(buckets.reduce((n, b) => n + sim.storedStream(b).length, 0)).toBe(300);
+  });
+});
