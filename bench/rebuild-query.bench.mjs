@@ -45,13 +45,19 @@ const BIG_TRACE_SPANS = 1000;
 /** Partitions (threads) of a rebuild's bulk load: what the projector uses on this machine (TEMPS_BUILD_THREADS). */
 const BUILD_THREADS = Number(process.env.TEMPS_BUILD_THREADS || Math.min(4, availableParallelism()));
 
+/** The SQLite adapter of a store lib: its own entry point, or the lib's index in builds from before the entry points. */
+function adapterEntry(d, lib) {
+  const entry = join(d, `libs/${lib}/src/sqlite/index.js`);
+  return require(existsSync(entry) ? entry : join(d, `libs/${lib}/src`));
+}
+
 /** The modules of one build (dist/ or a copy of it). */
 export function loadBuild(dir) {
   const d = resolve(root, dir);
   return {
     dir: d,
-    SqliteEventStore: require(join(d, 'libs/event-store/src')).SqliteEventStore,
-    SqliteTraceReadStore: require(join(d, 'libs/read-store/src')).SqliteTraceReadStore,
+    SqliteEventStore: adapterEntry(d, 'event-store').SqliteEventStore,
+    SqliteTraceReadStore: adapterEntry(d, 'read-store').SqliteTraceReadStore,
     createTraceProjection: require(join(d, 'apps/projector/src/create-trace-projection.js')).createTraceProjection,
     TracesQueryService: require(join(d, 'apps/projector/src/traces-query.service.js')).TracesQueryService,
     UsageQueryService: require(join(d, 'apps/projector/src/usage-query.service.js')).UsageQueryService,
@@ -333,7 +339,8 @@ async function readLogRateParallel(build, path, threads) {
   const lib = join(build.dir, 'libs/event-store/src');
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
-    const { SqliteEventStore, readPartition } = require(workerData.lib);
+    const { readPartition } = require(workerData.lib);
+    const { SqliteEventStore } = require(require('node:fs').existsSync(workerData.lib + '/sqlite') ? workerData.lib + '/sqlite' : workerData.lib);
     (async () => {
       const events = SqliteEventStore.open(workerData.path, { readOnly: true });
       const until = await events.headPosition();

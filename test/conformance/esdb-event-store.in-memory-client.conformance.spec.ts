@@ -1,5 +1,5 @@
 import type { EventStoreDBClient } from '@eventstore/db-client';
-import { EsdbEventStore } from '@temps/event-store';
+import { EsdbEventStore } from '@temps/event-store/esdb';
 import { InMemoryEsdbClient } from '../support/in-memory-esdb-client';
 import { describeEventStoreConformance } from './event-store.conformance';
 

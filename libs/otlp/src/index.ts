@@ -17,3 +17,4 @@ export type {
 export { validateSpan } from './validate-span';
 export * from './encode-responses';
 export * from './otlp-decode-error';
+export * from './otlp-http-status';

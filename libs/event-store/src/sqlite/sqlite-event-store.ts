@@ -12,7 +12,8 @@ import {
   type RecordedEvent,
   type StreamWrite,
 } from '../event-store';
-import { SQL_STREAM_PARTITION, type ReadPartitionOptions } from '../read-partition';
+import type { ReadPartitionOptions } from '../read-partition';
+import { SQL_STREAM_PARTITION } from './sql-stream-partition';
 import {
   SqliteWriter,
   UNAVAILABLE_CODES,
