@@ -63,7 +63,17 @@ export function loadBuild(dir) {
     UsageQueryService: require(join(d, 'apps/projector/src/usage-query.service.js')).UsageQueryService,
     seedDefaultPrices: require(join(d, 'apps/cli/src/default-prices.js')).seedDefaultPrices,
     domain: require(join(d, 'libs/domain/src')),
+    query: queryParser(d),
   };
+}
+
+/** The query services take validated DTOs (as the HTTP pipe makes them); builds from before the DTOs took the raw query. */
+function queryParser(d) {
+  const field = join(d, 'apps/projector/src/query-field.js');
+  if (!existsSync(field)) return (_dto, raw) => raw;
+  const { parseQueryDto } = require(field);
+  const dtos = require(join(d, 'apps/projector/src/query-dtos.js'));
+  return (dto, raw) => parseQueryDto(dtos[dto], raw);
 }
 
 // ---- the log ------------------------------------------------------------------------------------
@@ -430,14 +440,14 @@ async function queries(build, reads, bigTraceId) {
   const now = new Date();
   const from30 = new Date(now.getTime() - 30 * DAY_MS).toISOString();
   // Every call is JSON-serialized as the HTTP layer would.
-  const list = await timeCalls(async () => JSON.stringify(await traces.list(PROJECT, { limit: '50' })));
-  const filtered = await timeCalls(async () => JSON.stringify(await traces.list(PROJECT, { model: 'claude-sonnet-4-5-20250929', status: 'error', limit: '50' })));
+  const list = await timeCalls(async () => JSON.stringify(await traces.list(PROJECT, build.query('TraceListQuery', { limit: '50' }))));
+  const filtered = await timeCalls(async () => JSON.stringify(await traces.list(PROJECT, build.query('TraceListQuery', { model: 'claude-sonnet-4-5-20250929', status: 'error', limit: '50' }))));
   const detail = await timeCalls(async () => JSON.stringify(await traces.get(PROJECT, bigTraceId)));
-  const usage30 = await timeCalls(async () => JSON.stringify(await usage.usage(PROJECT, { from: from30, to: now.toISOString(), bucket: 'day', groupBy: 'model' })));
-  const firstPage = await traces.list(PROJECT, { limit: '50' });
-  const filteredPage = await traces.list(PROJECT, { model: 'claude-sonnet-4-5-20250929', status: 'error', limit: '50' });
+  const usage30 = await timeCalls(async () => JSON.stringify(await usage.usage(PROJECT, build.query('UsageQuery', { from: from30, to: now.toISOString(), bucket: 'day', groupBy: 'model' }))));
+  const firstPage = await traces.list(PROJECT, build.query('TraceListQuery', { limit: '50' }));
+  const filteredPage = await traces.list(PROJECT, build.query('TraceListQuery', { model: 'claude-sonnet-4-5-20250929', status: 'error', limit: '50' }));
   const big = await traces.get(PROJECT, bigTraceId);
-  const u = await usage.usage(PROJECT, { from: from30, to: now.toISOString(), bucket: 'day', groupBy: 'model' });
+  const u = await usage.usage(PROJECT, build.query('UsageQuery', { from: from30, to: now.toISOString(), bucket: 'day', groupBy: 'model' }));
   return {
     list: { ...list, items: firstPage.items.length },
     filteredList: { ...filtered, items: filteredPage.items.length, filter: 'model=claude-sonnet-4-5-20250929&status=error' },

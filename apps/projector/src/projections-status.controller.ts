@@ -2,6 +2,7 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard } from '@temps/access';
 import type { ProjectionStatus } from '@temps/projection-runtime';
 import { TraceProjectorService } from './trace-projector.service';
+import { ApiDoc } from './api-doc';
 
 /**
  * `GET /api/projections`: where each projection stands (version, serving build, position, lag in events
@@ -13,6 +14,7 @@ export class ProjectionsStatusController {
   constructor(private readonly projector: TraceProjectorService) {}
 
   @Get()
+  @ApiDoc({ summary: 'Where each projection stands (version, serving build, lag, a rebuild\'s progress)', response: 'ProjectionList', auth: 'any-key' })
   async list(): Promise<{ items: unknown[] }> {
     return { items: [jsonSafe(await this.projector.status())] };
   }

@@ -1,19 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
-import { AccessModule, ProjectsController } from '@temps/access';
+import { AccessModule } from '@temps/access';
 import { RealtimeModule } from '@temps/realtime';
 import { DIALECT_MAPPERS, registeredDialectMappers } from './dialect-mappers.module';
 import { READ_MODEL_EXTENSIONS, registeredReadModelExtensions } from './read-model-extensions.module';
-import { ProjectionsStatusController } from './projections-status.controller';
+import { OpenApiController } from './openapi.controller';
 import { PROJECTOR_OPTIONS, type ProjectorOptions } from './projector-options';
+import { QUERY_API_CONTROLLERS } from './query-api';
 import { TraceProjectorService } from './trace-projector.service';
-import { TracesQueryController } from './traces-query.controller';
 import { TracesQueryService } from './traces-query.service';
-import { SessionsQueryController } from './sessions-query.controller';
 import { SessionsQueryService } from './sessions-query.service';
-import { UsageQueryController } from './usage-query.controller';
 import { UsageQueryService } from './usage-query.service';
-import { GenaiMetricsQueryController } from './genai-metrics-query.controller';
 import { GenaiMetricsQueryService } from './genai-metrics-query.service';
 
 /**
@@ -28,7 +25,7 @@ export class ProjectorModule {
       module: ProjectorModule,
       // DiscoveryModule: team dialect mappers are registered in their own modules (DialectMappersModule.register)
       imports: [DiscoveryModule, AccessModule, RealtimeModule],
-      controllers: [ProjectsController, TracesQueryController, UsageQueryController, GenaiMetricsQueryController, SessionsQueryController, ProjectionsStatusController],
+      controllers: [...QUERY_API_CONTROLLERS, OpenApiController],
       providers: [
         { provide: PROJECTOR_OPTIONS, useValue: options },
         TracesQueryService,
