@@ -34,8 +34,9 @@ describe('store ports load no driver (built dist, fresh process)', () => {
     expect(driversLoadedBy(['libs/event-store/src/index.js', 'libs/read-store/src/index.js', 'apps/ingest/src/index.js'])).toEqual([]);
   });
 
-  it('the Nest store modules load an adapter only when it is configured', () => {
+  it('the Nest store modules, the projector and the whole serve module load an adapter only when one is configured (opened)', () => {
     expect(driversLoadedBy(['libs/event-store/src/nest/index.js', 'libs/read-store/src/nest/index.js'])).toEqual([]);
+    expect(driversLoadedBy(['apps/projector/src/index.js', 'apps/cli/src/serve.module.js'])).toEqual([]);
   });
 
   it('each adapter entry point loads its own driver (so the check above can see one)', () => {
