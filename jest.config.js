@@ -9,6 +9,7 @@ const swc = {
   },
   module: { type: 'commonjs' },
 };
+const subpaths = ['event-store/sqlite', 'event-store/esdb', 'event-store/nest', 'read-store/sqlite', 'read-store/mongo', 'read-store/nest'];
 const libs = ['domain', 'otlp', 'event-store', 'read-store', 'projection-runtime', 'realtime', 'access'];
 module.exports = {
   rootDir: __dirname,
@@ -20,6 +21,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|uid|file-type|strtok3|token-types|peek-readable|@tokenizer)/)'],
   moduleNameMapper: {
     ...Object.fromEntries(libs.map((l) => [`^@temps/${l}$`, `<rootDir>/libs/${l}/src/index.ts`])),
+    // each adapter's own entry point, and the Nest module that opens one (the port's index loads no driver)
+    ...Object.fromEntries(subpaths.map((a) => [`^@temps/${a}$`, `<rootDir>/libs/${a.replace('/', '/src/')}/index.ts`])),
     '^@temps/ingest$': '<rootDir>/apps/ingest/src/index.ts',
     '^@temps/projector$': '<rootDir>/apps/projector/src/index.ts',
   },

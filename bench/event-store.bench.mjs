@@ -28,7 +28,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 const require = createRequire(import.meta.url);
-const { SqliteEventStore } = require(join(import.meta.dirname, '../dist/libs/event-store/src/index.js'));
+const { SqliteEventStore } = require(join(import.meta.dirname, '../dist/libs/event-store/src/sqlite/index.js'));
 
 const EVENTS_PER_CALL = 512;
 const STREAMS_PER_CALL = 128;

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 
 const require = createRequire(import.meta.url);
 const root = join(import.meta.dirname, '..');
-const { SqliteEventStore } = require(join(root, 'dist/libs/event-store/src'));
-const { SqliteTraceReadStore } = require(join(root, 'dist/libs/read-store/src'));
+const { SqliteEventStore } = require(join(root, 'dist/libs/event-store/src/sqlite'));
+const { SqliteTraceReadStore } = require(join(root, 'dist/libs/read-store/src/sqlite'));
 const { ProjectionRunner } = require(join(root, 'dist/libs/projection-runtime/src'));
 const { TraceProjectionHandler } = require(join(root, 'dist/apps/projector/src/trace-projection.handler.js'));
 

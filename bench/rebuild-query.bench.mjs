@@ -45,19 +45,35 @@ const BIG_TRACE_SPANS = 1000;
 /** Partitions (threads) of a rebuild's bulk load: what the projector uses on this machine (TEMPS_BUILD_THREADS). */
 const BUILD_THREADS = Number(process.env.TEMPS_BUILD_THREADS || Math.min(4, availableParallelism()));
 
+/** The SQLite adapter of a store lib: its own entry point, or the lib's index in builds from before the entry points. */
+function adapterEntry(d, lib) {
+  const entry = join(d, `libs/${lib}/src/sqlite/index.js`);
+  return require(existsSync(entry) ? entry : join(d, `libs/${lib}/src`));
+}
+
 /** The modules of one build (dist/ or a copy of it). */
 export function loadBuild(dir) {
   const d = resolve(root, dir);
   return {
     dir: d,
-    SqliteEventStore: require(join(d, 'libs/event-store/src')).SqliteEventStore,
-    SqliteTraceReadStore: require(join(d, 'libs/read-store/src')).SqliteTraceReadStore,
+    SqliteEventStore: adapterEntry(d, 'event-store').SqliteEventStore,
+    SqliteTraceReadStore: adapterEntry(d, 'read-store').SqliteTraceReadStore,
     createTraceProjection: require(join(d, 'apps/projector/src/create-trace-projection.js')).createTraceProjection,
     TracesQueryService: require(join(d, 'apps/projector/src/traces-query.service.js')).TracesQueryService,
     UsageQueryService: require(join(d, 'apps/projector/src/usage-query.service.js')).UsageQueryService,
     seedDefaultPrices: require(join(d, 'apps/cli/src/default-prices.js')).seedDefaultPrices,
     domain: require(join(d, 'libs/domain/src')),
+    query: queryParser(d),
   };
+}
+
+/** The query services take validated DTOs (as the HTTP pipe makes them); builds from before the DTOs took the raw query. */
+function queryParser(d) {
+  const field = join(d, 'apps/projector/src/query-field.js');
+  if (!existsSync(field)) return (_dto, raw) => raw;
+  const { parseQueryDto } = require(field);
+  const dtos = require(join(d, 'apps/projector/src/query-dtos.js'));
+  return (dto, raw) => parseQueryDto(dtos[dto], raw);
 }
 
 // ---- the log ------------------------------------------------------------------------------------
@@ -333,7 +349,8 @@ async function readLogRateParallel(build, path, threads) {
   const lib = join(build.dir, 'libs/event-store/src');
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
-    const { SqliteEventStore, readPartition } = require(workerData.lib);
+    const { readPartition } = require(workerData.lib);
+    const { SqliteEventStore } = require(require('node:fs').existsSync(workerData.lib + '/sqlite') ? workerData.lib + '/sqlite' : workerData.lib);
     (async () => {
       const events = SqliteEventStore.open(workerData.path, { readOnly: true });
       const until = await events.headPosition();
@@ -423,14 +440,14 @@ async function queries(build, reads, bigTraceId) {
   const now = new Date();
   const from30 = new Date(now.getTime() - 30 * DAY_MS).toISOString();
   // Every call is JSON-serialized as the HTTP layer would.
-  const list = await timeCalls(async () => JSON.stringify(await traces.list(PROJECT, { limit: '50' })));
-  const filtered = await timeCalls(async () => JSON.stringify(await traces.list(PROJECT, { model: 'claude-sonnet-4-5-20250929', status: 'error', limit: '50' })));
+  const list = await timeCalls(async () => JSON.stringify(await traces.list(PROJECT, build.query('TraceListQuery', { limit: '50' }))));
+  const filtered = await timeCalls(async () => JSON.stringify(await traces.list(PROJECT, build.query('TraceListQuery', { model: 'claude-sonnet-4-5-20250929', status: 'error', limit: '50' }))));
   const detail = await timeCalls(async () => JSON.stringify(await traces.get(PROJECT, bigTraceId)));
-  const usage30 = await timeCalls(async () => JSON.stringify(await usage.usage(PROJECT, { from: from30, to: now.toISOString(), bucket: 'day', groupBy: 'model' })));
-  const firstPage = await traces.list(PROJECT, { limit: '50' });
-  const filteredPage = await traces.list(PROJECT, { model: 'claude-sonnet-4-5-20250929', status: 'error', limit: '50' });
+  const usage30 = await timeCalls(async () => JSON.stringify(await usage.usage(PROJECT, build.query('UsageQuery', { from: from30, to: now.toISOString(), bucket: 'day', groupBy: 'model' }))));
+  const firstPage = await traces.list(PROJECT, build.query('TraceListQuery', { limit: '50' }));
+  const filteredPage = await traces.list(PROJECT, build.query('TraceListQuery', { model: 'claude-sonnet-4-5-20250929', status: 'error', limit: '50' }));
   const big = await traces.get(PROJECT, bigTraceId);
-  const u = await usage.usage(PROJECT, { from: from30, to: now.toISOString(), bucket: 'day', groupBy: 'model' });
+  const u = await usage.usage(PROJECT, build.query('UsageQuery', { from: from30, to: now.toISOString(), bucket: 'day', groupBy: 'model' }));
   return {
     list: { ...list, items: firstPage.items.length },
     filteredList: { ...filtered, items: filteredPage.items.length, filter: 'model=claude-sonnet-4-5-20250929&status=error' },

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..');
 const out = join(root, 'test/artifacts/jest-results.json');
@@ -10,7 +11,9 @@ rmSync(out, { force: true });
 
 const jest = join(root, 'node_modules/jest/bin/jest.js');
 // The OTel exporters load their transport with import(): jest needs VM modules for that.
-const args = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', jest, '--json', `--outputFile=${out}`, '--maxWorkers=2', ...process.argv.slice(2)];
+// Threads that tests start (projection, bulk-load partitions) run .ts sources: this preload compiles them there.
+const threadHooks = pathToFileURL(join(root, 'test/support/typescript-thread-hooks.mjs')).href;
+const args = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', '--import', threadHooks, jest, '--json', `--outputFile=${out}`, '--maxWorkers=2', ...process.argv.slice(2)];
 const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 
 let passed = 0;

@@ -6,9 +6,9 @@ import { type DynamicModule, type INestApplication, Module } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { AccessService } from '@temps/access';
-import { openStores, TraceProjectorService, type StoresConfig } from '@temps/projector';
+import { TraceProjectorService, type StoresConfig } from '@temps/projector';
 import { bootstrapAccess } from '../../apps/cli/src/bootstrap-access';
-import { ServeModule, type ServeStores } from '../../apps/cli/src/serve.module';
+import { ServeModule } from '../../apps/cli/src/serve.module';
 import { otelPipeline } from '../../test/support/send-spans';
 import { eventually, getJson, startServer, TEST_API_KEY, type RunningServer } from '../../test/support/temps-server';
 import { AcmeDialectModule } from './acme-dialect.module';
@@ -16,8 +16,8 @@ import { AcmeDialectModule } from './acme-dialect.module';
 /** What a team's app module looks like: everything `temps serve` runs, plus the one registration. */
 @Module({})
 class AcmeTracingApp {
-  static with(stores: ServeStores): DynamicModule {
-    return { module: AcmeTracingApp, imports: [ServeModule.with(stores), AcmeDialectModule] };
+  static with(stores: StoresConfig): DynamicModule {
+    return { module: AcmeTracingApp, imports: [ServeModule.with({ stores }), AcmeDialectModule] };
   }
 }
 
@@ -95,30 +95,26 @@ describe.each([
   ['in-process', '0'],
 ])('examples/custom-dialect: a Nest app with AcmeDialectModule, projector %s', (_mode, threadFlag) => {
   let dataDir: string;
-  let stores: ServeStores & { close(): Promise<void> };
   let app: INestApplication;
   let url: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'temps-acme-'));
     const config: StoresConfig = { events: { kind: 'sqlite', path: join(dataDir, 'events.db') }, reads: { kind: 'sqlite', path: join(dataDir, 'read.db') } };
-    const opened = await openStores(config, { reads: true });
-    stores = { ...opened, access: new AccessService(opened.events), config };
-    await bootstrapAccess(stores.access, TEST_API_KEY);
     const previous = process.env.TEMPS_PROJECTOR_THREAD;
     process.env.TEMPS_PROJECTOR_THREAD = threadFlag; // ServeModule reads it once, when built
     try {
-      app = await NestFactory.create(AcmeTracingApp.with(stores), { bodyParser: false, logger: ['error', 'warn'] });
+      app = await NestFactory.create(AcmeTracingApp.with(config), { bodyParser: false, logger: ['error', 'warn'] });
     } finally {
       if (previous === undefined) delete process.env.TEMPS_PROJECTOR_THREAD;
       else process.env.TEMPS_PROJECTOR_THREAD = previous;
     }
+    await bootstrapAccess(app.get(AccessService), TEST_API_KEY);
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   });
   afterAll(async () => {
-    await app?.close();
-    await stores?.close();
+    await app?.close(); // and the stores, by their modules
     rmSync(dataDir, { recursive: true, force: true });
   });
 

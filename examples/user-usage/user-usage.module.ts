@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ProjectAccessGuard } from '@temps/access';
+import { AccessModule } from '@temps/access';
 import { ReadModelExtensionsModule } from '@temps/projector';
 import { UserUsageController } from './user-usage.controller';
 
@@ -8,8 +8,8 @@ import { UserUsageController } from './user-usage.controller';
  * and the team's own endpoint over the rows the runtime keeps for it.
  */
 @Module({
-  imports: [ReadModelExtensionsModule.register([{ module: require.resolve('./user-usage'), export: 'userUsage' }])],
+  // AccessModule: the project guard of its endpoint (TRACE_READ_STORE comes from ReadStoreModule.forRoot, global)
+  imports: [AccessModule, ReadModelExtensionsModule.register([{ module: require.resolve('./user-usage'), export: 'userUsage' }])],
   controllers: [UserUsageController],
-  providers: [ProjectAccessGuard],
 })
 export class UserUsageModule {}

@@ -7,11 +7,13 @@ import { type DynamicModule, type INestApplication, Module } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { context, trace } from '@opentelemetry/api';
 import { AccessService } from '@temps/access';
+import { EVENT_STORE, type EventStore } from '@temps/event-store';
 import type { SpanDocument } from '@temps/domain';
-import { openStores, type StoresConfig } from '@temps/projector';
+import type { StoresConfig } from '@temps/projector';
+import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
 import { bootstrapAccess } from '../../apps/cli/src/bootstrap-access';
 import { seedDefaultPrices } from '../../apps/cli/src/default-prices';
-import { ServeModule, type ServeStores } from '../../apps/cli/src/serve.module';
+import { ServeModule } from '../../apps/cli/src/serve.module';
 import { otelPipeline } from '../../test/support/send-spans';
 import { eventually, getJson, TEST_API_KEY } from '../../test/support/temps-server';
 import { userUsage } from './user-usage';
@@ -20,27 +22,23 @@ import { UserUsageModule } from './user-usage.module';
 /** A team's app: everything `temps serve` runs, with or without the one registration of its read model. */
 @Module({})
 class TeamApp {
-  static with(stores: ServeStores, withUserUsage: boolean): DynamicModule {
-    return { module: TeamApp, imports: [ServeModule.with(stores), ...(withUserUsage ? [UserUsageModule] : [])] };
+  static with(stores: StoresConfig, withUserUsage: boolean): DynamicModule {
+    return { module: TeamApp, imports: [ServeModule.with({ stores }), ...(withUserUsage ? [UserUsageModule] : [])] };
   }
 }
 
 async function startApp(config: StoresConfig, withUserUsage: boolean) {
-  const opened = await openStores(config, { reads: true });
-  const stores: ServeStores & { close(): Promise<void> } = { ...opened, access: new AccessService(opened.events), config };
-  await bootstrapAccess(stores.access, TEST_API_KEY);
-  await seedDefaultPrices(stores.events); // as `temps serve` does: spans get a cost
-  const app: INestApplication = await NestFactory.create(TeamApp.with(stores, withUserUsage), { bodyParser: false, logger: ['error', 'warn'] });
+  const app: INestApplication = await NestFactory.create(TeamApp.with(config, withUserUsage), { bodyParser: false, logger: ['error', 'warn'] });
+  await bootstrapAccess(app.get(AccessService), TEST_API_KEY);
+  await seedDefaultPrices(app.get<EventStore>(EVENT_STORE)); // as `temps serve` does: spans get a cost
   await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   return {
     url,
     apiKey: TEST_API_KEY,
-    reads: opened.reads!,
-    async close() {
-      await app.close();
-      await stores.close();
-    },
+    reads: app.get<TraceReadStore>(TRACE_READ_STORE),
+    // closes the stores too (their modules' shutdown hooks)
+    close: () => app.close(),
   };
 }
 

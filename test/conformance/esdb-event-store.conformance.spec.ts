@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EsdbEventStore } from '@temps/event-store';
+import { EsdbEventStore } from '@temps/event-store/esdb';
 import { describeEventStoreConformance } from './event-store.conformance';
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStoreDBClient } from '@eventstore/db-client';
-import { EsdbEventStore, EventStoreUnavailableError, type StreamWrite } from '@temps/event-store';
+import { EventStoreUnavailableError, type StreamWrite } from '@temps/event-store';
+import { EsdbEventStore } from '@temps/event-store/esdb';
 import { EsdbSimulator, type SimulatedFault } from '../support/esdb-simulator';
 import { describeEventStoreConformance } from './event-store.conformance';
 

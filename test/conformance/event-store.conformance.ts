@@ -8,16 +8,7 @@
  * so an adapter against a shared server can still run most of the suite.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  readPartition,
-  streamPartition,
-  WrongExpectedVersionError,
-  type AppendResult,
-  type EventStore,
-  type NewEvent,
-  type RecordedEvent,
-  type StreamWrite,
-} from '@temps/event-store';
+import { readPartition, streamPartition, WrongExpectedVersionError, type AppendResult, type EventStore, type NewEvent, type RecordedEvent, type StreamWrite } from '@temps/event-store';
 
 type Spec = {
   /** The store under test, fresh for each test. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { MongoTraceReadStore } from '@temps/read-store';
+import { MongoTraceReadStore } from '@temps/read-store/mongo';
 import { describeTraceReadStoreConformance } from './trace-read-store.conformance';
 
 // Runs against a real MongoDB-wire server when MONGO_URL is set (CI: FerretDB from scripts/ferretdb.mjs;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '@temps/event-store';
+import { SqliteEventStore } from '@temps/event-store/sqlite';
 import { describeEventStoreConformance } from './event-store.conformance';
 
 /** Every test gets its own database file in a fresh temp dir, removed (with its -wal/-shm) afterwards. */

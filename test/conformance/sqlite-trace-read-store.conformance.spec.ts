@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteTraceReadStore } from '@temps/read-store';
+import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
 import { describeTraceReadStoreConformance } from './trace-read-store.conformance';
 
 const dirs: string[] = [];

@@ -1,50 +1,39 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AccessService } from '@temps/access';
-import { EVENT_STORE, type EventStore } from '@temps/event-store';
-import { INGEST_LIMITS, IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
-import { DialectMappersModule, PROJECTOR_OPTIONS, ProjectorModule, projectorOptionsFromEnv, type StoresConfig, ReadModelExtensionsModule } from '@temps/projector';
-import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
+import { DynamicModule, Module } from '@nestjs/common';
+import { EventStoreModule } from '@temps/event-store/nest';
+import { IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
+import { DialectMappersModule, ProjectorModule, projectorOptionsFromEnv, type StoresConfig, ReadModelExtensionsModule } from '@temps/projector';
+import { ReadStoreModule } from '@temps/read-store/nest';
 import { HealthController, TEMPS_ROLE } from './health.controller';
 import type { TempsRole } from './temps-config';
-
-/** What a serving process opened: the stores (no read store for ingest only), access over the events, and their config. */
-export interface ServeStores {
-  events: EventStore;
-  reads: TraceReadStore | null;
-  access: AccessService;
-  /** The same stores as plain data, for the projector thread to open its own. */
-  config: StoresConfig;
-}
-
-/** Provides the stores to every module of the process. */
-@Global()
-@Module({})
-class StoresModule {
-  static with(stores: ServeStores, role: TempsRole): DynamicModule {
-    const providers = [
-      { provide: TEMPS_ROLE, useValue: role },
-      { provide: EVENT_STORE, useValue: stores.events },
-      ...(stores.reads ? [{ provide: TRACE_READ_STORE, useValue: stores.reads }] : []),
-      { provide: AccessService, useValue: stores.access },
-      { provide: INGEST_LIMITS, useValue: ingestLimitsFromEnv() },
-      // the projector runs on its own thread (its own connections to the same stores) unless TEMPS_PROJECTOR_THREAD=0
-      { provide: PROJECTOR_OPTIONS, useValue: projectorOptionsFromEnv({ stores: stores.config }) },
-    ];
-    return { module: StoresModule, providers, exports: providers.map((p) => p.provide) };
-  }
-}
 
 /**
  * `temps serve`: ingest + projector (on its own thread unless TEMPS_PROJECTOR_THREAD=0) (+ the built web app, mounted in serve.ts)
  * in one process, with the team dialect mappers of TEMPS_DIALECTS. An app that imports this module next to its
  * own DialectMappersModule.register(...) gets both. `role` (TEMPS_ROLE) keeps only one side: `ingest` (the OTLP receiver)
  * or `projector` (projection, query API, live gateway); every role answers GET /healthz.
+ * The stores are opened by EventStoreModule.forRoot and (not for ingest only) ReadStoreModule.forRoot, and closed on shutdown;
+ * the projector thread opens its own connections to the same stores from the plain config.
  */
 @Module({})
 export class ServeModule {
-  static with(stores: ServeStores, role: TempsRole = 'all'): DynamicModule {
-    const ingest = role === 'all' || role === 'ingest' ? [IngestModule] : [];
-    const projector = role === 'all' || role === 'projector' ? [ProjectorModule, DialectMappersModule.fromEnv(), ReadModelExtensionsModule.fromEnv()] : [];
-    return { module: ServeModule, imports: [StoresModule.with(stores, role), ...ingest, ...projector], controllers: [HealthController] };
+  static with(config: { stores: StoresConfig; role?: TempsRole }): DynamicModule {
+    const { stores, role = 'all' } = config;
+    const ingest = role === 'all' || role === 'ingest' ? [IngestModule.forRoot(ingestLimitsFromEnv())] : [];
+    const projector =
+      role === 'all' || role === 'projector'
+        ? [
+            ReadStoreModule.forRoot(stores.reads),
+            // the projector runs on its own thread (its own connections to the same stores) unless TEMPS_PROJECTOR_THREAD=0
+            ProjectorModule.forRoot(projectorOptionsFromEnv({ stores })),
+            DialectMappersModule.fromEnv(),
+            ReadModelExtensionsModule.fromEnv(),
+          ]
+        : [];
+    return {
+      module: ServeModule,
+      imports: [EventStoreModule.forRoot(stores.events), ...ingest, ...projector],
+      controllers: [HealthController],
+      providers: [{ provide: TEMPS_ROLE, useValue: role }],
+    };
   }
 }

@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AccessService } from '@temps/access';
-import { openStores } from '@temps/projector';
+import { EVENT_STORE, type EventStore } from '@temps/event-store';
 import { bootstrapAccess } from './bootstrap-access';
 import { seedDefaultPrices } from './default-prices';
 import { dashboardCsp, securityHeaders } from './security-headers';
@@ -19,23 +19,23 @@ const API_PREFIXES = ['/api/', '/v1/', '/socket.io/', '/healthz'];
 export async function serve(config: TempsConfig) {
   const { role } = config;
   const serving = role !== 'ingest';
-  const opened = await openStores(config.stores, { reads: serving });
-  const stores = { ...opened, access: new AccessService(opened.events), config: config.stores };
-  let boot: Awaited<ReturnType<typeof bootstrapAccess>>;
-  try {
-    // The shipped price table (deterministic ids: later starts, and other processes, add only new defaults).
-    await seedDefaultPrices(stores.events);
-    boot = await bootstrapAccess(stores.access, config.bootstrapApiKey);
-  } catch (err) {
-    await opened.close();
-    throw err;
-  }
-
-  // Nest's body parsers are off: the OTLP receiver reads (and caps) raw bodies itself.
-  const app = await NestFactory.create<NestExpressApplication>(ServeModule.with(stores, role), {
+  // Nest's body parsers are off: the OTLP receiver reads (and caps) raw bodies itself. The store modules open the
+  // configured stores here (abortOnError off: a store that cannot be opened is an error to report, not an abort).
+  const app = await NestFactory.create<NestExpressApplication>(ServeModule.with({ stores: config.stores, role }), {
     bodyParser: false,
     logger: ['error', 'warn'],
+    abortOnError: false,
   });
+  let boot: Awaited<ReturnType<typeof bootstrapAccess>>;
+  try {
+    // Before the projector and the server start (app.listen): the shipped price table (deterministic ids: later
+    // starts, and other processes, add only new defaults), then the first project and key.
+    await seedDefaultPrices(app.get<EventStore>(EVENT_STORE));
+    boot = await bootstrapAccess(app.get(AccessService), config.bootstrapApiKey);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   app.disable('x-powered-by');
   app.enableShutdownHooks();
 
@@ -85,9 +85,7 @@ export async function serve(config: TempsConfig) {
   }
   process.stdout.write(lines.join('\n') + '\n');
 
-  const close = async () => {
-    await app.close();
-    await stores.close();
-  };
+  // closes the stores too (their modules' shutdown hooks)
+  const close = () => app.close();
   return { app, port: address.port, url: base, close };
 }

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AccessService, bearerToken } from '@temps/access';
 import { EVENT_SCHEMA_VERSION, type IngestMetadata } from '@temps/domain';
 import { EVENT_STORE, EventStoreUnavailableError, type EventStore, type StreamWrite } from '@temps/event-store';
-import { DEFAULT_DECODE_LIMITS, encodeRpcStatus, OtlpDecodeError, rpcStatusJson, type DecodeLimits } from '@temps/otlp';
+import { DEFAULT_DECODE_LIMITS, OTLP_CONTENT_TYPES, OtlpDecodeError, otlpEncodingOf, otlpErrorBody, summarizeRejections, type DecodeLimits } from '@temps/otlp';
 import { FairInflightLimiter, type InflightScope } from './fair-inflight-limiter';
 import { INGEST_LIMITS } from './ingest.tokens';
 import type { IngestLimits } from './ingest-limits';
@@ -12,37 +12,9 @@ import type { OtlpResponse } from './otlp-response';
 import { SIGNAL_CODECS, type Encoding, type Signal } from './otlp-signals';
 import { BodyError, ClientGoneError, readRequestBody } from './read-request-body';
 
-const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
-// google.rpc.Code values used in Status bodies.
-const RpcCode = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
-
-function rpcCodeFor(status: number): number {
-  if (status === 401) return RpcCode.UNAUTHENTICATED;
-  if (status === 403) return RpcCode.PERMISSION_DENIED;
-  if (status === 404) return RpcCode.NOT_FOUND;
-  if (status === 408) return RpcCode.DEADLINE_EXCEEDED;
-  if (status === 413 || status === 429) return RpcCode.RESOURCE_EXHAUSTED;
-  if (status === 503) return RpcCode.UNAVAILABLE;
-  if (status >= 500) return RpcCode.INTERNAL;
-  return RpcCode.INVALID_ARGUMENT;
-}
-
 /** A google.rpc.Status error in the request's encoding (protobuf when the encoding is unknown). */
 function failure(encoding: Encoding, status: number, message: string, headers?: Record<string, string>): OtlpResponse {
-  const rpc = { code: rpcCodeFor(status), message };
-  return {
-    status,
-    contentType: CONTENT_TYPES[encoding],
-    body: encoding === 'json' ? JSON.stringify(rpcStatusJson(rpc)) : encodeRpcStatus(rpc),
-    headers,
-  };
-}
-
-function encodingOf(req: IncomingMessage): Encoding | null {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
-  if (type === 'application/json') return 'json';
-  return null;
+  return { status, ...otlpErrorBody(encoding, status, message), headers };
 }
 
 /** OTLP protobuf and JSON gzip to about 1/5-1/15 of their size: a compressed body is admitted as if it inflated 8x. */
@@ -93,7 +65,7 @@ export class OtlpIngestService {
 
   /** The response to send, or null when the client is gone and there is no one to answer. */
   async export(signalName: string, req: IncomingMessage, pathIds?: PathIds): Promise<OtlpResponse | null> {
-    const encoding = encodingOf(req);
+    const encoding = otlpEncodingOf(req.headers['content-type']);
     const codec = SIGNAL_CODECS[signalName as Signal];
     if (!codec || !Object.hasOwn(SIGNAL_CODECS, signalName)) {
       req.resume();
@@ -177,18 +149,11 @@ export class OtlpIngestService {
         }
       }
 
-      const reasons = new Map<string, number>();
-      let rejected = 0;
-      for (const r of [...decoded.rejected, ...refused]) {
-        const n = (r as { count?: number }).count ?? 1;
-        rejected += n;
-        reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + n);
-      }
-      const message = [...reasons].map(([reason, n]) => `${n} rejected: ${reason}`).join('; ');
+      const { rejected, message } = summarizeRejections([...decoded.rejected, ...refused]);
       const response = codec.response(encoding, rejected, message);
       return {
         status: 200,
-        contentType: CONTENT_TYPES[encoding],
+        contentType: OTLP_CONTENT_TYPES[encoding],
         body: encoding === 'json' ? JSON.stringify(response) : (response as Uint8Array),
       };
     } finally {

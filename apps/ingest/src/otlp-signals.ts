@@ -3,7 +3,7 @@ import { deterministicEventId, type NewEvent } from '@temps/event-store';
 import * as otlp from '@temps/otlp';
 
 export type Signal = 'traces' | 'logs' | 'metrics';
-export type Encoding = 'protobuf' | 'json';
+export type Encoding = otlp.OtlpEncoding;
 
 export interface Decoded<T> {
   items: T[];

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '@temps/event-store';
+import { SqliteEventStore } from '@temps/event-store/sqlite';
 import { BlueGreenProjection } from '@temps/projection-runtime';
-import { SqliteTraceReadStore, type TraceReadStore } from '@temps/read-store';
+import { type TraceReadStore } from '@temps/read-store';
+import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
 import { readModel } from '../../../test/support/read-model-snapshot';
 import { hex, traceWrite } from '../../../test/support/span-events';
 import { eventually } from '../../../test/support/temps-server';

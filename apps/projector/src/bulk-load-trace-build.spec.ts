@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '@temps/event-store';
-import { SqliteTraceReadStore } from '@temps/read-store';
+import { SqliteEventStore } from '@temps/event-store/sqlite';
+import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
 import { readModel } from '../../../test/support/read-model-snapshot';
 import { eventually } from '../../../test/support/temps-server';
 import { hex, traceWrite } from '../../../test/support/span-events';

@@ -1,7 +1,6 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   compareGenaiMetricKeys,
-  GENAI_METRIC_NAMES,
   genaiMetricPointKey,
   genaiMetricsRowIdPrefix,
   rollupGenaiMetrics,
@@ -12,7 +11,8 @@ import {
   type GenaiMetricsGroupBy,
 } from '@temps/domain';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
-import { decodePointCursor, encodePointCursor, hourlyRangeQuery, hourRowsRange, one, oneOf } from './query-params';
+import type { GenaiMetricsQuery } from './query-dtos';
+import { decodePointCursor, encodePointCursor, hourlyRange, hourRowsRange } from './query-params';
 
 export interface GenaiMetricsResponse {
   metric: GenaiMetricName;
@@ -30,11 +30,10 @@ export class GenaiMetricsQueryService {
   constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceReadStore) {}
 
   /** Rows are kept per hour: `from` is rounded down and `to` up to whole hours, as for usage. */
-  async metrics(projectId: string, raw: Record<string, unknown>): Promise<GenaiMetricsResponse> {
-    const metric = oneOf(raw.metric, 'metric', GENAI_METRIC_NAMES);
-    if (!metric) throw new BadRequestException(`query parameter "metric" is required: one of ${GENAI_METRIC_NAMES.join(', ')}`);
-    const { from, to, bucket, groupBy, limit } = hourlyRangeQuery(raw);
-    const cursor = decodePointCursor(one(raw.cursor, 'cursor'), 3);
+  async metrics(projectId: string, query: GenaiMetricsQuery): Promise<GenaiMetricsResponse> {
+    const { metric } = query;
+    const { from, to, bucket, groupBy, limit } = hourlyRange(query);
+    const cursor = decodePointCursor(query.cursor, 3);
     const after: GenaiMetricPointKey | undefined = cursor && { bucketStart: cursor.bucketStart, provider: cursor.parts[0]!, model: cursor.parts[1]!, kind: cursor.parts[2]! };
 
     const rows = await this.store.counterRows(hourRowsRange(genaiMetricsRowIdPrefix(projectId, metric), from, to));

@@ -1,15 +1,15 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { EsdbEventStore, SqliteEventStore, type EventStore } from '@temps/event-store';
-import { MongoTraceReadStore, SqliteTraceReadStore, type TraceReadStore } from '@temps/read-store';
+import type { EventStore, EventStoreConfig } from '@temps/event-store';
+import { openEventStore } from '@temps/event-store/nest';
+import type { ReadStoreConfig, TraceReadStore } from '@temps/read-store';
+import { openReadStore } from '@temps/read-store/nest';
 
 /**
  * Which stores to open. Plain data, so that a thread can get it too (objects and connections cannot
  * cross to a worker thread: each side opens its own).
  */
 export interface StoresConfig {
-  events: { kind: 'sqlite'; path: string; writeTimeoutMs?: number } | { kind: 'esdb'; url: string; writeTimeoutMs?: number };
-  reads: { kind: 'sqlite'; path: string } | { kind: 'mongo'; url: string; database?: string };
+  events: EventStoreConfig;
+  reads: ReadStoreConfig;
 }
 
 export interface OpenedStores {
@@ -20,11 +20,12 @@ export interface OpenedStores {
 }
 
 /**
- * Opens the configured event store and, when asked, the read store. `readOnlyEvents`: this side only
- * reads the log (the projector thread), which for SQLite is a read-only connection beside the writer.
+ * Opens the configured event store and, when asked, the read store, outside Nest (a projector thread, the
+ * CLI; a Nest app uses EventStoreModule.forRoot and ReadStoreModule.forRoot). `readOnlyEvents`: this side
+ * only reads the log (the projector thread), which for SQLite is a read-only connection beside the writer.
  */
 export async function openStores(config: StoresConfig, options: { reads: boolean; readOnlyEvents?: boolean }): Promise<OpenedStores> {
-  const events = await openEventStore(config.events, options.readOnlyEvents ?? false);
+  const events = await openEventStore(config.events, { readOnly: options.readOnlyEvents ?? false });
   let reads: TraceReadStore | null = null;
   try {
     if (options.reads) reads = await openReadStore(config.reads);
@@ -40,17 +41,4 @@ export async function openStores(config: StoresConfig, options: { reads: boolean
       await events.close();
     },
   };
-}
-
-async function openEventStore(config: StoresConfig['events'], readOnly: boolean): Promise<EventStore> {
-  if (config.kind === 'esdb') return EsdbEventStore.connect(config.url, config.writeTimeoutMs === undefined ? {} : { writeTimeoutMs: config.writeTimeoutMs });
-  if (readOnly) return SqliteEventStore.open(config.path, { readOnly: true });
-  mkdirSync(dirname(config.path), { recursive: true });
-  return SqliteEventStore.open(config.path, config.writeTimeoutMs === undefined ? {} : { writeTimeoutMs: config.writeTimeoutMs });
-}
-
-async function openReadStore(config: StoresConfig['reads']): Promise<TraceReadStore> {
-  if (config.kind === 'mongo') return MongoTraceReadStore.open(config.url, config.database === undefined ? {} : { database: config.database });
-  mkdirSync(dirname(config.path), { recursive: true });
-  return SqliteTraceReadStore.open(config.path);
 }

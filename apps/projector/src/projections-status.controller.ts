@@ -3,6 +3,7 @@ import { ApiKeyGuard, type KeyedRequest } from '@temps/access';
 import type { ProjectionStatus } from '@temps/projection-runtime';
 import { projectScopedStatus } from './project-scoped-status';
 import { TraceProjectorService } from './trace-projector.service';
+import { ApiDoc } from './api-doc';
 
 /**
  * `GET /api/projections`: where each projection stands (version, serving build, position, lag in events
@@ -15,6 +16,7 @@ export class ProjectionsStatusController {
   constructor(private readonly projector: TraceProjectorService) {}
 
   @Get()
+  @ApiDoc({ summary: 'Where each projection stands (version, serving build, lag, a rebuild\'s progress; a key limited to some projects sees no global positions)', response: 'ProjectionList', auth: 'any-key' })
   async list(@Req() req: KeyedRequest): Promise<{ items: unknown[] }> {
     const status = await this.projector.status();
     return { items: [req.allProjects ? jsonSafe(status) : projectScopedStatus(status)] };

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore, type RecordedEvent } from '@temps/event-store';
-import { SqliteTraceReadStore } from '@temps/read-store';
+import { type RecordedEvent } from '@temps/event-store';
+import { SqliteEventStore } from '@temps/event-store/sqlite';
+import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
 import { readModel } from '../../../test/support/read-model-snapshot';
 import { hex, traceWrite } from '../../../test/support/span-events';
 import { TraceProjectionHandler } from './trace-projection.handler';

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventTypes, Streams, type IngestMetadata, type ModelPriceSetData, type SpanReceivedData } from '@temps/domain';
-import { SqliteEventStore } from '@temps/event-store';
-import { SqliteTraceReadStore } from '@temps/read-store';
+import { SqliteEventStore } from '@temps/event-store/sqlite';
+import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
 import { TraceProjectionHandler } from './trace-projection.handler';
 
 const meta: IngestMetadata = { projectId: '1', receivedAt: '2026-11-27T00:00:00.000Z', requestId: 'r', encoding: 'protobuf', schemaVersion: 1 };

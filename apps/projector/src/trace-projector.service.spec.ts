@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { TraceSummary } from '@temps/domain';
 import { hex, traceWrite } from '../../../test/support/span-events';
-import { SqliteEventStore } from '@temps/event-store';
+import { SqliteEventStore } from '@temps/event-store/sqlite';
 import type { ProjectionThread } from '@temps/projection-runtime';
-import { SqliteTraceReadStore } from '@temps/read-store';
+import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
 import type { LiveGateway } from '@temps/realtime';
 import { projectorOptionsFromEnv, type ProjectorOptions } from './projector-options';
 import { TraceProjectorService } from './trace-projector.service';
@@ -50,7 +50,7 @@ describe.each([
   });
 
   afterEach(async () => {
-    await service.onApplicationShutdown();
+    await service.beforeApplicationShutdown();
     await reads.close();
     await events.close();
     jest.restoreAllMocks();
@@ -83,7 +83,7 @@ describe.each([
   it('stops cleanly: status says stopped, a restart resumes from the checkpoint', async () => {
     await events.appendMany([traceWrite(hex(4), 2)]);
     await service.whenCaughtUp(10_000);
-    await service.onApplicationShutdown();
+    await service.beforeApplicationShutdown();
     expect((await service.status()).state).toBe('stopped');
     await events.appendMany([traceWrite(hex(5), 2)]);
     await service.onApplicationBootstrap();

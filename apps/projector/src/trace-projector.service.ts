@@ -1,5 +1,5 @@
 import { extname, join } from 'node:path';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { TRACE_PROJECTION, type TraceSummary } from '@temps/domain';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
 import { ProjectionThread, type BlueGreenProjection, type ProjectionStatus } from '@temps/projection-runtime';
@@ -23,7 +23,7 @@ const THREAD_MODULE = join(__dirname, `trace-projector.worker${extname(__filenam
  * Without it, the runner runs here on the injected stores (in-process mode).
  */
 @Injectable()
-export class TraceProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TraceProjectorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Projector');
   private readonly projection: BlueGreenProjection | ProjectionThread;
   readonly mode: 'thread' | 'in-process';
@@ -79,7 +79,8 @@ export class TraceProjectorService implements OnApplicationBootstrap, OnApplicat
     return this.projection.start();
   }
 
-  onApplicationShutdown(): Promise<void> {
+  /** Before the stores close (EventStoreModule and ReadStoreModule close them in onApplicationShutdown). */
+  beforeApplicationShutdown(): Promise<void> {
     return this.projection.stop();
   }
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { mappingReport, mappingRowIdPrefix, pageUsagePoints, rollupUsage, usageRowIdPrefix, type MappingReport, type UsageBucket, type UsageCounters, type UsageGroupBy, type UsagePoint } from '@temps/domain';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
-import { decodePointCursor, encodePointCursor, hourlyRangeQuery, hourRowsRange, one, prefixRange } from './query-params';
+import type { UsageQuery } from './query-dtos';
+import { decodePointCursor, encodePointCursor, hourlyRange, hourRowsRange, prefixRange } from './query-params';
 
 
 export interface UsageResponse {
@@ -21,11 +22,10 @@ export class UsageQueryService {
   constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceReadStore) {}
 
   /** Usage is kept per hour: `from` is rounded down and `to` up to whole hours. */
-  async usage(projectId: string, raw: Record<string, unknown>): Promise<UsageResponse> {
-    const { from, to, bucket, groupBy, limit } = hourlyRangeQuery(raw);
-    const provider = one(raw.provider, 'provider');
-    const model = one(raw.model, 'model');
-    const cursor = decodePointCursor(one(raw.cursor, 'cursor'), 2);
+  async usage(projectId: string, query: UsageQuery): Promise<UsageResponse> {
+    const { from, to, bucket, groupBy, limit } = hourlyRange(query);
+    const { provider, model } = query;
+    const cursor = decodePointCursor(query.cursor, 2);
 
     const rows = (await this.store.counterRows(hourRowsRange(usageRowIdPrefix(projectId), from, to))).filter(
       (r) => (!provider || r.dims.provider === provider) && (!model || r.dims.model === model),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
-import { SQL_STREAM_PARTITION, streamPartition } from './read-partition';
+import { streamPartition } from './read-partition';
+import { SQL_STREAM_PARTITION } from './sqlite/sql-stream-partition';
 
 describe('streamPartition', () => {
   it('gives in JS what SQLite computes in SQL, for ASCII, non-BMP and short stream names', () => {

@@ -14,8 +14,8 @@ export interface ReadPartitionOptions extends ReadAllOptions {
 
 /**
  * The partition of a stream, from the code points of its last two characters: trace streams end in
- * random hex ids, which this spreads evenly, and a store can compute it in its query language (SQLite:
- * `unicode(substr(stream, -1))`) instead of calling back into JS for every row it skips.
+ * random hex ids, which this spreads evenly, and a store can compute it in its query language (the SQLite
+ * adapter's SQL_STREAM_PARTITION) instead of calling back into JS for every row it skips.
  */
 export function streamPartition(stream: string, count: number): number {
   const last = lastCodePoints(stream);
@@ -35,9 +35,6 @@ function lastCodePoints(s: string): [number, number] {
   }
   return out;
 }
-
-/** The same as streamPartition, in SQLite's SQL (`?` = count). */
-export const SQL_STREAM_PARTITION = '((coalesce(unicode(substr(stream, -1)), 0) + 7 * coalesce(unicode(substr(stream, -2, 1)), 0)) % ?)';
 
 function checkPartition({ partition, until, limit }: ReadPartitionOptions): void {
   const { index, count } = partition;

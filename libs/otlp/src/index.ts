@@ -18,3 +18,4 @@ export { validateSpan } from './validate-span';
 export { EARLIEST_SPAN_START_UNIX_NANO, implausibleSpanTimeReason, MAX_SPAN_FUTURE_MS, rejectImplausibleSpanTimes } from './plausible-span-times';
 export * from './encode-responses';
 export * from './otlp-decode-error';
+export * from './otlp-http-status';

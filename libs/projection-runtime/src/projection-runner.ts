@@ -1,4 +1,4 @@
-import { sqliteErrorMessage, type EventStore, type RecordedEvent } from '@temps/event-store';
+import { type EventStore, type RecordedEvent } from '@temps/event-store';
 
 /** What a runner drives: where it stands, and how to apply one batch (documents + checkpoint, atomically). */
 export interface ProjectionHandler {
@@ -141,7 +141,7 @@ export class ProjectionRunner {
         // Keep the checkpoint, back off, retry: a failed batch is applied again, which is safe (idempotent).
         failures++;
         this.state = 'failed';
-        this.lastError = sqliteErrorMessage(err); // the message, with SQLite's cause in plain words (disk full)
+        this.lastError = err instanceof Error ? err.message : String(err); // stores name their cause (disk full) in the message
         this.options.onError?.(err);
         await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
       }

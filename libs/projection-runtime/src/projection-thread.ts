@@ -30,7 +30,7 @@ export type FromProjectionThread =
 
 /** Must equal KIND in projection-worker-entry.ts (this file imports only its types, see there). */
 const PROJECTION_WORKER_KIND = 'temps-projection-thread';
-/** The thread's entry: this module's sibling, .ts under jest (Node strips the types), .js in dist. */
+/** The thread's entry: this module's sibling, .js in dist (in tests the .ts source, whose types Node strips). */
 const ENTRY = join(__dirname, `projection-worker-entry${extname(__filename)}`);
 /** A thread that dies sooner than this after its start is restarted with a growing delay. */
 const STABLE_THREAD_MS = 5000;
@@ -51,7 +51,6 @@ export function startModuleThread(options: { module: string; export: string; dat
       kind: PROJECTION_WORKER_KIND,
       module: options.module,
       export: options.export,
-      typescript: options.module.endsWith('.ts'),
       data: options.data,
     } satisfies ProjectionWorkerData,
     name: options.name,

@@ -1,2 +1,3 @@
 export * from './live-events';
 export * from './live.gateway';
+export * from './realtime.module';

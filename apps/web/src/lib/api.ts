@@ -1,5 +1,5 @@
 import { session } from './session.svelte';
-import type { MappingReport, ProjectRef, SessionDetail, SessionPage, TraceDetail, TracePage, UsageBucket, UsageGroupBy, UsagePage, UsagePoint, UsageTotals } from './types';
+import type { MappingReport, ProjectionState, ProjectRef, SessionDetail, SessionPage, TraceDetail, TracePage, UsageBucket, UsageGroupBy, UsagePage, UsagePoint, UsageTotals } from './types';
 
 /** An HTTP error from the query API, with the server's message when it gave one. */
 export class ApiError extends Error {
@@ -126,17 +126,6 @@ export async function getUsage(projectId: string, query: UsageQuery, signal?: Ab
 
 export function getMapping(projectId: string, signal?: AbortSignal) {
   return getJson<MappingReport>(`/api/projects/${enc(projectId)}/ai/mapping`, { signal });
-}
-
-export interface ProjectionState {
-  name: string;
-  version: number;
-  state: string;
-  lagEvents: number;
-  lagSeconds: number;
-  serving: { namespace: string; version: number } | null;
-  /** A key limited to some projects gets `progress` (0..1) instead of the positions, head and rate (every tenant's volume). */
-  rebuild: { namespace: string; version: number; position?: string | null; head?: string; eventsPerSecond?: number; progress?: number; etaSeconds: number | null } | null;
 }
 
 /** Where the projector stands (any valid key): the dashboard shows a rebuild while it runs. */

@@ -1,4 +1,5 @@
-/** The shapes of the query API (GET /api/projects/:projectId/ai/traces...) and of the live socket. */
+// Generated from the OpenAPI document of the query API (apps/projector/src/query-api-schemas.ts, the controllers' ApiDoc) by `npm run gen:api-types`: do not edit. A test fails while this file is stale.
+/** The shapes of the query API (GET /api/openapi.json) and of the live socket. */
 
 export type TraceStatus = 'ok' | 'error' | 'unset';
 
@@ -28,6 +29,7 @@ export interface TraceListItem {
 
 export interface TracePage {
   items: TraceListItem[];
+  /** Pass back unchanged for the next page; null on the last page. */
   nextCursor: string | null;
   /** Every service seen in the project (for the service filter). */
   serviceNames?: string[];
@@ -108,6 +110,10 @@ export interface ProjectRef {
   name: string;
 }
 
+export interface ProjectList {
+  items: ProjectRef[];
+}
+
 /** A conversation (gen_ai.conversation.id and peers) over its traces. */
 export interface SessionSummary {
   projectId: string;
@@ -127,6 +133,7 @@ export interface SessionSummary {
 
 export interface SessionPage {
   items: SessionSummary[];
+  /** Pass back unchanged for the next page; null on the last page. */
   nextCursor: string | null;
 }
 
@@ -137,6 +144,7 @@ export interface SessionDetail {
 }
 
 export type UsageBucket = 'hour' | 'day';
+
 export type UsageGroupBy = 'model' | 'provider';
 
 export interface UsageTotals {
@@ -164,6 +172,7 @@ export interface UsagePage {
   groupBy: UsageGroupBy;
   items: UsagePoint[];
   totals: UsageTotals;
+  /** Pass back unchanged for the next page; null on the last page. */
   nextCursor: string | null;
 }
 
@@ -171,4 +180,56 @@ export interface UsagePage {
 export interface MappingReport {
   dialects: { dialect: string; spans: number }[];
   unmappedKeys: { key: string; spans: number }[];
+}
+
+export interface GenaiMetricPoint {
+  bucketStart: string;
+  provider: string | null;
+  /** Null when grouped by provider. */
+  model: string | null;
+  /** gen_ai.client.token.usage only. */
+  tokenType?: string | null;
+  /** gen_ai.client.operation.duration only. */
+  operation?: string | null;
+  count: number;
+  /** In the metric's unit: tokens, or seconds. */
+  sum: number;
+  /** Interpolated within the buckets (tokens, or seconds); absent when the points carried no buckets. */
+  p50?: number;
+  p95?: number;
+  p99?: number;
+}
+
+export interface GenaiMetricsPage {
+  metric: string;
+  from: string;
+  to: string;
+  bucket: UsageBucket;
+  groupBy: UsageGroupBy;
+  items: GenaiMetricPoint[];
+  /** Pass back unchanged for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Where a projection stands: version, serving build, lag, a rebuild's progress (positions as decimal strings). */
+export interface ProjectionState {
+  name: string;
+  version: number;
+  state: string;
+  lagEvents: number;
+  lagSeconds: number;
+  serving: { namespace: string; version: number } | null;
+  rebuild: { namespace: string; version: number; position?: string | null; head?: string; eventsPerSecond?: number; progress?: number; etaSeconds: number | null } | null;
+}
+
+export interface ProjectionList {
+  items: ProjectionState[];
+}
+
+/** Every error answer of the query API (400 bad parameter or cursor, 401 no or unknown key, 403 not allowed, 404 not found). */
+export interface ApiError {
+  statusCode: number;
+  /** What was wrong, for a person to read. */
+  message: string;
+  error?: string;
 }

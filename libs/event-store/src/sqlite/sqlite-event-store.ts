@@ -13,7 +13,8 @@ import {
   type RecordedEvent,
   type StreamWrite,
 } from '../event-store';
-import { SQL_STREAM_PARTITION, type ReadPartitionOptions } from '../read-partition';
+import type { ReadPartitionOptions } from '../read-partition';
+import { SQL_STREAM_PARTITION } from './sql-stream-partition';
 import {
   SQLITE_FULL,
   SqliteWriter,

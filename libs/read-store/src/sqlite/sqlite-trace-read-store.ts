@@ -1,5 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { counterDelta, resolveResponseUsage, summarizeSession, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type ResponseUsage, type SessionSummary, type SpanDocument, type TraceSummary } from '@temps/domain';
+import { sqliteErrorMessage } from '@temps/event-store/sqlite';
 import { BulkLoadRows } from './bulk-load-rows';
 import {
   buildNamespace,
@@ -54,6 +55,8 @@ function inTransaction(db: DatabaseSync, work: () => void): void {
     // SQLite rolls back on its own after some errors (SQLITE_FULL, IOERR, NOMEM): a second ROLLBACK would
     // throw "cannot rollback - no transaction is active" and hide the real cause.
     if (db.isTransaction) db.exec('ROLLBACK');
+    // Name the cause in plain words (disk full) for whoever reports it: the runner's lastError, projections status.
+    if (err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err)) (err as Error).message = sqliteErrorMessage(err);
     throw err;
   }
 }

@@ -1,0 +1,5 @@
+/**
+ * Which event store to open: plain data, so that a worker thread (which cannot receive a connection)
+ * can open its own. `writeTimeoutMs`: how long an append may wait for its commit before it fails as unavailable.
+ */
+export type EventStoreConfig = { kind: 'sqlite'; path: string; writeTimeoutMs?: number } | { kind: 'esdb'; url: string; writeTimeoutMs?: number };

@@ -1,0 +1,2 @@
+// The MongoDB adapter of the trace read store port (mongodb driver): `@temps/read-store/mongo`.
+export * from './mongo-trace-read-store';

@@ -1,0 +1,4 @@
+// `@temps/read-store/nest`: the Nest module that opens the configured adapter, and the opener it uses
+// (also for code outside Nest: a projector thread, the CLI).
+export * from './read-store.module';
+export * from './open-read-store';

@@ -1,0 +1,15 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ReadStoreConfig } from '../read-store-config';
+import type { TraceReadStore } from '../trace-read-store';
+
+/** Opens the configured read store, loading only that adapter (and its driver) when it is configured. */
+export async function openReadStore(config: ReadStoreConfig): Promise<TraceReadStore> {
+  if (config.kind === 'mongo') {
+    const { MongoTraceReadStore } = await import('@temps/read-store/mongo');
+    return MongoTraceReadStore.open(config.url, config.database === undefined ? {} : { database: config.database });
+  }
+  const { SqliteTraceReadStore } = await import('@temps/read-store/sqlite');
+  mkdirSync(dirname(config.path), { recursive: true });
+  return SqliteTraceReadStore.open(config.path);
+}

@@ -1,0 +1,2 @@
+// The embedded adapter of the trace read store port (node:sqlite): `@temps/read-store/sqlite`.
+export * from './sqlite-trace-read-store';
