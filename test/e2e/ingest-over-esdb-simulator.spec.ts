@@ -7,7 +7,7 @@ import { util } from 'protobufjs/minimal';
 import { AccessService } from '@temps/access';
 import { EVENT_STORE } from '@temps/event-store';
 import { EsdbEventStore } from '@temps/event-store/esdb';
-import { DEFAULT_INGEST_LIMITS, INGEST_LIMITS, IngestModule } from '@temps/ingest';
+import { DEFAULT_INGEST_LIMITS, IngestModule } from '@temps/ingest';
 import { opentelemetry } from '../../libs/otlp/src/generated/otlp';
 import { EsdbSimulator } from '../support/esdb-simulator';
 import { hexId, postOtlp, PROTOBUF, str, traceRequest, type SpanSpec } from '../support/otlp-raw';
@@ -17,19 +17,11 @@ import { hexId, postOtlp, PROTOBUF, str, traceRequest, type SpanSpec } from '../
  * EventStoreDB adapter, over the EsdbSimulator: no EventStoreDB server can run here, so the simulator
  * enforces the server's limits (1 MiB per append) and counts the round trips.
  */
+/** Stands in for EventStoreModule.forRoot: the adapter over the simulator as EVENT_STORE. */
 @Module({})
-class HostModule {
-  static with(events: EsdbEventStore, access: AccessService): DynamicModule {
-    return {
-      module: HostModule,
-      global: true,
-      providers: [
-        { provide: EVENT_STORE, useValue: events },
-        { provide: AccessService, useValue: access },
-        { provide: INGEST_LIMITS, useValue: DEFAULT_INGEST_LIMITS },
-      ],
-      exports: [EVENT_STORE, AccessService, INGEST_LIMITS],
-    };
+class SimulatedEventStoreModule {
+  static with(events: EsdbEventStore): DynamicModule {
+    return { module: SimulatedEventStoreModule, global: true, providers: [{ provide: EVENT_STORE, useValue: events }], exports: [EVENT_STORE] };
   }
 }
 
@@ -70,7 +62,7 @@ describe('OTLP ingest over the EventStoreDB adapter on the simulator (real HTTP 
     const { secret } = await access.createApiKey({ name: 'test', role: 'admin' });
     headers = { 'Content-Type': PROTOBUF, Authorization: `Bearer ${secret}`, 'X-Temps-Project-Id': '1' };
     app = await NestFactory.create(
-      { module: class TestIngestModule {}, imports: [HostModule.with(events, access), IngestModule] } as DynamicModule,
+      { module: class TestIngestModule {}, imports: [SimulatedEventStoreModule.with(events), IngestModule.forRoot(DEFAULT_INGEST_LIMITS)] } as DynamicModule,
       { bodyParser: false, logger: ['error'] },
     );
     await app.listen(0, '127.0.0.1');
