@@ -4,6 +4,7 @@ import { EVENT_STORE, type EventStore } from '@temps/event-store';
 import { INGEST_LIMITS, IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
 import { DialectMappersModule, PROJECTOR_OPTIONS, ProjectorModule, projectorOptionsFromEnv, type StoresConfig, ReadModelExtensionsModule } from '@temps/projector';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
+import { DemoController } from './demo/demo.controller';
 import { HealthController, TEMPS_ROLE } from './health.controller';
 import type { TempsRole } from './temps-config';
 
@@ -45,6 +46,6 @@ export class ServeModule {
   static with(stores: ServeStores, role: TempsRole = 'all'): DynamicModule {
     const ingest = role === 'all' || role === 'ingest' ? [IngestModule] : [];
     const projector = role === 'all' || role === 'projector' ? [ProjectorModule, DialectMappersModule.fromEnv(), ReadModelExtensionsModule.fromEnv()] : [];
-    return { module: ServeModule, imports: [StoresModule.with(stores, role), ...ingest, ...projector], controllers: [HealthController] };
+    return { module: ServeModule, imports: [StoresModule.with(stores, role), ...ingest, ...projector], controllers: [HealthController, ...(role === 'all' ? [DemoController] : [])] };
   }
 }

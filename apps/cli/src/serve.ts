@@ -24,7 +24,7 @@ export async function serve(config: TempsConfig) {
   try {
     // The shipped price table (deterministic ids: later starts, and other processes, add only new defaults).
     await seedDefaultPrices(stores.events);
-    boot = await bootstrapAccess(stores.access, config.bootstrapApiKey);
+    boot = await bootstrapAccess(stores.access, config.bootstrapApiKey, config.defaultProject);
   } catch (err) {
     await opened.close();
     throw err;
