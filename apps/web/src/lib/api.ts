@@ -142,3 +142,17 @@ export interface ProjectionState {
 export function getProjections(signal?: AbortSignal) {
   return getJson<{ items: ProjectionState[] }>('/api/projections', { signal });
 }
+
+/** `POST /api/demo` (admin keys): the server sends the demo traces through its own OTLP endpoint into the demo project. */
+export async function loadDemo(): Promise<{ projectId: string; traceIds: string[] }> {
+  const token = session.token;
+  if (!token) throw new ApiError(401, 'No API key');
+  let res: Response;
+  try {
+    res = await fetch('/api/demo', { method: 'POST', headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+  } catch {
+    throw new ApiError(0, 'Could not reach the Temps server. Is it running?');
+  }
+  if (!res.ok) throw new ApiError(res.status, await messageOf(res));
+  return (await res.json()) as { projectId: string; traceIds: string[] };
+}
