@@ -25,6 +25,7 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
   let page: Page;
   const shot = screenshots(() => page, 'dashboard-demo-');
   const step = stepper(() => page, () => server, 'dashboard-demo-');
+  let viewerKey = '';
 
   beforeAll(async () => {
     assertBrowserReady();
@@ -114,5 +115,35 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
     const unknown = await fetch(`${server.url}/api/demo`, { method: 'POST', headers: { Authorization: 'Bearer tk_not_a_real_key_0123456789' } });
     expect(unknown.status).toBe(401);
     expect((await getJson(server, '/api/projects')).body.items.map((p: any) => p.id)).toEqual(['1']);
+    viewerKey = viewer;
   });
+
+  it("offers to create project 2, where the seed's snippets send, to an admin key", async () => {
+    await step('seed project', async () => {
+      await page.goto(`${server.url}/projects/1/ai`);
+      await page.getByTestId('empty-state').waitFor();
+      await expectText(page.getByTestId('seed-project'), 'X-Temps-Project-Id: 2');
+      await page.getByTestId('create-seed-project').click();
+      await page.waitForURL(`${server.url}/projects/2/ai`);
+      await expectText(page.getByTestId('snippet'), 'X-Temps-Project-Id=2');
+      expect(await page.getByTestId('seed-project').count()).toBe(0);
+      await shot('seed-project-created');
+    });
+    const otlp = await fetch(`${server.url}/api/otel/v1/traces`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': '2', 'Content-Type': 'application/json' },
+      body: '{"resourceSpans":[]}',
+    });
+    expect(otlp.status).toBe(200);
+    // Only an admin key may; a second create is a conflict.
+    const asViewer = await fetch(`${server.url}/api/projects/3`, { method: 'POST', headers: { Authorization: `Bearer ${viewerKey}` } });
+    expect(asViewer.status).toBe(403);
+    expect(((await asViewer.json()) as { message: string }).message).toBe('creating a project needs an admin API key (or run "temps project create --id 3 --name NAME")');
+    const again = await fetch(`${server.url}/api/projects/2`, { method: 'POST', headers: { Authorization: `Bearer ${server.apiKey}` } });
+    expect(again.status).toBe(409);
+    expect((await getJson(server, '/api/projects')).body.items).toEqual([
+      { id: '1', name: 'Default project' },
+      { id: '2', name: 'Project 2' },
+    ]);
+  }, 60_000);
 });
