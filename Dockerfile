@@ -1,7 +1,9 @@
 # The temps image: one image, the role is chosen at run time (TEMPS_ROLE=all|ingest|projector).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+# .npmrc and the postinstall's script (scripts/node24.cjs: nothing to do under this Node 24) come before npm ci.
+COPY package.json package-lock.json .npmrc ./
+COPY scripts/node24.cjs ./scripts/
 RUN npm ci
 COPY . .
 RUN npm run build && npm prune --omit=dev

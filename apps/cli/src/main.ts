@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { AccessService } from '@temps/access';
 import { openStores } from '@temps/projector';
 import { currentPrices, type Role } from '@temps/domain';
+import { demoCommand } from './demo/demo-command';
 import { importPrices, loadPriceTable, parsePriceFile, seedDefaultPrices } from './default-prices';
 import { projectionsCommand } from './projections-command';
 import { serve } from './serve';
@@ -33,8 +34,24 @@ Usage:
   temps projections rebuild traces                    build the read models again from the first event, beside
                                                       the serving ones (which switch when it has caught up),
                                                       with a progress bar; e.g. after a price or mapper change
+  temps demo [--url URL]                              send sample traces (agent, stream, error, conversation, two
+                                                      dialects) through a running server's OTLP endpoint into
+                                                      project "demo"
+  temps demo --remove                                 delete the demo project
+  temps help                                          this text
+
+Examples (from a clone: npx temps ...; same TEMPS_DATA_DIR as the server):
+  temps serve                                         PORT=9090 TEMPS_DEFAULT_PROJECT=2 temps serve
+  temps api-key --name ci --role member --project 1   temps api-key list; temps api-key revoke KEY_ID
+  temps deployment-token --project 1 --environment production --deployment web-42
+  temps deployment-token list                         temps deployment-token revoke TOKEN_ID
+  temps prices list --at 2026-01-01T00:00:00Z         temps prices import ./my-prices.json
+  temps project create --id 2 --name my-ai-app        temps project list
+  temps projections status                            temps projections rebuild traces
+  temps demo                                          temps demo --url http://localhost:9090; temps demo --remove
 
 Environment: PORT (8080), HOST (0.0.0.0), TEMPS_DATA_DIR (./data), TEMPS_BOOTSTRAP_API_KEY,
+TEMPS_DEFAULT_PROJECT (1: the project a first start creates),
 TEMPS_MAX_BODY_BYTES (16777216), TEMPS_MAX_INFLIGHT_REQUESTS (64), TEMPS_MAX_INFLIGHT_BYTES (67108864) and their
 _PER_CREDENTIAL (a quarter) and _PER_PROJECT (half) shares, TEMPS_INGEST_BODY_TIMEOUT_MS (15000),
 TEMPS_MAX_ATTRIBUTES_PER_ITEM (1024), TEMPS_MAX_ATTRIBUTE_VALUE_BYTES (65536), TEMPS_MAX_ANYVALUE_DEPTH (32),
@@ -189,6 +206,8 @@ async function main(argv: string[]): Promise<void> {
       return projectionsCommand(rest);
     case 'project':
       return project(rest);
+    case 'demo':
+      return demoCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AccessModule } from '@temps/access';
 import { EventStoreModule } from '@temps/event-store/nest';
 import { IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
 import { DialectMappersModule, ProjectorModule, projectorOptionsFromEnv, type StoresConfig, ReadModelExtensionsModule } from '@temps/projector';
 import { ReadStoreModule } from '@temps/read-store/nest';
+import { DemoController } from './demo/demo.controller';
 import { HealthController, TEMPS_ROLE } from './health.controller';
 import type { TempsRole } from './temps-config';
 
@@ -31,8 +33,8 @@ export class ServeModule {
         : [];
     return {
       module: ServeModule,
-      imports: [EventStoreModule.forRoot(stores.events), ...ingest, ...projector],
-      controllers: [HealthController],
+      imports: [EventStoreModule.forRoot(stores.events), AccessModule, ...ingest, ...projector],
+      controllers: [HealthController, ...(role === 'all' ? [DemoController] : [])],
       providers: [{ provide: TEMPS_ROLE, useValue: role }],
     };
   }

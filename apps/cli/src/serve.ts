@@ -31,7 +31,7 @@ export async function serve(config: TempsConfig) {
     // Before the projector and the server start (app.listen): the shipped price table (deterministic ids: later
     // starts, and other processes, add only new defaults), then the first project and key.
     await seedDefaultPrices(app.get<EventStore>(EVENT_STORE));
-    boot = await bootstrapAccess(app.get(AccessService), config.bootstrapApiKey);
+    boot = await bootstrapAccess(app.get(AccessService), config.bootstrapApiKey, config.defaultProject);
   } catch (err) {
     await app.close();
     throw err;

@@ -6,6 +6,8 @@ export interface TempsConfig {
   host: string;
   dataDir: string;
   bootstrapApiKey?: string;
+  /** TEMPS_DEFAULT_PROJECT: the project id a first start creates (default 1). */
+  defaultProject: string;
   webDir: string;
   /** TEMPS_ROLE: what this process runs (see TEMPS_ROLES). */
   role: TempsRole;
@@ -32,10 +34,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): TempsConfig
     host: env.HOST ?? '0.0.0.0',
     dataDir: resolve(env.TEMPS_DATA_DIR ?? './data'),
     bootstrapApiKey: env.TEMPS_BOOTSTRAP_API_KEY || undefined,
+    defaultProject: defaultProjectFromEnv(env),
     webDir: resolve(env.TEMPS_WEB_DIR ?? resolve(packageRoot, 'apps/web/build')),
     role: roleFromEnv(env),
     stores: storesConfigFromEnv(env),
   };
+}
+
+export function defaultProjectFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const id = (env.TEMPS_DEFAULT_PROJECT ?? '').trim() || '1';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new Error(`TEMPS_DEFAULT_PROJECT must be 1-64 letters, digits, '_', '-' or '.', got "${env.TEMPS_DEFAULT_PROJECT}"`);
+  return id;
 }
 
 export function roleFromEnv(env: NodeJS.ProcessEnv = process.env): TempsRole {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AccessService, bearerToken } from '@temps/access';
 import { EVENT_SCHEMA_VERSION, type IngestMetadata } from '@temps/domain';
 import { EVENT_STORE, EventStoreUnavailableError, type EventStore, type StreamWrite } from '@temps/event-store';
@@ -40,6 +40,8 @@ export interface PathIds {
 export class OtlpIngestService {
   private readonly limiter: FairInflightLimiter;
   private readonly decodeLimits: DecodeLimits;
+  /** Projects a genuine key sent to before they existed: said once on the console, where a newcomer looks. */
+  private readonly warnedMissing = new Set<string>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
@@ -81,6 +83,10 @@ export class OtlpIngestService {
     const auth = await this.access.authorize(bearerToken(req.headers.authorization), Array.isArray(projectHeader) ? projectHeader[0] : projectHeader, 'ingest', pathIds);
     if (!auth.ok) {
       req.resume();
+      if (auth.missingProject && !this.warnedMissing.has(auth.missingProject) && this.warnedMissing.size < 100) {
+        this.warnedMissing.add(auth.missingProject);
+        new Logger('OTLP').warn(`refused an export: ${auth.message}`);
+      }
       return failure(encoding, auth.status, auth.message);
     }
 

@@ -100,15 +100,18 @@ export class AccessService {
    * Creates a project; the id defaults to the next free integer. The append expects the access stream
    * at the revision this check saw, so two processes cannot create the same id.
    */
-  async createProject(projectId: string | undefined, name: string): Promise<string> {
+  async createProject(projectId: string | undefined, name: string, options: { demo?: boolean } = {}): Promise<string> {
     for (let attempt = 0; ; attempt++) {
       await this.refresh();
-      const id = projectId ?? String(Math.max(0, ...[...this.state.projects.keys()].map(Number).filter(Number.isSafeInteger)) + 1);
+      const used = [...this.state.projects.keys(), ...this.state.deletedProjects];
+      const id = projectId ?? String(Math.max(0, ...used.map(Number).filter(Number.isSafeInteger)) + 1);
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new Error(`project id must be 1-64 letters, digits, '_', '-' or '.', got "${id}"`);
       if (this.state.projects.has(id)) throw new Error(`project ${id} already exists`);
+      if (this.state.deletedProjects.has(id)) throw new Error(`project ${id} was deleted, and ids are not given again: choose another id`);
       const expected = this.nextRevision === 0n ? 'no_stream' : this.nextRevision - 1n;
+      const data = { projectId: id, name, createdAt: new Date().toISOString(), ...(options.demo ? { demo: true } : {}) };
       try {
-        await this.events.append(Streams.access, [{ id: randomUUID(), type: 'ProjectCreated', data: { projectId: id, name, createdAt: new Date().toISOString() } }], expected);
+        await this.events.append(Streams.access, [{ id: randomUUID(), type: 'ProjectCreated', data }], expected);
       } catch (err) {
         if (err instanceof WrongExpectedVersionError && attempt < 3) continue; // someone else wrote meanwhile: check again
         throw err;
@@ -118,9 +121,23 @@ export class AccessService {
     }
   }
 
-  async listProjects(): Promise<{ projectId: string; name: string; createdAt: string }[]> {
+  async listProjects(): Promise<{ projectId: string; name: string; createdAt: string; demo?: boolean }[]> {
     await this.refresh();
-    return [...this.state.projects.values()].map(({ projectId, name, createdAt }) => ({ projectId, name, createdAt }));
+    return [...this.state.projects.values()].map(({ projectId, name, createdAt, demo }) => ({ projectId, name, createdAt, ...(demo ? { demo } : {}) }));
+  }
+
+  /** Deletes a project: keys no longer reach it and its id is not given again (its events stay in the log). */
+  async deleteProject(projectId: string): Promise<void> {
+    await this.refresh();
+    if (!this.state.projects.has(projectId)) throw new Error(`project ${projectId} does not exist`);
+    await this.events.append(Streams.access, [{ id: randomUUID(), type: 'ProjectDeleted', data: { projectId, deletedAt: new Date().toISOString() } }]);
+    await this.refresh();
+  }
+
+  /** The role of the key with this secret, if it is a live API key (routes that need an admin). */
+  async roleOf(token: string | null): Promise<Role | null> {
+    const decision = await this.visibleProjects(token);
+    return decision.ok ? decision.role : null;
   }
 
   /** Creates a key; the returned secret is shown once and exists nowhere else. */

@@ -39,6 +39,25 @@ describe('authorize (API keys and deployment tokens)', () => {
     expect(authorize(state, tk('h-viewer', { projectHeader: '1', permission: 'read' }))).toMatchObject({ ok: true });
   });
 
+  it('tells a genuine key sending to a project that does not exist yet the command that creates it', () => {
+    expect(authorize(state, tk('h-admin', { projectHeader: '9' }))).toEqual({
+      ok: false,
+      status: 403,
+      missingProject: '9',
+      message: 'project 9 does not exist: create it with "temps project create --id 9 --name NAME" (or start a new data dir with TEMPS_DEFAULT_PROJECT=9)',
+    });
+    // An unknown key learns nothing about projects.
+    expect(authorize(state, tk('nope', { projectHeader: '9' }))).toEqual({ ok: false, status: 401, message: expect.any(String) });
+  });
+
+  it('given a ProjectDeleted event, then no key reaches the project, it leaves the switcher, and its id stays taken', () => {
+    const s = evolveAccess(stateWith(), { type: 'ProjectDeleted', data: { projectId: '2', deletedAt: 't' } });
+    expect(authorize(s, tk('h-admin', { projectHeader: '2', permission: 'read' }))).toEqual({ ok: false, status: 403, message: 'project 2 was deleted' });
+    expect(authorize(s, dt('h-dt'))).toEqual({ ok: false, status: 403, message: 'project 2 was deleted' });
+    expect(visibleProjects(s, { secretHash: 'h-admin', tokenKind: 'tk' })).toMatchObject({ ok: true, projects: [{ id: '1', name: 'one' }] });
+    expect(s.deletedProjects.has('2')).toBe(true);
+  });
+
   it('infers project, environment and deployment from a deployment token, ingest only', () => {
     expect(authorize(state, dt('h-dt'))).toEqual({ ok: true, principal: 'dt:d1', role: 'deployment', projectId: '2', environmentId: 'prod', deploymentId: 'dep-7' });
     expect(authorize(state, dt('h-dt', { permission: 'read' }))).toMatchObject({ ok: false, status: 403 });

@@ -1,4 +1,4 @@
-import type { ApiKeyCreatedData, DeploymentTokenCreatedData, ProjectCreatedData, Role } from './events';
+import type { ApiKeyCreatedData, DeploymentTokenCreatedData, ProjectCreatedData, ProjectDeletedData, Role } from './events';
 
 export interface ApiKeyView {
   keyId: string;
@@ -25,6 +25,8 @@ type Hashed<T> = T & { secretHash: string };
 /** Projects, API keys and deployment tokens, folded from the `access` stream. Auth reads only this. */
 export interface AccessState {
   projects: Map<string, ProjectCreatedData>;
+  /** Ids of deleted projects: not given again, so a new project never shows an old one's rows. */
+  deletedProjects: Set<string>;
   keysByHash: Map<string, Hashed<ApiKeyView>>;
   keysById: Map<string, Hashed<ApiKeyView>>;
   deploymentTokensByHash: Map<string, Hashed<DeploymentTokenView>>;
@@ -33,6 +35,7 @@ export interface AccessState {
 
 export const emptyAccessState = (): AccessState => ({
   projects: new Map(),
+  deletedProjects: new Set(),
   keysByHash: new Map(),
   keysById: new Map(),
   deploymentTokensByHash: new Map(),
@@ -44,6 +47,12 @@ export function evolveAccess(state: AccessState, event: { type: string; data: un
     case 'ProjectCreated': {
       const d = event.data as ProjectCreatedData;
       state.projects.set(d.projectId, d);
+      break;
+    }
+    case 'ProjectDeleted': {
+      const d = event.data as ProjectDeletedData;
+      state.projects.delete(d.projectId);
+      state.deletedProjects.add(d.projectId);
       break;
     }
     case 'ApiKeyCreated': {
@@ -92,7 +101,7 @@ const ROLE_PERMISSIONS: Record<Role, Permission[]> = {
 
 export type AuthDecision =
   | { ok: true; principal: string; role: Role | 'deployment'; projectId: string; environmentId?: string; deploymentId?: string }
-  | { ok: false; status: 400 | 401 | 403; message: string };
+  | { ok: false; status: 400 | 401 | 403; message: string; missingProject?: string };
 
 /** What a request says about where its data goes. */
 export interface AuthRequest {
@@ -127,6 +136,7 @@ export function authorize(state: AccessState, req: AuthRequest): AuthDecision {
         };
       }
     }
+    if (state.deletedProjects.has(token.projectId)) return { ok: false, status: 403, message: `project ${token.projectId} was deleted` };
     if (req.projectHeader && req.projectHeader !== token.projectId) {
       return { ok: false, status: 403, message: `X-Temps-Project-Id ${req.projectHeader} does not match this deployment token's project ${token.projectId}` };
     }
@@ -143,7 +153,11 @@ export function authorize(state: AccessState, req: AuthRequest): AuthDecision {
   }
   if (!projectId) return { ok: false, status: 400, message: 'missing X-Temps-Project-Id header: an API key (tk_) must name the project it sends to' };
   if (!ID.test(projectId)) return { ok: false, status: 400, message: `invalid project id "${projectId.slice(0, 64)}"` };
-  if (!state.projects.has(projectId)) return { ok: false, status: 403, message: `project ${projectId} does not exist or is not accessible with this key` };
+  if (state.deletedProjects.has(projectId)) return { ok: false, status: 403, message: `project ${projectId} was deleted` };
+  if (!state.projects.has(projectId)) {
+    // The key is genuine here: say how to make the project (the seed's snippets send to a project 2).
+    return { ok: false, status: 403, missingProject: projectId, message: `project ${projectId} does not exist: create it with "temps project create --id ${projectId} --name NAME" (or start a new data dir with TEMPS_DEFAULT_PROJECT=${projectId})` };
+  }
   if (key.projectIds && !key.projectIds.includes(projectId)) return { ok: false, status: 403, message: `this API key is not allowed to use project ${projectId}` };
   if (!ROLE_PERMISSIONS[key.role].includes(req.permission)) {
     return { ok: false, status: 403, message: `an API key with role ${key.role} may not ${req.permission === 'ingest' ? 'send telemetry' : 'read'}` };

@@ -136,6 +136,14 @@ export interface ProjectCreatedData {
   projectId: string;
   name: string;
   createdAt: string;
+  /** Made by `temps demo` for its sample traces (removed by `temps demo --remove`). */
+  demo?: boolean;
+}
+
+/** A project is gone: no key reaches it, its id is never given again. Its events stay in the log. */
+export interface ProjectDeletedData {
+  projectId: string;
+  deletedAt: string;
 }
 
 export type Role = 'admin' | 'member' | 'viewer';
@@ -205,6 +213,7 @@ export const EventTypes = {
   LogRecordReceived: 'LogRecordReceived',
   MetricReceived: 'MetricReceived',
   ProjectCreated: 'ProjectCreated',
+  ProjectDeleted: 'ProjectDeleted',
   ApiKeyCreated: 'ApiKeyCreated',
   ApiKeyRevoked: 'ApiKeyRevoked',
   DeploymentTokenCreated: 'DeploymentTokenCreated',
@@ -217,6 +226,7 @@ export type DomainEvent =
   | { type: 'LogRecordReceived'; data: LogRecordReceivedData; metadata: IngestMetadata }
   | { type: 'MetricReceived'; data: MetricReceivedData; metadata: IngestMetadata }
   | { type: 'ProjectCreated'; data: ProjectCreatedData; metadata?: Record<string, unknown> }
+  | { type: 'ProjectDeleted'; data: ProjectDeletedData; metadata?: Record<string, unknown> }
   | { type: 'ApiKeyCreated'; data: ApiKeyCreatedData; metadata?: Record<string, unknown> }
   | { type: 'ApiKeyRevoked'; data: ApiKeyRevokedData; metadata?: Record<string, unknown> }
   | { type: 'DeploymentTokenCreated'; data: DeploymentTokenCreatedData; metadata?: Record<string, unknown> }

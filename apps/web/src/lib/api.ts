@@ -132,3 +132,26 @@ export function getMapping(projectId: string, signal?: AbortSignal) {
 export function getProjections(signal?: AbortSignal) {
   return getJson<{ items: ProjectionState[] }>('/api/projections', { signal });
 }
+
+async function postJson<T>(path: string): Promise<T> {
+  const token = session.token;
+  if (!token) throw new ApiError(401, 'No API key');
+  let res: Response;
+  try {
+    res = await fetch(path, { method: 'POST', headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+  } catch {
+    throw new ApiError(0, 'Could not reach the Temps server. Is it running?');
+  }
+  if (!res.ok) throw new ApiError(res.status, await messageOf(res));
+  return (await res.json()) as T;
+}
+
+/** `POST /api/demo` (admin keys): the server sends the demo traces through its own OTLP endpoint into the demo project. */
+export function loadDemo() {
+  return postJson<{ projectId: string; traceIds: string[] }>('/api/demo');
+}
+
+/** `POST /api/projects/:id` (admin keys): creates the project, e.g. the `2` the seed's snippets send to. */
+export function createProject(projectId: string) {
+  return postJson<ProjectRef>(`/api/projects/${enc(projectId)}`);
+}
