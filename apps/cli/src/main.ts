@@ -5,6 +5,7 @@ import { AccessService } from '@temps/access';
 import { openStores } from '@temps/projector';
 import { currentPrices, type Role } from '@temps/domain';
 import { importPrices, loadPriceTable, parsePriceFile, seedDefaultPrices } from './default-prices';
+import { drainOnSignals } from './graceful-shutdown';
 import { projectionsCommand } from './projections-command';
 import { serve } from './serve';
 import { configFromEnv } from './temps-config';
@@ -170,12 +171,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve': {
       const server = await serve(configFromEnv());
-      const stop = (signal: string) => {
-        console.log(`${signal}: shutting down`);
-        server.close().then(() => process.exit(0), () => process.exit(1));
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      drainOnSignals(() => server.close(), { timeoutMs: server.shutdownTimeoutMs, logger: server.logger });
       return;
     }
     case 'api-key':

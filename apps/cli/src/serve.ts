@@ -9,18 +9,31 @@ import { AccessService } from '@temps/access';
 import { openStores } from '@temps/projector';
 import { bootstrapAccess } from './bootstrap-access';
 import { seedDefaultPrices } from './default-prices';
+import { startMetricsServer } from './metrics-server';
+import { operationsConfigFromEnv } from './operations-config';
+import { OperationsModule } from './operations.module';
+import { requestOperations, type DrainState } from './request-operations.middleware';
 import { dashboardCsp, securityHeaders } from './security-headers';
 import { ServeModule } from './serve.module';
 import type { TempsConfig } from './temps-config';
+import { createTempsLogger, PinoNestLogger } from './temps-logger';
+import { TempsMetrics } from './temps-metrics';
+import { timedEventStore } from './timed-event-store';
 
-const API_PREFIXES = ['/api/', '/v1/', '/socket.io/', '/healthz'];
+const API_PREFIXES = ['/api/', '/v1/', '/socket.io/', '/healthz', '/readyz', '/metrics'];
 
 /** Starts the server of this process's role (all-in-one by default); resolves once it listens. */
 export async function serve(config: TempsConfig) {
   const { role } = config;
   const serving = role !== 'ingest';
+  const ops = operationsConfigFromEnv();
+  const logger = createTempsLogger(ops.logLevel);
+  const metrics = new TempsMetrics();
+  const drain: DrainState = { draining: false };
   const opened = await openStores(config.stores, { reads: serving });
-  const stores = { ...opened, access: new AccessService(opened.events), config: config.stores };
+  // Appends timed at the port (temps_event_store_append_seconds): ingest's and access's alike.
+  const timed = timedEventStore(opened.events, metrics);
+  const stores = { ...opened, events: timed, access: new AccessService(timed), config: config.stores };
   let boot: Awaited<ReturnType<typeof bootstrapAccess>>;
   try {
     // The shipped price table (deterministic ids: later starts, and other processes, add only new defaults).
@@ -32,12 +45,14 @@ export async function serve(config: TempsConfig) {
   }
 
   // Nest's body parsers are off: the OTLP receiver reads (and caps) raw bodies itself.
-  const app = await NestFactory.create<NestExpressApplication>(ServeModule.with(stores, role), {
-    bodyParser: false,
-    logger: ['error', 'warn'],
+  const root = OperationsModule.around(ServeModule.with(stores, role), {
+    metrics, logger, drain, stores, metricsRoute: ops.metricsPort === null, metricsToken: ops.metricsToken, readyMaxLagSeconds: ops.readyMaxLagSeconds,
   });
+  const app = await NestFactory.create<NestExpressApplication>(root, { bodyParser: false, logger: new PinoNestLogger(logger) });
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
+  // No enableShutdownHooks: SIGTERM/SIGINT drain through close() (main.ts, drainOnSignals).
+  const edge = requestOperations({ metrics, logger, drain });
+  app.use(edge);
 
   const indexHtml = join(config.webDir, 'index.html');
   const withDashboard = serving && existsSync(indexHtml);
@@ -63,6 +78,7 @@ export async function serve(config: TempsConfig) {
   }
 
   await app.listen(config.port, config.host);
+  const metricsServer = ops.metricsPort === null ? null : await startMetricsServer(metrics, ops.metricsPort, ops.metricsHost ?? config.host);
   const address = app.getHttpServer().address() as { port: number };
   const base = `http://localhost:${address.port}`;
   const { events, reads } = config.stores;
@@ -81,13 +97,22 @@ export async function serve(config: TempsConfig) {
     if (serving) lines.push(`${dashboard}(sign in with the admin API key below)`);
     lines.push(`  admin API key:   ${boot.newApiKey}   (shown once: keep it)`);
   } else {
-    lines.push(`${dashboard}(${boot.bootstrapKeyUsed ? 'TEMPS_BOOTSTRAP_API_KEY is the admin key' : 'sign in with an API key; "temps api-key --name NAME --role admin" makes one'})`);
+    const ignored = 'TEMPS_BOOTSTRAP_API_KEY is not a live key here: it is made only on a store that never held a key, so a revoked one stays revoked';
+    lines.push(`${dashboard}(${boot.bootstrapKeyUsed ? 'TEMPS_BOOTSTRAP_API_KEY is the admin key' : boot.bootstrapKeyIgnored ? ignored : 'sign in with an API key; "temps api-key --name NAME --role admin" makes one'})`);
   }
+  lines.push(`  metrics:         ${metricsServer ? `http://localhost:${metricsServer.port}/metrics (TEMPS_METRICS_PORT)` : `${base}/metrics (admin API key${ops.metricsToken ? ' or TEMPS_METRICS_TOKEN' : ''})`}; ${base}/readyz`);
   process.stdout.write(lines.join('\n') + '\n');
 
+  /**
+   * Drains: new requests get 503 (Connection: close), in-flight ones finish and close their connection,
+   * the HTTP server stops, then the projector finishes its batch (Nest's shutdown hooks), then the stores close.
+   */
   const close = async () => {
+    drain.draining = true;
+    edge.closeConnectionsAfterResponse();
     await app.close();
     await stores.close();
+    await metricsServer?.close();
   };
-  return { app, port: address.port, url: base, close };
+  return { app, port: address.port, url: base, close, logger, shutdownTimeoutMs: ops.shutdownTimeoutMs, metricsPort: metricsServer?.port ?? null };
 }

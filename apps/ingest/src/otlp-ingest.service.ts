@@ -44,6 +44,13 @@ function encodingOf(req: IncomingMessage): Encoding | null {
   return null;
 }
 
+/** Items as OTLP counts them: spans, log records, or metric data points (a metric is its points). */
+function countItems(items: unknown[]): number {
+  let n = 0;
+  for (const item of items) n += (item as { metric?: { dataPoints: unknown[] } }).metric?.dataPoints.length ?? 1;
+  return n;
+}
+
 export interface PathIds {
   projectId: string;
   environmentId: string;
@@ -139,7 +146,8 @@ export class OtlpIngestService {
           await this.events.appendMany([...byStream.values()]);
         } catch (err) {
           if (err instanceof EventStoreUnavailableError) {
-            return failure(encoding, 503, `the event store is unavailable, retry later: ${err.message}`, { 'Retry-After': '2' });
+            const refused = failure(encoding, 503, `the event store is unavailable, retry later: ${err.message}`, { 'Retry-After': '2' });
+            return { ...refused, outcome: { accepted: 0, rejected: { 'event store unavailable': countItems(decoded.items) } } };
           }
           throw err;
         }
@@ -158,6 +166,7 @@ export class OtlpIngestService {
         status: 200,
         contentType: CONTENT_TYPES[encoding],
         body: encoding === 'json' ? JSON.stringify(response) : (response as Uint8Array),
+        outcome: { accepted: countItems(decoded.items), rejected: Object.fromEntries(reasons) },
       };
     } finally {
       release();
