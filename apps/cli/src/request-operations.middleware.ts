@@ -27,16 +27,22 @@ export function requestIdOf(res: Response): string | undefined {
 export function requestOperations(options: { metrics: TempsMetrics; logger: Logger; drain: DrainState }) {
   const { metrics, logger, drain } = options;
   const active = new Set<Response>();
+  const idle: (() => void)[] = [];
   const handler = (req: Request, res: Response, next: NextFunction) => {
     const sent = req.headers['x-request-id'];
     const requestId = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
     (res.locals as { requestId?: string }).requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
     if (drain.draining) {
-      req.resume();
-      res.setHeader('Connection', 'close');
-      res.setHeader('Retry-After', '1');
-      res.status(503).json({ error: 'the server is shutting down: retry on another instance' });
+      // Answered once the body is in: closing while the client still sends it would reset the connection before it reads the 503.
+      const refuse = () => {
+        if (res.headersSent || res.destroyed) return;
+        res.setHeader('Connection', 'close');
+        res.setHeader('Retry-After', '1');
+        res.status(503).json({ error: 'the server is shutting down: retry on another instance' });
+      };
+      if (req.complete) refuse();
+      else req.once('end', refuse).resume();
       return;
     }
     const otlp = req.method === 'POST' ? OTLP_PATH.exec(req.path) : null;
@@ -47,6 +53,7 @@ export function requestOperations(options: { metrics: TempsMetrics; logger: Logg
     active.add(res);
     res.once('close', () => {
       active.delete(res);
+      if (active.size === 0) for (const resolve of idle.splice(0)) resolve();
       ended();
       const status = res.writableFinished ? String(res.statusCode) : 'client_gone';
       const outcome = (res.locals as { otlpOutcome?: OtlpItemOutcome }).otlpOutcome;
@@ -73,6 +80,10 @@ export function requestOperations(options: { metrics: TempsMetrics; logger: Logg
     /** Responses still to be sent close their connection afterwards (draining). */
     closeConnectionsAfterResponse() {
       for (const res of active) if (!res.headersSent) res.shouldKeepAlive = false;
+    },
+    /** Resolves once no request is being served (those refused while draining are not counted). */
+    whenIdle(): Promise<void> {
+      return active.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
     },
   });
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { existsSync, readFileSync } from 'node:fs';
+import { Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -104,12 +105,17 @@ export async function serve(config: TempsConfig) {
   process.stdout.write(lines.join('\n') + '\n');
 
   /**
-   * Drains: new requests get 503 (Connection: close), in-flight ones finish and close their connection,
-   * the HTTP server stops, then the projector finishes its batch (Nest's shutdown hooks), then the stores close.
+   * Drains: no new connection, requests on open ones get 503 (Connection: close), in-flight ones finish and
+   * close their connection; then the app closes (the connections left idle, socket.io), the projector
+   * finishes its batch (Nest's shutdown hooks), and the stores close.
    */
   const close = async () => {
     drain.draining = true;
     edge.closeConnectionsAfterResponse();
+    // Stop listening (new connections are refused: nothing sent, safe to retry) but leave open connections
+    // be: http.Server.close() would also drop idle ones while a client may be sending on them (a reset).
+    NetServer.prototype.close.call(app.getHttpServer());
+    await edge.whenIdle();
     await app.close();
     await stores.close();
     await metricsServer?.close();
