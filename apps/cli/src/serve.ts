@@ -53,12 +53,13 @@ export async function serve(config: TempsConfig) {
   app.disable('x-powered-by');
   // No enableShutdownHooks: SIGTERM/SIGINT drain through close() (main.ts, drainOnSignals).
   const edge = requestOperations({ metrics, logger, drain });
-  app.use(edge);
 
   const indexHtml = join(config.webDir, 'index.html');
   const withDashboard = serving && existsSync(indexHtml);
   // First, so every answer has them (static files and the SPA fallback included); the CSP allows the inline scripts of this build.
   app.use(securityHeaders({ apiPrefixes: API_PREFIXES, dashboardCsp: withDashboard ? dashboardCsp(readFileSync(indexHtml, 'utf8')) : null }));
+  // Then request ids, logs, metrics and the drain's refusals, for everything after (static files included).
+  app.use(edge);
   // The dashboard goes with the query API: not in an ingest-only process.
   if (withDashboard) {
     // Hashed build chunks never change; a missing one is a 404 (a stale tab after an upgrade), not index.html.
