@@ -6,6 +6,7 @@ import { openStores } from '@temps/projector';
 import { currentPrices, type Role } from '@temps/domain';
 import { demoCommand } from './demo/demo-command';
 import { importPrices, loadPriceTable, parsePriceFile, seedDefaultPrices } from './default-prices';
+import { drainOnSignals } from './graceful-shutdown';
 import { projectionsCommand } from './projections-command';
 import { serve } from './serve';
 import { configFromEnv } from './temps-config';
@@ -57,7 +58,9 @@ _PER_CREDENTIAL (a quarter) and _PER_PROJECT (half) shares, TEMPS_INGEST_BODY_TI
 TEMPS_MAX_ATTRIBUTES_PER_ITEM (1024), TEMPS_MAX_ATTRIBUTE_VALUE_BYTES (65536), TEMPS_MAX_ANYVALUE_DEPTH (32),
 TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS (2000), TEMPS_PROJECTOR_THREAD (1), TEMPS_ROLE (all | ingest | projector),
 TEMPS_EVENT_STORE (sqlite | esdb + EVENTSTORE_URL), TEMPS_READ_STORE (sqlite | mongo + MONGO_URL),
-TEMPS_DIALECTS (/abs/path/module.js#exportName[,...]: team dialect mappers, see docs/extending.md). See README.md.`;
+TEMPS_DIALECTS (/abs/path/module.js#exportName[,...]: team dialect mappers, see docs/extending.md),
+TEMPS_LOG_LEVEL (info), TEMPS_METRICS_TOKEN, TEMPS_METRICS_PORT, TEMPS_READY_MAX_LAG_SECONDS (30),
+TEMPS_SHUTDOWN_TIMEOUT_MS (25000): see "Operations" in README.md. See README.md.`;
 
 /** The configured event store (TEMPS_EVENT_STORE) and access over it: what the key, project and price commands change. */
 async function openEventStores() {
@@ -188,12 +191,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve': {
       const server = await serve(configFromEnv());
-      const stop = (signal: string) => {
-        console.log(`${signal}: shutting down`);
-        server.close().then(() => process.exit(0), () => process.exit(1));
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      drainOnSignals(() => server.close(), { timeoutMs: server.shutdownTimeoutMs, logger: server.logger });
       return;
     }
     case 'api-key':

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AccessModule } from '@temps/access';
+import type { EventStore } from '@temps/event-store';
 import { EventStoreModule } from '@temps/event-store/nest';
 import { IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
 import { DialectMappersModule, ProjectorModule, projectorOptionsFromEnv, type StoresConfig, ReadModelExtensionsModule } from '@temps/projector';
@@ -18,7 +19,8 @@ import type { TempsRole } from './temps-config';
  */
 @Module({})
 export class ServeModule {
-  static with(config: { stores: StoresConfig; role?: TempsRole }): DynamicModule {
+  /** `decorateEvents`: wraps the opened event store for every module (e.g. to time appends). */
+  static with(config: { stores: StoresConfig; role?: TempsRole; decorateEvents?: (events: EventStore) => EventStore }): DynamicModule {
     const { stores, role = 'all' } = config;
     const ingest = role === 'all' || role === 'ingest' ? [IngestModule.forRoot(ingestLimitsFromEnv())] : [];
     const projector =
@@ -33,7 +35,7 @@ export class ServeModule {
         : [];
     return {
       module: ServeModule,
-      imports: [EventStoreModule.forRoot(stores.events), AccessModule, ...ingest, ...projector],
+      imports: [EventStoreModule.forRoot(stores.events, config.decorateEvents), AccessModule, ...ingest, ...projector],
       controllers: [HealthController, ...(role === 'all' ? [DemoController] : [])],
       providers: [{ provide: TEMPS_ROLE, useValue: role }],
     };

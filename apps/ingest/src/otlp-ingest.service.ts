@@ -26,6 +26,13 @@ function refusalMessage(scope: InflightScope, what: string): string {
   return `${what} ${SCOPE_NAMES[scope]}: retry after the delay in Retry-After`;
 }
 
+/** Items as OTLP counts them: spans, log records, or metric data points (a metric is its points). */
+function countItems(items: unknown[]): number {
+  let n = 0;
+  for (const item of items) n += (item as { metric?: { dataPoints: unknown[] } }).metric?.dataPoints.length ?? 1;
+  return n;
+}
+
 export interface PathIds {
   projectId: string;
   environmentId: string;
@@ -149,18 +156,20 @@ export class OtlpIngestService {
           await this.events.appendMany([...byStream.values()]);
         } catch (err) {
           if (err instanceof EventStoreUnavailableError) {
-            return failure(encoding, 503, `the event store is unavailable, retry later: ${err.message}`, { 'Retry-After': '2' });
+            const refused = failure(encoding, 503, `the event store is unavailable, retry later: ${err.message}`, { 'Retry-After': '2' });
+            return { ...refused, outcome: { accepted: 0, rejected: { 'event store unavailable': countItems(decoded.items) } } };
           }
           throw err;
         }
       }
 
-      const { rejected, message } = summarizeRejections([...decoded.rejected, ...refused]);
+      const { rejected, message, byReason } = summarizeRejections([...decoded.rejected, ...refused]);
       const response = codec.response(encoding, rejected, message);
       return {
         status: 200,
         contentType: OTLP_CONTENT_TYPES[encoding],
         body: encoding === 'json' ? JSON.stringify(response) : (response as Uint8Array),
+        outcome: { accepted: countItems(decoded.items), rejected: byReason },
       };
     } finally {
       ticket.release();

@@ -4,4 +4,6 @@ export interface OtlpResponse {
   contentType: string;
   body: Uint8Array | string;
   headers?: Record<string, string>;
+  /** What became of the request's items once decoded (for /metrics at the HTTP edge): absent when it was refused before. */
+  outcome?: { accepted: number; rejected: Record<string, number> };
 }

@@ -5,6 +5,7 @@ import type { OtlpResponse } from './otlp-response';
 
 function send(res: Response, out: OtlpResponse | null): void {
   if (!out) return void res.destroy(); // the client is gone
+  if (out.outcome) res.locals.otlpOutcome = out.outcome; // counted by the HTTP edge (/metrics)
   res.status(out.status);
   // setHeader, not res.set: Express would append "; charset=utf-8" to the OTLP media types.
   for (const [name, value] of Object.entries({ 'Content-Type': out.contentType, ...out.headers })) res.setHeader(name, value);

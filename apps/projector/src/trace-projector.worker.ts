@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { hostProjection } from '@temps/projection-runtime';
+import pino from 'pino';
 import type { DialectMapperRef } from './dialect-mappers.module';
 import { loadDialectMappers } from './load-dialect-mappers';
 import { loadReadModelExtensions, type ReadModelExtensionRef } from './read-model-extensions.module';
@@ -16,6 +17,8 @@ export function runTraceProjectorThread(
   files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[] },
   port: MessagePort,
 ): Promise<void> {
+  // JSON lines like the main thread's log (TEMPS_LOG_LEVEL, checked when the process started).
+  const logger = pino({ level: process.env.TEMPS_LOG_LEVEL?.trim().toLowerCase() || 'info', base: { pid: process.pid, thread: 'projector' }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } });
   return hostProjection(port, async (publish, applied, error) => {
     // Team mappers are loaded here by path: functions cannot cross to a thread.
     const extraMappers = loadDialectMappers(files.dialects ?? []);
@@ -33,7 +36,7 @@ export function runTraceProjectorThread(
       onCommitted: publish,
       onApplied: applied,
       onError: error,
-      log: (message) => console.log(`[temps] ${message}`),
+      log: (message) => logger.info(message),
       idlePollMs: files.idlePollMs,
     });
     return { events, process, close };

@@ -35,7 +35,7 @@ export function otlpErrorBody(encoding: OtlpEncoding, status: number, message: s
 }
 
 /** How many items were rejected and why, as a partial-success message: `2 rejected: reason; 1 rejected: other`. */
-export function summarizeRejections(rejections: readonly { reason: string; count?: number }[]): { rejected: number; message: string } {
+export function summarizeRejections(rejections: readonly { reason: string; count?: number }[]): { rejected: number; message: string; byReason: Record<string, number> } {
   const reasons = new Map<string, number>();
   let rejected = 0;
   for (const r of rejections) {
@@ -43,5 +43,5 @@ export function summarizeRejections(rejections: readonly { reason: string; count
     rejected += n;
     reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + n);
   }
-  return { rejected, message: [...reasons].map(([reason, n]) => `${n} rejected: ${reason}`).join('; ') };
+  return { rejected, message: [...reasons].map(([reason, n]) => `${n} rejected: ${reason}`).join('; '), byReason: Object.fromEntries(reasons) };
 }

@@ -23,6 +23,15 @@ export interface ProjectionStatus {
   /** rebuilding: an older version's documents serve, frozen, while this version builds (BlueGreenProjection). */
   state: 'starting' | 'running' | 'caught-up' | 'failed' | 'stopped' | 'rebuilding';
   lastError: string | null;
+  /** Batches this runner applied since it started, and the time their apply took (for /metrics); absent while unknown. */
+  batches?: BatchStats;
+}
+
+export interface BatchStats {
+  count: number;
+  events: number;
+  seconds: number;
+  lastSeconds: number;
 }
 
 export interface ProjectionRunnerOptions {
@@ -49,6 +58,7 @@ export class ProjectionRunner {
   private pending = false;
   /** End of a batch a crash interrupted: the next batch stops there (see ProjectionHandler.pendingBatchEnd). */
   private replayUpTo: bigint | null = null;
+  private readonly batches: BatchStats = { count: 0, events: 0, seconds: 0, lastSeconds: 0 };
 
   constructor(
     private readonly events: EventStore,
@@ -111,6 +121,7 @@ export class ProjectionRunner {
       lagSeconds: oldest ? Math.max(0, (Date.now() - Date.parse(oldest.created)) / 1000) : 0,
       state: this.state,
       lastError: this.lastError,
+      batches: { ...this.batches },
     };
   }
 
@@ -125,7 +136,9 @@ export class ProjectionRunner {
         if (replayUpTo !== null) batch = batch.filter((e) => e.position <= replayUpTo);
         if (batch.length > 0) {
           const last = batch[batch.length - 1]!.position;
+          const started = performance.now();
           await this.handler.apply(batch, last);
+          this.countBatch(batch.length, (performance.now() - started) / 1000);
           this.position = last;
           this.replayUpTo = null;
           this.state = 'running';
@@ -146,6 +159,13 @@ export class ProjectionRunner {
         await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
       }
     }
+  }
+
+  private countBatch(events: number, seconds: number): void {
+    this.batches.count++;
+    this.batches.events += events;
+    this.batches.seconds += seconds;
+    this.batches.lastSeconds = seconds;
   }
 
   private releaseWaiters(): void {

@@ -59,6 +59,11 @@ export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
     this.stopListening?.();
   }
 
+  /** Sockets connected now (for /metrics). */
+  get connectedSockets(): number {
+    return this.server?.sockets?.sockets?.size ?? 0;
+  }
+
   /** Called after each projector commit with the traces it changed. */
   publishTraces(traces: TraceSummary[]): void {
     if (!this.server) return;

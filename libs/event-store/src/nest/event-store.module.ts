@@ -12,11 +12,12 @@ import { openEventStore } from './open-event-store';
 export class EventStoreModule implements OnApplicationShutdown {
   constructor(@Inject(EVENT_STORE) private readonly events: EventStore) {}
 
-  static forRoot(config: EventStoreConfig): DynamicModule {
+  /** `decorate`: wraps the opened store (what every module gets, and what closes), e.g. to time appends. */
+  static forRoot(config: EventStoreConfig, decorate?: (events: EventStore) => EventStore): DynamicModule {
     return {
       module: EventStoreModule,
       global: true,
-      providers: [{ provide: EVENT_STORE, useFactory: () => openEventStore(config) }],
+      providers: [{ provide: EVENT_STORE, useFactory: async () => (decorate ? decorate(await openEventStore(config)) : openEventStore(config)) }],
       exports: [EVENT_STORE],
     };
   }
