@@ -1,6 +1,7 @@
 import { DynamicModule, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Logger } from 'pino';
+import { AccessModule } from '@temps/access';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
 import { TraceProjectorService, type StoresConfig } from '@temps/projector';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
@@ -52,7 +53,8 @@ export class OperationsModule implements OnApplicationBootstrap {
       new ReadinessProbe({ events, reads: reads ?? null, stores: o.stores, projection: () => projection, maxLagSeconds: o.readyMaxLagSeconds, drain: o.drain });
     return {
       module: OperationsModule,
-      imports: [serve],
+      // AccessModule: the metrics route checks admin keys (one AccessService per app, shared with the others).
+      imports: [serve, AccessModule],
       controllers: [ReadyzController, ...(o.metricsRoute ? [MetricsController] : [])],
       providers: [
         { provide: TempsMetrics, useValue: o.metrics },
