@@ -22,6 +22,7 @@ module.exports = {
     ...Object.fromEntries(libs.map((l) => [`^@temps/${l}$`, `<rootDir>/libs/${l}/src/index.ts`])),
     '^@temps/ingest$': '<rootDir>/apps/ingest/src/index.ts',
     '^@temps/projector$': '<rootDir>/apps/projector/src/index.ts',
+    '^@temps/gateway$': '<rootDir>/apps/gateway/src/index.ts',
   },
   testTimeout: 60000,
 };

@@ -5,6 +5,7 @@ import { AccessService } from '@temps/access';
 import { openStores } from '@temps/projector';
 import { currentPrices, type Role } from '@temps/domain';
 import { importPrices, loadPriceTable, parsePriceFile, seedDefaultPrices } from './default-prices';
+import { aiProviderCommand } from './ai-provider-command';
 import { projectionsCommand } from './projections-command';
 import { serve } from './serve';
 import { configFromEnv } from './temps-config';
@@ -27,6 +28,12 @@ Usage:
                                                        perMillionTokens: {input, cachedInputRead?, cacheWrite?,
                                                        output, reasoning?}, source?}; applies to spans
                                                       projected from now on (re-pricing history is a rebuild)
+  temps ai-provider set PROVIDER --api-key KEY [--base-url URL] [--project ID]
+                                                      the AI Gateway's key for a provider (openai, anthropic,
+                                                      google, xai, mistral, deepseek, groq, azure_openai),
+                                                      encrypted at rest; project: the only one if omitted
+  temps ai-provider list | remove PROVIDER [--project ID]
+  temps ai-provider capture on|off [--project ID]     prompts and answers on the gateway's spans (default off)
   temps project create --name NAME [--id ID]          create a project (id: the next free number)
   temps project list
   temps projections status                            each projection's version, build, position, lag and state
@@ -188,6 +195,8 @@ async function main(argv: string[]): Promise<void> {
       return projectionsCommand(rest);
     case 'project':
       return project(rest);
+    case 'ai-provider':
+      return aiProviderCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AccessService } from '@temps/access';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
+import { GATEWAY_OPTIONS, GatewayModule, gatewayOptionsFromEnv, type SecretBox } from '@temps/gateway';
 import { INGEST_LIMITS, IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
 import { DialectMappersModule, PROJECTOR_OPTIONS, ProjectorModule, projectorOptionsFromEnv, type StoresConfig, ReadModelExtensionsModule } from '@temps/projector';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
@@ -14,6 +15,8 @@ export interface ServeStores {
   access: AccessService;
   /** The same stores as plain data, for the projector thread to open its own. */
   config: StoresConfig;
+  /** Seals provider keys kept in events (the AI Gateway); absent: only TEMPS_AI_* environment keys work. */
+  secrets?: SecretBox | null;
 }
 
 /** Provides the stores to every module of the process. */
@@ -29,6 +32,7 @@ class StoresModule {
       { provide: INGEST_LIMITS, useValue: ingestLimitsFromEnv() },
       // the projector runs on its own thread (its own connections to the same stores) unless TEMPS_PROJECTOR_THREAD=0
       { provide: PROJECTOR_OPTIONS, useValue: projectorOptionsFromEnv({ stores: stores.config }) },
+      { provide: GATEWAY_OPTIONS, useValue: gatewayOptionsFromEnv(stores.secrets ?? null) },
     ];
     return { module: StoresModule, providers, exports: providers.map((p) => p.provide) };
   }
@@ -45,6 +49,8 @@ export class ServeModule {
   static with(stores: ServeStores, role: TempsRole = 'all'): DynamicModule {
     const ingest = role === 'all' || role === 'ingest' ? [IngestModule] : [];
     const projector = role === 'all' || role === 'projector' ? [ProjectorModule, DialectMappersModule.fromEnv(), ReadModelExtensionsModule.fromEnv()] : [];
-    return { module: ServeModule, imports: [StoresModule.with(stores, role), ...ingest, ...projector], controllers: [HealthController] };
+    // The AI Gateway goes with the API (the design's `api` role; `projector` serves the API today).
+    const gateway = role === 'all' || role === 'projector' || (role as string) === 'api' ? [GatewayModule] : [];
+    return { module: ServeModule, imports: [StoresModule.with(stores, role), ...ingest, ...projector, ...gateway], controllers: [HealthController] };
   }
 }

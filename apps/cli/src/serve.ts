@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AccessService } from '@temps/access';
+import { loadSecretsKey } from '@temps/gateway';
 import { openStores } from '@temps/projector';
 import { bootstrapAccess } from './bootstrap-access';
 import { seedDefaultPrices } from './default-prices';
@@ -19,7 +20,14 @@ export async function serve(config: TempsConfig) {
   const { role } = config;
   const serving = role !== 'ingest';
   const opened = await openStores(config.stores, { reads: serving });
-  const stores = { ...opened, access: new AccessService(opened.events), config: config.stores };
+  let secrets: ReturnType<typeof loadSecretsKey>;
+  try {
+    secrets = loadSecretsKey(config.dataDir);
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+  const stores = { ...opened, access: new AccessService(opened.events), config: config.stores, secrets: secrets.box };
   let boot: Awaited<ReturnType<typeof bootstrapAccess>>;
   try {
     // The shipped price table (deterministic ids: later starts, and other processes, add only new defaults).
@@ -71,6 +79,8 @@ export async function serve(config: TempsConfig) {
     `  stores:          ${where.join(', ')}`,
     ...(role === 'projector' ? [] : [`  OTLP endpoint:   ${base}/api/otel/v1/traces   (or OTEL_EXPORTER_OTLP_ENDPOINT=${base}/api)`]),
     `  project id:      ${boot.projectId}${boot.createdProject ? ' (created now)' : ''}`,
+    ...(role === 'ingest' ? [] : [`  AI gateway:      ${base}/api/ai/v1   (OpenAI-compatible; "temps ai-provider set PROVIDER --api-key KEY")`]),
+    ...(secrets.created ? [`  secrets key:     generated ${secrets.path} (mode 0600): it encrypts provider keys; back it up, or set TEMPS_SECRETS_KEY`] : []),
   ];
   const dashboard = serving ? `  dashboard:       ${base}/   ` : '  API key:         ';
   if (boot.newApiKey) {

@@ -1,0 +1,246 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { SpanKind } from '@opentelemetry/api';
+import OpenAI from 'openai';
+import { startMockOpenAIProvider, PROVIDER_ANSWER, PROVIDER_TOOL_CALL, PROVIDER_USAGE, type MockOpenAIProvider } from '../support/mock-openai-provider';
+import { otelPipeline } from '../support/send-spans';
+import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
+
+const run = promisify(execFile);
+const PROVIDER_KEY = 'sk-env-provider-key-0123456789';
+const PROJECT_PROVIDER_KEY = 'sk-project-secret-key-9876543210';
+// gpt-4o at the shipped prices: input 2.5, cached input 1.25, output 10 USD per million tokens.
+const GPT_4O_COST = ((20 - 5) * 2.5 + 5 * 1.25 + 7 * 10) / 1e6;
+
+const weatherTool = { type: 'function' as const, function: { name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
+
+/** The AI Gateway through the real `openai` Node package, a local mock OpenAI-compatible provider standing in for the real one. */
+describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock OpenAI server)', () => {
+  let server: RunningServer;
+  let provider: MockOpenAIProvider;
+  let client: OpenAI;
+  const providerEnv = () => ({ TEMPS_AI_OPENAI_API_KEY: PROVIDER_KEY, TEMPS_AI_OPENAI_BASE_URL: provider.baseUrl });
+  const cli = (args: string[]) => run(process.execPath, [join(repoRoot, 'bin/temps.js'), ...args], { env: { ...process.env, ...providerEnv(), TEMPS_DATA_DIR: server.dataDir } });
+
+  beforeAll(async () => {
+    provider = await startMockOpenAIProvider();
+    server = await startServer({ env: { ...providerEnv(), TEMPS_AI_TIMEOUT_MS: '1500' } });
+    client = new OpenAI({ apiKey: server.apiKey, baseURL: `${server.url}/api/ai/v1`, maxRetries: 0 });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await provider?.close();
+  });
+
+  const lastUpstream = () => provider.requests[provider.requests.length - 1]!;
+  const traceOf = (traceId: string) =>
+    eventually(async () => {
+      const { status, body } = await getJson(server, `/api/projects/1/ai/traces/${traceId}`);
+      return status === 200 ? body : undefined;
+    }, 15_000, `trace ${traceId}`);
+
+  it('answers a chat completion (the project from the key, no X-Temps-Project-Id) and passes it through with the provider key', async () => {
+    const { data, response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello!' }], temperature: 0.2 }).withResponse();
+    expect(data.choices[0]!.message.content).toBe(PROVIDER_ANSWER);
+    expect(data.model).toBe('gpt-4o');
+    expect(data.usage).toMatchObject({ prompt_tokens: 20, completion_tokens: 7 });
+    const up = lastUpstream();
+    expect(up.path).toBe('/v1/chat/completions');
+    expect(up.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`); // the provider's key, never the tk_ key
+    expect(up.body).toMatchObject({ model: 'gpt-4o', temperature: 0.2 });
+    expect(up.headers.traceparent).toMatch(new RegExp(`^00-${response.headers.get('x-temps-trace-id')}-[0-9a-f]{16}-01$`));
+
+    // Traced after answering: in AI Activity with provider, model, tokens and cost.
+    const detail = await traceOf(response.headers.get('x-temps-trace-id')!);
+    expect(detail.trace).toMatchObject({ providers: ['openai'], models: ['gpt-4o'], inputTokens: 20, outputTokens: 7, gateway: true, serviceName: 'temps-ai-gateway' });
+    expect(detail.trace.cost).toBeCloseTo(GPT_4O_COST, 12);
+    const span = detail.spans[0];
+    expect(span).toMatchObject({ operation: 'chat', provider: 'openai', requestModel: 'gpt-4o', responseModel: 'gpt-4o', cacheReadInputTokens: 5, finishReasons: ['stop'], temperature: 0.2 });
+    expect(span.responseId).toBe(data.id);
+    expect(span.attributes).toMatchObject({ 'temps.gateway': true, 'server.address': '127.0.0.1' });
+    expect(span.inputMessages).toBeNull(); // content capture is off by default
+  });
+
+  it('streams as server-sent events; the usage chunk only when the client asks, though upstream is always asked', async () => {
+    const plain = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+    let text = '';
+    const usages: unknown[] = [];
+    for await (const chunk of plain) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.usage) usages.push(chunk.usage);
+    }
+    expect(text).toBe(PROVIDER_ANSWER);
+    expect(usages).toEqual([]);
+    expect(lastUpstream().body.stream_options).toEqual({ include_usage: true });
+
+    const withUsage = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    let last: OpenAI.ChatCompletionChunk | undefined;
+    for await (const chunk of withUsage) last = chunk;
+    expect(last!.choices).toEqual([]);
+    expect(last!.usage).toMatchObject({ prompt_tokens: 20, completion_tokens: 7 });
+  });
+
+  it('streams the raw wire format: data lines and a final data: [DONE]', async () => {
+    const res = await fetch(`${server.url}/api/ai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const body = await res.text();
+    expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(body).not.toContain('"usage"');
+  });
+
+  it('passes tools, tool calls and tool results, streaming and not; response_format and image parts go through', async () => {
+    const first = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] });
+    const call = first.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
+    expect(first.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(call).toMatchObject({ id: PROVIDER_TOOL_CALL.id, function: { name: 'get_weather', arguments: PROVIDER_TOOL_CALL.arguments } });
+    expect(lastUpstream().body.tools).toEqual([weatherTool]);
+
+    const streamed = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool], stream: true });
+    let args = '';
+    let finish: string | null = null;
+    for await (const chunk of streamed) {
+      args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(args).toBe(PROVIDER_TOOL_CALL.arguments);
+    expect(finish).toBe('tool_calls');
+
+    const second = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] },
+        first.choices[0]!.message,
+        { role: 'tool', tool_call_id: call.id, content: '18°C, sunny' },
+      ],
+      tools: [weatherTool],
+      response_format: { type: 'json_object' },
+    });
+    expect(second.choices[0]!.message.content).toBe('{"greeting":"hello"}');
+    const sent = lastUpstream().body;
+    expect(sent.response_format).toEqual({ type: 'json_object' });
+    expect(sent.messages[0].content[1]).toEqual({ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } });
+    expect(sent.messages[2]).toEqual({ role: 'tool', tool_call_id: call.id, content: '18°C, sunny' });
+  });
+
+  it('answers embeddings and lists the models of the configured providers', async () => {
+    const emb = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] });
+    expect(emb.data).toHaveLength(2);
+    expect(emb.usage.prompt_tokens).toBe(6);
+    const models = [];
+    for await (const m of client.models.list()) models.push(m.id);
+    // names that route back to the provider as they are; the others with the provider/ prefix
+    expect(models).toEqual(['gpt-4o', 'openai/whisper-1', 'text-embedding-3-small']);
+  });
+
+  it("gives the provider's errors in OpenAI's shape with its status, 429 keeping Retry-After", async () => {
+    const err = await client.chat.completions.create({ model: 'gpt-fail-429', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.status).toBe(429);
+    expect(err.headers.get('retry-after')).toBe('7');
+    expect(err.error).toMatchObject({ message: 'mock provider says 429', type: 'rate_limit_exceeded', code: 'rate_limit_exceeded' });
+
+    const streamed = await client.chat.completions.create({ model: 'gpt-fail-500', messages: [{ role: 'user', content: 'x' }], stream: true }).catch((e) => e);
+    expect(streamed).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(streamed.status).toBe(500);
+
+    const bad = await client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    expect(bad.status).toBe(400);
+    expect(bad.error.message).toMatch(/provider\/model/);
+  });
+
+  it('cancels the upstream call when the client disconnects and when the timeout passes (504)', async () => {
+    const before = provider.cancelled;
+    const ac = new AbortController();
+    const pending = client.chat.completions.create({ model: 'gpt-slow', messages: [{ role: 'user', content: 'x' }] }, { signal: ac.signal }).catch((e) => e);
+    await eventually(async () => (provider.requests.some((r) => r.body.model === 'gpt-slow') ? true : undefined), 5000, 'the slow call upstream');
+    ac.abort();
+    expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await eventually(async () => (provider.cancelled === before + 1 ? true : undefined), 5000, 'the upstream call cancelled after the client left');
+
+    const started = Date.now();
+    const timedOut = await client.chat.completions.create({ model: 'gpt-slow', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    expect(timedOut.status).toBe(504);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    await eventually(async () => (provider.cancelled === before + 2 ? true : undefined), 5000, 'the upstream call cancelled at the timeout');
+  });
+
+  it('refuses a missing, viewer or revoked key, and asks for the project when a key has several', async () => {
+    const call = (key: string, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/api/ai/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const upstreamBefore = provider.requests.length;
+    expect(await call('')).toMatchObject({ status: 401, body: { error: { type: 'authentication_error' } } });
+
+    const viewer = (await cli(['api-key', '--name', 'viewer', '--role', 'viewer'])).stdout.trim();
+    const refused = await call(viewer);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toMatch(/viewer may not call the AI gateway/);
+
+    const member = await cli(['api-key', '--name', 'member', '--role', 'member']);
+    const memberKey = member.stdout.trim();
+    expect((await call(memberKey)).status).toBe(200);
+    const keyId = /created API key (\S+)/.exec(member.stderr)![1]!;
+    await cli(['api-key', 'revoke', keyId]);
+    expect(await call(memberKey)).toMatchObject({ status: 401, body: { error: { message: 'unknown or revoked API key' } } });
+    expect(provider.requests.length).toBe(upstreamBefore + 1); // only the member's call went upstream
+
+    await cli(['project', 'create', '--name', 'second', '--id', '2']);
+    expect(await call(server.apiKey)).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/X-Temps-Project-Id/) } } });
+    expect((await call(server.apiKey, { 'x-temps-project-id': '1' })).status).toBe(200);
+  });
+
+  it('uses the key a project set with "temps ai-provider set" (stored encrypted), never printing, returning or logging a key', async () => {
+    await cli(['ai-provider', 'set', 'openai', '--api-key', PROJECT_PROVIDER_KEY, '--base-url', provider.baseUrl, '--project', '2']);
+    const list = (await cli(['ai-provider', 'list'])).stdout;
+    expect(list).toMatch(/openai\s+project 2/);
+    expect(list).toMatch(/openai\s+every project \(environment\)/);
+
+    const res = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'X-Temps-Project-Id': '2' } }).withResponse();
+    expect(lastUpstream().headers.authorization).toBe(`Bearer ${PROJECT_PROVIDER_KEY}`);
+    await cli(['ai-provider', 'remove', 'openai', '--project', '2']);
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'X-Temps-Project-Id': '2' } });
+    expect(lastUpstream().headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`); // back to the environment's key
+
+    const everything = [list, server.output(), JSON.stringify(res.data), readFileSync(join(server.dataDir, 'events.db')).toString('latin1')].join('\n');
+    for (const secret of [PROJECT_PROVIDER_KEY, PROVIDER_KEY]) expect(everything).not.toContain(secret);
+    expect(server.output()).not.toContain(server.apiKey);
+  });
+
+  it("makes its span a child of the client's span (traceparent): one trace, tokens counted once", async () => {
+    const { provider: tracerProvider, tracer } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': '1' });
+    const usageBefore = (await getJson(server, '/api/projects/1/ai/usage')).body;
+    // The client's own instrumentation span around the call, as openai instrumentations make it.
+    const span = tracer.startSpan('chat gpt-4o', { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' } });
+    const ctx = span.spanContext();
+    const out = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello!' }] }, { headers: { traceparent: `00-${ctx.traceId}-${ctx.spanId}-01`, 'X-Temps-Project-Id': '1' } });
+    span.setAttributes({ 'gen_ai.response.id': out.id, 'gen_ai.response.model': out.model, 'gen_ai.usage.input_tokens': 20, 'gen_ai.usage.output_tokens': 7 });
+    span.end();
+    await tracerProvider.forceFlush();
+    await tracerProvider.shutdown();
+
+    const detail = await eventually(async () => {
+      const { body } = await getJson(server, `/api/projects/1/ai/traces/${ctx.traceId}`);
+      return body?.spans?.length === 2 ? body : undefined;
+    }, 15_000, 'the client span and the gateway span in one trace');
+    const gatewaySpan = detail.spans.find((s: any) => s.attributes['temps.gateway'] === true);
+    expect(gatewaySpan.parentSpanId).toBe(ctx.spanId);
+    expect(detail.trace).toMatchObject({ inputTokens: 20, outputTokens: 7, gateway: true, inProgress: false });
+
+    const usage = await eventually(async () => {
+      const { body } = await getJson(server, '/api/projects/1/ai/usage');
+      return JSON.stringify(body) !== JSON.stringify(usageBefore) ? body : undefined;
+    }, 15_000, 'usage to change');
+    expect(usage.totals.inputTokens - usageBefore.totals.inputTokens).toBe(PROVIDER_USAGE.prompt_tokens);
+    expect(usage.totals.outputTokens - usageBefore.totals.outputTokens).toBe(PROVIDER_USAGE.completion_tokens);
+  });
+});
