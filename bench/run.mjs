@@ -13,8 +13,10 @@
 //     not memory growth.
 //  6. Rebuild and queries (bench/rebuild-query.bench.mjs): replay speed of a forced rebuild (750k events, BENCH_REPLAY_EVENTS)
 //     on the embedded stores beside a raw log read in the same run; list / detail / usage p50 and p99.
+//  7. AI Gateway overhead (bench/gateway.bench.mjs): p50 / p99 of a chat call through /api/ai/v1 vs straight to the
+//     same local mock provider, non-streaming and time to first token, in the same run.
 //
-// BENCH_PARTS=ingest,rebuild (default both) runs a part alone.
+// BENCH_PARTS=ingest,rebuild,gateway (default all three) runs a part alone.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,6 +29,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { runGatewayBench } from './gateway.bench.mjs';
 import { runRebuildQueryBench } from './rebuild-query.bench.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -148,13 +151,17 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ratio = (a, b) => Number((a / b).toFixed(3));
 
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,rebuild').split(',').map((p) => p.trim()));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,rebuild,gateway').split(',').map((p) => p.trim()));
 
 async function main() {
   if (PARTS.has('ingest')) await ingestBench();
   if (PARTS.has('rebuild')) {
     console.log('');
     await runRebuildQueryBench();
+  }
+  if (PARTS.has('gateway')) {
+    console.log('');
+    await runGatewayBench();
   }
 }
 

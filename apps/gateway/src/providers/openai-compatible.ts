@@ -8,9 +8,10 @@ import {
   type EmbeddingsResponse,
   type Upstream,
 } from './chat-provider';
+import { upstreamRequest, type UpstreamResponse } from './upstream-http';
 
 /** The provider's error body in OpenAI's shape, whatever it sent (some send `{error: "text"}` or `{message}`, some HTML). */
-export async function providerError(res: Response): Promise<ProviderHttpError> {
+export async function providerError(res: UpstreamResponse): Promise<ProviderHttpError> {
   const text = await res.text().catch(() => '');
   let message = text.slice(0, 2000) || `${res.status} ${res.statusText}`;
   let type = res.status === 429 ? 'rate_limit_error' : res.status >= 500 ? 'api_error' : 'invalid_request_error';
@@ -30,11 +31,11 @@ export async function providerError(res: Response): Promise<ProviderHttpError> {
   } catch {
     /* not JSON: the text is the message */
   }
-  return new ProviderHttpError(res.status, { error: { message, type, code, param } }, res.headers.get('retry-after') ?? undefined);
+  return new ProviderHttpError(res.status, { error: { message, type, code, param } }, res.header('retry-after'));
 }
 
 /** Server-sent events' `data:` payloads, as they arrive. */
-export async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* sseData(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const bytes of body) {
@@ -76,21 +77,30 @@ export class OpenAICompatibleProvider implements ChatProvider {
     };
   }
 
-  private async post(path: string, body: unknown, upstream: Upstream): Promise<Response> {
-    const res = await fetch(`${upstream.baseUrl}${path}`, { method: 'POST', headers: this.headers(upstream), body: JSON.stringify(body), signal: upstream.signal });
-    if (!res.ok) throw await providerError(res);
+  private async post(path: string, body: unknown, upstream: Upstream): Promise<UpstreamResponse> {
+    const res = await upstreamRequest(`${upstream.baseUrl}${path}`, { method: 'POST', headers: this.headers(upstream), body: JSON.stringify(body), signal: upstream.signal });
+    if (res.status < 200 || res.status > 299) throw await providerError(res);
     return res;
+  }
+
+  private async postJson<T>(path: string, body: unknown, upstream: Upstream): Promise<T> {
+    const res = await this.post(path, body, upstream);
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ProviderHttpError(502, { error: { message: `the provider answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, type: 'api_error', code: 'bad_upstream_response' } });
+    }
   }
 
   async chat(request: ChatCompletionRequest, upstream: Upstream): Promise<ChatCompletionResponse> {
     const { stream: _s, stream_options: _o, ...rest } = request;
-    return (await (await this.post('/chat/completions', rest, upstream)).json()) as ChatCompletionResponse;
+    return this.postJson<ChatCompletionResponse>('/chat/completions', rest, upstream);
   }
 
   async *chatStream(request: ChatCompletionRequest, upstream: Upstream): AsyncIterable<ChatCompletionChunk> {
     const body = { ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } };
     const res = await this.post('/chat/completions', body, upstream);
-    if (!res.body) return;
     for await (const data of sseData(res.body)) {
       if (data === '[DONE]') return;
       const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: { message?: string; type?: string; code?: string } };
@@ -103,13 +113,13 @@ export class OpenAICompatibleProvider implements ChatProvider {
   }
 
   async embeddings(request: EmbeddingsRequest, upstream: Upstream): Promise<EmbeddingsResponse> {
-    return (await (await this.post('/embeddings', request, upstream)).json()) as EmbeddingsResponse;
+    return this.postJson<EmbeddingsResponse>('/embeddings', request, upstream);
   }
 
   async listModels(upstream: Upstream): Promise<string[]> {
-    const res = await fetch(`${upstream.baseUrl}/models`, { headers: this.headers(upstream), signal: upstream.signal });
-    if (!res.ok) throw await providerError(res);
-    const body = (await res.json()) as { data?: { id?: unknown }[] };
+    const res = await upstreamRequest(`${upstream.baseUrl}/models`, { method: 'GET', headers: this.headers(upstream), signal: upstream.signal });
+    if (res.status !== 200) throw await providerError(res);
+    const body = JSON.parse(await res.text()) as { data?: { id?: unknown }[] };
     return (body.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
   }
 }
