@@ -24,6 +24,8 @@ export interface TraceListItem {
   agentNames?: string[];
   conversationId?: string | null;
   inProgress?: boolean;
+  /** Some call of the trace went through the Temps AI Gateway. */
+  gateway?: boolean;
 }
 
 export interface TracePage {
