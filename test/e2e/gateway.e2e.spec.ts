@@ -21,7 +21,8 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
   let server: RunningServer;
   let provider: MockOpenAIProvider;
   let client: OpenAI;
-  const providerEnv = () => ({ TEMPS_AI_OPENAI_API_KEY: PROVIDER_KEY, TEMPS_AI_OPENAI_BASE_URL: provider.baseUrl });
+  // xAI is OpenAI-compatible too: the same mock stands in for it.
+  const providerEnv = () => ({ TEMPS_AI_OPENAI_API_KEY: PROVIDER_KEY, TEMPS_AI_OPENAI_BASE_URL: provider.baseUrl, TEMPS_AI_XAI_API_KEY: 'xai-env-key-0123456789', TEMPS_AI_XAI_BASE_URL: provider.baseUrl });
   const cli = (args: string[]) => run(process.execPath, [join(repoRoot, 'bin/temps.js'), ...args], { env: { ...process.env, ...providerEnv(), TEMPS_DATA_DIR: server.dataDir } });
 
   beforeAll(async () => {
@@ -82,6 +83,37 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect(last!.usage).toMatchObject({ prompt_tokens: 20, completion_tokens: 7 });
   });
 
+  it('routes grok-* to xAI and an explicit provider/model as named; an unconfigured provider is a clear error', async () => {
+    const { response } = await client.chat.completions.create({ model: 'grok-4', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    expect(lastUpstream().headers.authorization).toBe('Bearer xai-env-key-0123456789');
+    const detail = await traceOf(response.headers.get('x-temps-trace-id')!);
+    expect(detail.trace).toMatchObject({ providers: ['x_ai'], models: ['grok-4'], inputTokens: 20, outputTokens: 7 });
+
+    await client.chat.completions.create({ model: 'xai/some-model', messages: [{ role: 'user', content: 'Hi' }] });
+    expect(lastUpstream().body.model).toBe('some-model');
+
+    const mistral = await client.chat.completions.create({ model: 'mistral-large-latest', messages: [{ role: 'user', content: 'Hi' }] }).catch((e) => e);
+    expect(mistral.status).toBe(400);
+    expect(mistral.error).toMatchObject({ code: 'provider_not_configured', message: expect.stringMatching(/temps ai-provider set mistral .*TEMPS_AI_MISTRAL_API_KEY/) });
+    // Anthropic: 501 in a build without its translator, else "no anthropic key" (none is configured here)
+    const claude = await client.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }] }).catch((e) => e);
+    expect([400, 501]).toContain(claude.status);
+    expect(claude.error.message).toMatch(/anthropic/);
+  });
+
+  it('puts prompts and answers on its span only when the project turns content capture on', async () => {
+    await cli(['ai-provider', 'capture', 'on', '--project', '1']);
+    const on = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] }, { headers: { 'X-Temps-Project-Id': '1' } }).withResponse();
+    const captured = (await traceOf(on.response.headers.get('x-temps-trace-id')!)).spans[0];
+    expect(captured.inputMessages.map((m: any) => m.role)).toEqual(['system', 'user']);
+    expect(JSON.stringify(captured.inputMessages)).toContain('Weather in Paris?');
+    expect(JSON.stringify(captured.outputMessages)).toContain('get_weather');
+    await cli(['ai-provider', 'capture', 'off', '--project', '1']);
+    const off = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Secret question' }] }, { headers: { 'X-Temps-Project-Id': '1' } }).withResponse();
+    const detail = await traceOf(off.response.headers.get('x-temps-trace-id')!);
+    expect(JSON.stringify(detail)).not.toContain('Secret question');
+  });
+
   it('streams the raw wire format: data lines and a final data: [DONE]', async () => {
     const res = await fetch(`${server.url}/api/ai/v1/chat/completions`, {
       method: 'POST',
@@ -136,7 +168,7 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);
     // names that route back to the provider as they are; the others with the provider/ prefix
-    expect(models).toEqual(['gpt-4o', 'openai/whisper-1', 'text-embedding-3-small']);
+    expect(models).toEqual(['gpt-4o', 'openai/whisper-1', 'text-embedding-3-small', 'xai/gpt-4o', 'xai/text-embedding-3-small', 'xai/whisper-1']);
   });
 
   it("gives the provider's errors in OpenAI's shape with its status, 429 keeping Retry-After", async () => {
