@@ -160,7 +160,8 @@ export function gatewaySpan(call: GatewayCall): SpanReceivedData {
       attributes,
       events: [],
       links: [],
-      status: call.error ? { code: 2, message: call.error.message.slice(0, 1000) } : { code: 0 },
+      // The gateway knows how the call ended: OK or ERROR, never unset.
+      status: call.error ? { code: 2, message: call.error.message.slice(0, 1000) } : { code: 1 },
       // sampled (bit 0); HAS_IS_REMOTE (0x100), IS_REMOTE (0x200) when the parent is the client's span
       flags: call.parentSpanId ? 0x301 : 0x101,
     },
