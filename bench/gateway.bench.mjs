@@ -45,7 +45,7 @@ function startMock() {
 }
 
 function startTemps(dataDir, providerUrl) {
-  const child = spawn(process.execPath, [join(root, 'bin/temps.js'), 'serve'], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bin/temps.js'), 'serve'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEMPS_DATA_DIR: dataDir, TEMPS_BOOTSTRAP_API_KEY: API_KEY, TEMPS_AI_OPENAI_API_KEY: 'sk-bench', TEMPS_AI_OPENAI_BASE_URL: providerUrl },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
