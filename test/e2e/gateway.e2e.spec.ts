@@ -201,6 +201,17 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect(timedOut.status).toBe(504);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     await eventually(async () => (provider.cancelled === before + 2 ? true : undefined), 5000, 'the upstream call cancelled at the timeout');
+
+    // A stream that stalls after its first chunk: the timeout ends it with an error event, and upstream is cancelled.
+    const stalled = await client.chat.completions.create({ model: 'gpt-stall', messages: [{ role: 'user', content: 'x' }], stream: true });
+    let text = '';
+    const streamErr = await (async () => {
+      for await (const chunk of stalled) text += chunk.choices[0]?.delta?.content ?? '';
+    })().catch((e) => e);
+    expect(text).toBe('Hel');
+    expect(streamErr).toBeInstanceOf(OpenAI.APIError);
+    expect(streamErr.message).toMatch(/did not answer within 1500 ms/);
+    await eventually(async () => (provider.cancelled === before + 3 ? true : undefined), 5000, 'the stalled stream cancelled upstream');
   });
 
   it('refuses a missing, viewer or revoked key, and asks for the project when a key has several', async () => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
  * A local stand-in for an OpenAI-compatible provider (the AI Gateway's upstream in tests and the bench):
  * chat completions (JSON and server-sent events, tool calls when tools are offered), embeddings and the
  * model list. Models named `gpt-fail-429`, `gpt-fail-400`, `gpt-fail-500` answer with that error (429 with
- * Retry-After: 7); `gpt-slow` never answers and records when the caller hung up.
+ * Retry-After: 7); `gpt-slow` never answers, `gpt-stall` streams one chunk and stops; both record when the caller hung up.
  */
 export const PROVIDER_USAGE = { prompt_tokens: 20, completion_tokens: 7, total_tokens: 27, prompt_tokens_details: { cached_tokens: 5 }, completion_tokens_details: { reasoning_tokens: 0 } } as const;
 export const PROVIDER_ANSWER = 'Hello from the mock provider!';
@@ -89,6 +89,15 @@ export async function startMockOpenAIProvider(): Promise<MockOpenAIProvider> {
         const status = Number(fail[1]);
         const type = status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'server_error' : 'invalid_request_error';
         return json(res, status, { error: { message: `mock provider says ${status}`, type, code: status === 429 ? 'rate_limit_exceeded' : null, param: null } }, status === 429 ? { 'retry-after': '7' } : {});
+      }
+      if (body.model === 'gpt-stall') {
+        // streams its first chunk, then nothing
+        res.on('close', () => {
+          if (!res.writableEnded) state.cancelled++;
+        });
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${JSON.stringify({ id: 'chatcmpl-stall', object: 'chat.completion.chunk', created: 1, model: 'gpt-stall', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }] })}\n\n`);
+        return;
       }
       if (body.model === 'gpt-slow') {
         res.on('close', () => {

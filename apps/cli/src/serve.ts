@@ -20,14 +20,15 @@ export async function serve(config: TempsConfig) {
   const { role } = config;
   const serving = role !== 'ingest';
   const opened = await openStores(config.stores, { reads: serving });
-  let secrets: ReturnType<typeof loadSecretsKey>;
+  let secrets: ReturnType<typeof loadSecretsKey> | null;
   try {
-    secrets = loadSecretsKey(config.dataDir);
+    // The AI Gateway's provider keys: not needed by an ingest-only process.
+    secrets = serving ? loadSecretsKey(config.dataDir) : null;
   } catch (err) {
     await opened.close();
     throw err;
   }
-  const stores = { ...opened, access: new AccessService(opened.events), config: config.stores, secrets: secrets.box };
+  const stores = { ...opened, access: new AccessService(opened.events), config: config.stores, secrets: secrets?.box ?? null };
   let boot: Awaited<ReturnType<typeof bootstrapAccess>>;
   try {
     // The shipped price table (deterministic ids: later starts, and other processes, add only new defaults).
@@ -80,7 +81,7 @@ export async function serve(config: TempsConfig) {
     ...(role === 'projector' ? [] : [`  OTLP endpoint:   ${base}/api/otel/v1/traces   (or OTEL_EXPORTER_OTLP_ENDPOINT=${base}/api)`]),
     `  project id:      ${boot.projectId}${boot.createdProject ? ' (created now)' : ''}`,
     ...(role === 'ingest' ? [] : [`  AI gateway:      ${base}/api/ai/v1   (OpenAI-compatible; "temps ai-provider set PROVIDER --api-key KEY")`]),
-    ...(secrets.created ? [`  secrets key:     generated ${secrets.path} (mode 0600): it encrypts provider keys; back it up, or set TEMPS_SECRETS_KEY`] : []),
+    ...(secrets?.created ? [`  secrets key:     generated ${secrets.path} (mode 0600): it encrypts provider keys; back it up, or set TEMPS_SECRETS_KEY`] : []),
   ];
   const dashboard = serving ? `  dashboard:       ${base}/   ` : '  API key:         ';
   if (boot.newApiKey) {

@@ -9,6 +9,7 @@ import { GatewayError, sendError } from './openai-errors';
 import { PROVIDERS, routeModel, type ProviderId } from './provider-catalog';
 import { ProviderCredentials } from './provider-credentials';
 import { ProviderRegistry } from './provider-registry';
+import { ProviderHttpError } from './providers/chat-provider';
 import type { ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ChatProvider, EmbeddingsRequest, ToolCall, Upstream, Usage } from './providers/chat-provider';
 
 // Wall-clock nanoseconds with the monotonic clock's resolution.
@@ -251,7 +252,11 @@ export class GatewayService {
         this.trace(caller.projectId, { ...base(), response: { id: assembly.id, model: assembly.model, usage: assembly.usage, finishReasons: assembly.finishReasons, outputs: assembly.outputs } });
       } catch (err) {
         // Headers are sent: the error goes as an SSE event (the openai clients raise it).
-        const e = err instanceof GatewayError || (err as { body?: unknown }).body ? (err as GatewayError) : new GatewayError(502, `the provider stream failed: ${(err as Error).message}`, 'api_error');
+        const reason = abort.signal.reason;
+        const e =
+          reason instanceof GatewayError ? reason // the timeout, mid-stream
+          : err instanceof ProviderHttpError ? err
+          : new GatewayError(502, `the provider stream failed: ${(err as Error).message}`, 'api_error');
         if (!(abort.signal.reason instanceof ClientGone)) res.end(`data: ${JSON.stringify(e.body)}\n\n`);
         this.trace(caller.projectId, {
           ...base(),
