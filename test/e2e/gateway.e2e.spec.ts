@@ -23,7 +23,8 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
   let client: OpenAI;
   // xAI is OpenAI-compatible too: the same mock stands in for it.
   const providerEnv = () => ({ TEMPS_AI_OPENAI_API_KEY: PROVIDER_KEY, TEMPS_AI_OPENAI_BASE_URL: provider.baseUrl, TEMPS_AI_XAI_API_KEY: 'xai-env-key-0123456789', TEMPS_AI_XAI_BASE_URL: provider.baseUrl });
-  const cli = (args: string[]) => run(process.execPath, [join(repoRoot, 'bin/temps.js'), ...args], { env: { ...process.env, ...providerEnv(), TEMPS_DATA_DIR: server.dataDir } });
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    run(process.execPath, [join(repoRoot, 'bin/temps.js'), ...args], { env: { ...process.env, ...providerEnv(), TEMPS_DATA_DIR: server.dataDir, ...env } });
 
   beforeAll(async () => {
     provider = await startMockOpenAIProvider();
@@ -253,6 +254,14 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     await cli(['ai-provider', 'remove', 'openai', '--project', '2']);
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'X-Temps-Project-Id': '2' } });
     expect(lastUpstream().headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`); // back to the environment's key
+
+    // A key sealed with another secrets key than the server's: a clear 500, never the key.
+    await cli(['ai-provider', 'set', 'openai', '--api-key', PROJECT_PROVIDER_KEY, '--project', '2'], { TEMPS_SECRETS_KEY: 'another secrets passphrase' });
+    const unreadable = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'X-Temps-Project-Id': '2' } }).catch((e) => e);
+    expect(unreadable.status).toBe(500);
+    expect(unreadable.error).toMatchObject({ code: 'provider_key_unreadable', message: expect.stringMatching(/another secrets key/) });
+    expect(JSON.stringify(unreadable.error)).not.toContain(PROJECT_PROVIDER_KEY);
+    await cli(['ai-provider', 'remove', 'openai', '--project', '2']);
 
     const everything = [list, server.output(), JSON.stringify(res.data), readFileSync(join(server.dataDir, 'events.db')).toString('latin1')].join('\n');
     for (const secret of [PROJECT_PROVIDER_KEY, PROVIDER_KEY]) expect(everything).not.toContain(secret);

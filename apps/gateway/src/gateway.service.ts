@@ -138,7 +138,13 @@ export class GatewayService {
     if (!route.ok) throw new GatewayError(400, route.message, 'invalid_request_error', 'model_not_found');
     const provider = this.registry.get(route.provider);
     if (!provider) throw new GatewayError(501, `provider ${route.provider} (model "${requested}") is not available in this build of the gateway`, 'invalid_request_error', 'provider_not_available');
-    const credential = await this.credentials.resolve(caller.projectId, route.provider);
+    let credential;
+    try {
+      credential = await this.credentials.resolve(caller.projectId, route.provider);
+    } catch (err) {
+      // e.g. set with another secrets key: the operator's to fix, said without the key
+      throw new GatewayError(500, `cannot use the ${route.provider} key of project ${caller.projectId}: ${(err as Error).message}`, 'api_error', 'provider_key_unreadable');
+    }
     if (!credential) {
       const env = PROVIDERS[route.provider].env;
       throw new GatewayError(
