@@ -6,7 +6,7 @@
 // The gateway traces every call (a SpanReceived append), off the response path: it is included here.
 // Env: BENCH_GATEWAY_CALLS (default 400 per path and mode), results in test/artifacts/gateway-bench.json.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,12 +21,14 @@ const USAGE = { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 };
 
 /** A minimal OpenAI-compatible provider: a fixed answer, JSON or five SSE chunks (+ usage when asked). */
 function startMock() {
+  let calls = 0;
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const base = { id: 'chatcmpl-bench', created: 1_780_000_000, model: body.model };
+      // a fresh response id per call, as providers give (one id for all would pile every call's usage claim on one response)
+      const base = { id: `chatcmpl-bench-${++calls}`, created: 1_780_000_000, model: body.model };
       if (!body.stream) {
         const text = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the bench!' }, finish_reason: 'stop' }], usage: USAGE });
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -87,6 +89,12 @@ async function firstToken(url, headers) {
   return ttft;
 }
 
+/** CPU time (user + system, ms) the server process has used so far: what each gateway call costs it, whatever the load. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks (USER_HZ 100)
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -108,6 +116,7 @@ export async function runGatewayBench() {
       }
       const d = [];
       const g = [];
+      const cpu0 = cpuMs(temps.child.pid);
       for (let i = 0; i < CALLS; i++) {
         // alternate which goes first, so neither path always follows the other
         if (i % 2) {
@@ -118,9 +127,11 @@ export async function runGatewayBench() {
           d.push(await call(direct.url, direct.headers));
         }
       }
+      // the server also projects the spans (its projector thread): included, as in production
+      const serverCpuMsPerCall = Number(((cpuMs(temps.child.pid) - cpu0) / CALLS).toFixed(3));
       const ds = stats(d);
       const gs = stats(g);
-      result[mode] = { direct: ds, gateway: gs, addedMs: { p50: Number((gs.p50 - ds.p50).toFixed(3)), p99: Number((gs.p99 - ds.p99).toFixed(3)) } };
+      result[mode] = { direct: ds, gateway: gs, addedMs: { p50: Number((gs.p50 - ds.p50).toFixed(3)), p99: Number((gs.p99 - ds.p99).toFixed(3)) }, serverCpuMsPerCall };
     }
     // every gateway call was traced: the last one is in the query API
     const traces = await (await fetch(`${temps.url}/api/projects/1/ai/traces?limit=1`, { headers: { authorization: `Bearer ${API_KEY}` } })).json();
@@ -128,7 +139,7 @@ export async function runGatewayBench() {
 
     for (const [mode, label] of [['nonStreaming', 'non-streaming, whole answer'], ['timeToFirstToken', 'streaming, time to first token']]) {
       const r = result[mode];
-      console.log(`gateway   ${label.padEnd(32)} direct p50 ${r.direct.p50} ms p99 ${r.direct.p99} ms | gateway p50 ${r.gateway.p50} ms p99 ${r.gateway.p99} ms | added p50 ${r.addedMs.p50} ms, p99 ${r.addedMs.p99} ms (${CALLS} calls each)`);
+      console.log(`gateway   ${label.padEnd(32)} direct p50 ${r.direct.p50} ms p99 ${r.direct.p99} ms | gateway p50 ${r.gateway.p50} ms p99 ${r.gateway.p99} ms | added p50 ${r.addedMs.p50} ms, p99 ${r.addedMs.p99} ms | server CPU ${r.serverCpuMsPerCall} ms/call (${CALLS} calls each)`);
     }
     mkdirSync(join(root, 'test/artifacts'), { recursive: true });
     writeFileSync(join(root, 'test/artifacts/gateway-bench.json'), JSON.stringify(result, null, 2));

@@ -6,6 +6,11 @@ import { deterministicEventId, EVENT_STORE, type EventStore, type StreamWrite } 
 /** Spans waiting beyond this are dropped (with a warning): a store that is down must not grow memory without bound. */
 const MAX_QUEUED = 10_000;
 const RETRY_MS = [200, 1000, 5000];
+/**
+ * Spans wait this long to be appended together: under load one append (one message to the writer thread,
+ * one commit, one projector batch) carries many calls instead of one each. TEMPS_AI_TRACE_BATCH_MS.
+ */
+const BATCH_MS = Number(process.env.TEMPS_AI_TRACE_BATCH_MS ?? 20);
 
 /**
  * Appends the gateway's spans off the response path: a call's span is queued after its answer is sent
@@ -34,10 +39,10 @@ export class GatewayTracer implements OnApplicationShutdown {
     this.queue.push({ stream: Streams.trace(projectId, data.span.traceId), events: [event], expected: 'any' });
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => {
+      setTimeout(() => {
         this.scheduled = false;
         void this.flush();
-      });
+      }, BATCH_MS).unref();
     }
   }
 
