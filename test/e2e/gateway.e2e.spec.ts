@@ -238,6 +238,9 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect(await call(memberKey)).toMatchObject({ status: 401, body: { error: { message: 'unknown or revoked API key' } } });
     expect(provider.requests.length).toBe(upstreamBefore + 1); // only the member's call went upstream
 
+    const deployment = (await cli(['deployment-token', '--project', '1', '--environment', 'prod', '--deployment', 'd1'])).stdout.trim();
+    expect(await call(deployment)).toMatchObject({ status: 403, body: { error: { message: expect.stringMatching(/API key \(tk_\)/) } } });
+
     await cli(['project', 'create', '--name', 'second', '--id', '2']);
     expect(await call(server.apiKey)).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/X-Temps-Project-Id/) } } });
     expect((await call(server.apiKey, { 'x-temps-project-id': '1' })).status).toBe(200);

@@ -46,7 +46,8 @@ TEMPS_MAX_BODY_BYTES (16777216), TEMPS_MAX_INFLIGHT_REQUESTS (64), TEMPS_MAX_INF
 TEMPS_MAX_ATTRIBUTES_PER_ITEM (1024), TEMPS_MAX_ATTRIBUTE_VALUE_BYTES (65536), TEMPS_MAX_ANYVALUE_DEPTH (32),
 TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS (2000), TEMPS_PROJECTOR_THREAD (1), TEMPS_ROLE (all | ingest | projector),
 TEMPS_EVENT_STORE (sqlite | esdb + EVENTSTORE_URL), TEMPS_READ_STORE (sqlite | mongo + MONGO_URL),
-TEMPS_DIALECTS (/abs/path/module.js#exportName[,...]: team dialect mappers, see docs/extending.md). See README.md.`;
+TEMPS_DIALECTS (/abs/path/module.js#exportName[,...]: team dialect mappers, see docs/extending.md),
+AI Gateway: TEMPS_SECRETS_KEY, TEMPS_AI_<PROVIDER>_API_KEY and _BASE_URL, TEMPS_AI_TIMEOUT_MS, TEMPS_AI_CAPTURE_CONTENT. See README.md.`;
 
 /** The configured event store (TEMPS_EVENT_STORE) and access over it: what the key, project and price commands change. */
 async function openEventStores() {
