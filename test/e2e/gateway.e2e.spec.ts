@@ -213,6 +213,16 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect(streamErr).toBeInstanceOf(OpenAI.APIError);
     expect(streamErr.message).toMatch(/did not answer within 1500 ms/);
     await eventually(async () => (provider.cancelled === before + 3 ? true : undefined), 5000, 'the stalled stream cancelled upstream');
+
+    // A client that leaves mid-stream: upstream is cancelled at once, not at the timeout.
+    const leaving = new AbortController();
+    const left = await client.chat.completions.create({ model: 'gpt-stall', messages: [{ role: 'user', content: 'x' }], stream: true }, { signal: leaving.signal });
+    const leftAt = Date.now();
+    await (async () => {
+      for await (const _chunk of left) leaving.abort();
+    })().catch(() => undefined);
+    await eventually(async () => (provider.cancelled === before + 4 ? true : undefined), 5000, 'the stream cancelled upstream when its client left');
+    expect(Date.now() - leftAt).toBeLessThan(1400);
   });
 
   it('refuses a missing, viewer or revoked key, and asks for the project when a key has several', async () => {

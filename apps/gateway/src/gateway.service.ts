@@ -17,6 +17,19 @@ const EPOCH_NS = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 const nowNs = () => EPOCH_NS + process.hrtime.bigint();
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
+/** A slow reader: wait until it has taken what was written (reading upstream slows down with it), or the call ends. */
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Thrown into the upstream call when the client goes away: nobody to answer, nothing to send. */
 class ClientGone extends Error {}
 
@@ -251,8 +264,8 @@ export class GatewayService {
             // The client did not ask for usage: the gateway asked for itself (to trace the call).
             if (chunk.usage && (!chunk.choices || chunk.choices.length === 0)) continue;
             const { usage: _u, ...rest } = chunk;
-            res.write(`data: ${JSON.stringify(rest)}\n\n`);
-          } else res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+            if (!res.write(`data: ${JSON.stringify(rest)}\n\n`)) await drained(res, abort.signal);
+          } else if (!res.write(`data: ${JSON.stringify(chunk)}\n\n`)) await drained(res, abort.signal);
         }
         res.end('data: [DONE]\n\n');
         this.trace(caller.projectId, { ...base(), response: { id: assembly.id, model: assembly.model, usage: assembly.usage, finishReasons: assembly.finishReasons, outputs: assembly.outputs } });
