@@ -257,7 +257,10 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
   });
 
   it('uses the key a project set with "temps ai-provider set" (stored encrypted), never printing, returning or logging a key', async () => {
-    await cli(['ai-provider', 'set', 'openai', '--api-key', PROJECT_PROVIDER_KEY, '--base-url', provider.baseUrl, '--project', '2']);
+    // the key from stdin (`--api-key -`), as the README suggests
+    const setting = cli(['ai-provider', 'set', 'openai', '--api-key', '-', '--base-url', provider.baseUrl, '--project', '2']);
+    setting.child.stdin!.end(`${PROJECT_PROVIDER_KEY}\n`);
+    await setting;
     const list = (await cli(['ai-provider', 'list'])).stdout;
     expect(list).toMatch(/openai\s+project 2/);
     expect(list).toMatch(/openai\s+every project \(environment\)/);

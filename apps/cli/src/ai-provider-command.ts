@@ -4,7 +4,13 @@ import { loadSecretsKey, providerIdOf, PROVIDER_IDS, ProviderCredentials } from 
 import { openStores } from '@temps/projector';
 import { configFromEnv } from './temps-config';
 
-const USAGE = `usage: temps ai-provider set PROVIDER --api-key KEY [--base-url URL] [--project ID]
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const USAGE = `usage: temps ai-provider set PROVIDER --api-key KEY|- [--base-url URL] [--project ID]   (-: read the key from stdin)
        temps ai-provider list
        temps ai-provider remove PROVIDER [--project ID]
        temps ai-provider capture on|off [--project ID]
@@ -43,8 +49,10 @@ export async function aiProviderCommand(args: string[]): Promise<void> {
       case 'set': {
         const id = provider();
         if (!values['api-key']) throw new Error(`--api-key is required\n${USAGE}`);
+        // `--api-key -` reads it from stdin: kept out of the shell history and the process list
+        const apiKey = values['api-key'] === '-' ? (await readStdin()).trim() : values['api-key'];
         const p = await project();
-        await credentials.set(p, id, values['api-key'], values['base-url']);
+        await credentials.set(p, id, apiKey, values['base-url']);
         console.log(`set ${id} for project ${p}${values['base-url'] ? ` (base URL ${values['base-url']})` : ''}; the key is stored encrypted and never shown again`);
         return;
       }
