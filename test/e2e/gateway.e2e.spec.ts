@@ -310,5 +310,7 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     }, 15_000, 'usage to change');
     expect(usage.totals.inputTokens - usageBefore.totals.inputTokens).toBe(PROVIDER_USAGE.prompt_tokens);
     expect(usage.totals.outputTokens - usageBefore.totals.outputTokens).toBe(PROVIDER_USAGE.completion_tokens);
+    expect(usage.totals.calls - usageBefore.totals.calls).toBe(1); // one model call, not two
+    expect(usage.totals.cost - usageBefore.totals.cost).toBeCloseTo(GPT_4O_COST, 12);
   });
 });
