@@ -168,6 +168,8 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect(emb.usage.prompt_tokens).toBe(6);
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);
+    await client.models.list(); // served from the gateway's cache: one upstream list per provider a minute
+    expect(provider.requests.filter((r) => r.path === '/v1/models')).toHaveLength(2);
     // names that route back to the provider as they are; the others with the provider/ prefix
     expect(models).toEqual(['gpt-4o', 'openai/whisper-1', 'text-embedding-3-small', 'xai/gpt-4o', 'xai/text-embedding-3-small', 'xai/whisper-1']);
   });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { AccessService, bearerToken } from '@temps/access';
@@ -16,6 +16,7 @@ import type { ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ChatProvi
 const EPOCH_NS = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 const nowNs = () => EPOCH_NS + process.hrtime.bigint();
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const MODEL_LIST_TTL_MS = 60_000;
 
 /** A slow reader: wait until it has taken what was written (reading upstream slows down with it), or the call ends. */
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
@@ -116,6 +117,9 @@ class StreamAssembly {
  */
 @Injectable()
 export class GatewayService {
+  /** Model lists by provider, base URL and key digest: clients list models often, providers change them rarely. */
+  private readonly modelLists = new Map<string, { at: number; names: Promise<string[]> }>();
+
   constructor(
     private readonly access: AccessService,
     private readonly credentials: ProviderCredentials,
@@ -356,7 +360,14 @@ export class GatewayService {
           const credential = await this.credentials.resolve(caller.projectId, id).catch(() => null);
           if (!provider?.listModels || !credential) return;
           try {
-            const names = await provider.listModels({ baseUrl: credential.baseUrl, apiKey: credential.apiKey, signal: AbortSignal.timeout(10_000) });
+            const key = `${id}|${credential.baseUrl}|${createHash('sha256').update(credential.apiKey).digest('hex')}`;
+            let cached = this.modelLists.get(key);
+            if (!cached || Date.now() - cached.at > MODEL_LIST_TTL_MS) {
+              cached = { at: Date.now(), names: provider.listModels({ baseUrl: credential.baseUrl, apiKey: credential.apiKey, signal: AbortSignal.timeout(10_000) }) };
+              this.modelLists.set(key, cached);
+              cached.names.catch(() => this.modelLists.delete(key)); // a failure is not kept
+            }
+            const names = await cached.names;
             for (const name of names) {
               const r = routeModel(name);
               data.push({ id: r.ok && r.provider === id && r.model === name ? name : `${id}/${name}`, object: 'model', created: 0, owned_by: id });
