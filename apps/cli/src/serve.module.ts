@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AccessService } from '@temps/access';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
-import { GATEWAY_OPTIONS, GatewayModule, gatewayOptionsFromEnv, type SecretBox } from '@temps/gateway';
+import { GatewayModule, gatewayOptionsFromEnv, type SecretBox } from '@temps/gateway';
 import { INGEST_LIMITS, IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
 import { DialectMappersModule, PROJECTOR_OPTIONS, ProjectorModule, projectorOptionsFromEnv, type StoresConfig, ReadModelExtensionsModule } from '@temps/projector';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
@@ -32,7 +32,6 @@ class StoresModule {
       { provide: INGEST_LIMITS, useValue: ingestLimitsFromEnv() },
       // the projector runs on its own thread (its own connections to the same stores) unless TEMPS_PROJECTOR_THREAD=0
       { provide: PROJECTOR_OPTIONS, useValue: projectorOptionsFromEnv({ stores: stores.config }) },
-      { provide: GATEWAY_OPTIONS, useValue: gatewayOptionsFromEnv(stores.secrets ?? null) },
     ];
     return { module: StoresModule, providers, exports: providers.map((p) => p.provide) };
   }
@@ -50,7 +49,7 @@ export class ServeModule {
     const ingest = role === 'all' || role === 'ingest' ? [IngestModule] : [];
     const projector = role === 'all' || role === 'projector' ? [ProjectorModule, DialectMappersModule.fromEnv(), ReadModelExtensionsModule.fromEnv()] : [];
     // The AI Gateway goes with the API (the design's `api` role; `projector` serves the API today).
-    const gateway = role === 'all' || role === 'projector' || (role as string) === 'api' ? [GatewayModule] : [];
+    const gateway = role === 'all' || role === 'projector' || (role as string) === 'api' ? [GatewayModule.forRoot(gatewayOptionsFromEnv(stores.secrets ?? null))] : [];
     return { module: ServeModule, imports: [StoresModule.with(stores, role), ...ingest, ...projector, ...gateway], controllers: [HealthController] };
   }
 }

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
@@ -7,14 +7,23 @@ import { GATEWAY_OPTIONS, type GatewayOptions } from './gateway.tokens';
 import { ProviderCredentials } from './provider-credentials';
 import { ProviderRegistry } from './provider-registry';
 
-/** The AI Gateway (`/api/ai/v1`). Needs EVENT_STORE, AccessService and GATEWAY_OPTIONS from the host module. */
-@Module({
-  controllers: [GatewayController],
-  providers: [
-    GatewayService,
-    GatewayTracer,
-    { provide: ProviderCredentials, useFactory: (events: EventStore, o: GatewayOptions) => new ProviderCredentials(events, o.secrets, o.env), inject: [EVENT_STORE, GATEWAY_OPTIONS] },
-    { provide: ProviderRegistry, useFactory: (o: GatewayOptions) => new ProviderRegistry(o.providers), inject: [GATEWAY_OPTIONS] },
-  ],
-})
-export class GatewayModule {}
+/**
+ * The AI Gateway (`/api/ai/v1`): GatewayModule.forRoot(gatewayOptionsFromEnv(secrets)). Needs EVENT_STORE and
+ * AccessService from the host app.
+ */
+@Module({})
+export class GatewayModule {
+  static forRoot(options: GatewayOptions): DynamicModule {
+    return {
+      module: GatewayModule,
+      controllers: [GatewayController],
+      providers: [
+        { provide: GATEWAY_OPTIONS, useValue: options },
+        GatewayService,
+        GatewayTracer,
+        { provide: ProviderCredentials, useFactory: (events: EventStore) => new ProviderCredentials(events, options.secrets, options.env), inject: [EVENT_STORE] },
+        { provide: ProviderRegistry, useFactory: () => new ProviderRegistry(options.providers) },
+      ],
+    };
+  }
+}
