@@ -25,6 +25,7 @@ module.exports = {
     ...Object.fromEntries(subpaths.map((a) => [`^@temps/${a}$`, `<rootDir>/libs/${a.replace('/', '/src/')}/index.ts`])),
     '^@temps/ingest$': '<rootDir>/apps/ingest/src/index.ts',
     '^@temps/projector$': '<rootDir>/apps/projector/src/index.ts',
+    '^@temps/gateway$': '<rootDir>/apps/gateway/src/index.ts',
   },
   testTimeout: 60000,
 };

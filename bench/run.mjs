@@ -13,11 +13,12 @@
 //     not memory growth.
 //  6. Rebuild and queries (bench/rebuild-query.bench.mjs): replay speed of a forced rebuild (750k events, BENCH_REPLAY_EVENTS)
 //     on the embedded stores beside a raw log read in the same run; list / detail / usage p50 and p99.
-//
-//  7. EventStoreDB on the simulator (bench/esdb-simulator.bench.mjs): ingest and a first build through the ESDB
+//  7. AI Gateway overhead (bench/gateway.bench.mjs): p50 / p99 of a chat call through /api/ai/v1 vs straight to the
+//     same local mock provider, non-streaming and time to first token, in the same run.
+//  8. EventStoreDB on the simulator (bench/esdb-simulator.bench.mjs): ingest and a first build through the ESDB
 //     adapter at 8 ms per append, beside the embedded store in the same run; round trips per request.
 //
-// BENCH_PARTS=ingest,rebuild,esdb (default all three) runs a part alone.
+// BENCH_PARTS=ingest,rebuild,gateway,esdb (default all four) runs a part alone.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,6 +31,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { runGatewayBench } from './gateway.bench.mjs';
 import { runRebuildQueryBench } from './rebuild-query.bench.mjs';
 import { runEsdbSimulatorBench } from './esdb-simulator.bench.mjs';
 
@@ -152,13 +154,17 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ratio = (a, b) => Number((a / b).toFixed(3));
 
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,rebuild,esdb').split(',').map((p) => p.trim()));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,rebuild,gateway,esdb').split(',').map((p) => p.trim()));
 
 async function main() {
   if (PARTS.has('ingest')) await ingestBench();
   if (PARTS.has('rebuild')) {
     console.log('');
     await runRebuildQueryBench();
+  }
+  if (PARTS.has('gateway')) {
+    console.log('');
+    await runGatewayBench();
   }
   if (PARTS.has('esdb')) {
     console.log('');

@@ -20,7 +20,7 @@ const rules = [
   },
   ...['otlp', 'event-store', 'read-store', 'projection-runtime', 'realtime', 'access'].map((lib) => ({
     dir: `libs/${lib}/src`,
-    allowed: (spec) => !spec.startsWith('@temps/ingest') && !spec.startsWith('@temps/projector') && !spec.includes('/apps/'),
+    allowed: (spec) => !spec.startsWith('@temps/ingest') && !spec.startsWith('@temps/projector') && !spec.startsWith('@temps/gateway') && !spec.includes('/apps/'),
     why: 'libs must not import apps',
   })),
 ];

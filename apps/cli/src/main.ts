@@ -7,6 +7,7 @@ import { currentPrices, type Role } from '@temps/domain';
 import { demoCommand } from './demo/demo-command';
 import { importPrices, loadPriceTable, parsePriceFile, seedDefaultPrices } from './default-prices';
 import { drainOnSignals } from './graceful-shutdown';
+import { aiProviderCommand } from './ai-provider-command';
 import { projectionsCommand } from './projections-command';
 import { serve } from './serve';
 import { configFromEnv } from './temps-config';
@@ -29,6 +30,12 @@ Usage:
                                                        perMillionTokens: {input, cachedInputRead?, cacheWrite?,
                                                        output, reasoning?}, source?}; applies to spans
                                                       projected from now on (re-pricing history is a rebuild)
+  temps ai-provider set PROVIDER --api-key KEY [--base-url URL] [--project ID]
+                                                      the AI Gateway's key for a provider (openai, anthropic,
+                                                      google, xai, mistral, deepseek, groq, azure_openai),
+                                                      encrypted at rest; project: the only one if omitted
+  temps ai-provider list | remove PROVIDER [--project ID]
+  temps ai-provider capture on|off [--project ID]     prompts and answers on the gateway's spans (default off)
   temps project create --name NAME [--id ID]          create a project (id: the next free number)
   temps project list
   temps projections status                            each projection's version, build, position, lag and state
@@ -60,7 +67,8 @@ TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS (2000), TEMPS_PROJECTOR_THREAD (1), TEMPS_ROL
 TEMPS_EVENT_STORE (sqlite | esdb + EVENTSTORE_URL), TEMPS_READ_STORE (sqlite | mongo + MONGO_URL),
 TEMPS_DIALECTS (/abs/path/module.js#exportName[,...]: team dialect mappers, see docs/extending.md),
 TEMPS_LOG_LEVEL (info), TEMPS_METRICS_TOKEN, TEMPS_METRICS_PORT, TEMPS_READY_MAX_LAG_SECONDS (30),
-TEMPS_SHUTDOWN_TIMEOUT_MS (25000): see "Operations" in README.md. See README.md.`;
+TEMPS_SHUTDOWN_TIMEOUT_MS (25000): see "Operations" in README.md.
+AI Gateway: TEMPS_SECRETS_KEY, TEMPS_AI_<PROVIDER>_API_KEY and _BASE_URL, TEMPS_AI_TIMEOUT_MS, TEMPS_AI_CAPTURE_CONTENT. See README.md.`;
 
 /** The configured event store (TEMPS_EVENT_STORE) and access over it: what the key, project and price commands change. */
 async function openEventStores() {
@@ -206,6 +214,8 @@ async function main(argv: string[]): Promise<void> {
       return project(rest);
     case 'demo':
       return demoCommand(rest);
+    case 'ai-provider':
+      return aiProviderCommand(rest);
     case undefined:
     case 'help':
     case '--help':

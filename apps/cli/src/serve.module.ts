@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AccessModule } from '@temps/access';
 import type { EventStore } from '@temps/event-store';
 import { EventStoreModule } from '@temps/event-store/nest';
+import { GatewayModule, gatewayOptionsFromEnv, type SecretBox } from '@temps/gateway';
 import { IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
 import { DialectMappersModule, ProjectorModule, projectorOptionsFromEnv, type StoresConfig, ReadModelExtensionsModule } from '@temps/projector';
 import { ReadStoreModule } from '@temps/read-store/nest';
@@ -20,7 +21,8 @@ import type { TempsRole } from './temps-config';
 @Module({})
 export class ServeModule {
   /** `decorateEvents`: wraps the opened event store for every module (e.g. to time appends). */
-  static with(config: { stores: StoresConfig; role?: TempsRole; decorateEvents?: (events: EventStore) => EventStore }): DynamicModule {
+  /** `secrets`: seals the AI Gateway's provider keys kept in events (absent: only TEMPS_AI_* environment keys work). */
+  static with(config: { stores: StoresConfig; role?: TempsRole; decorateEvents?: (events: EventStore) => EventStore; secrets?: SecretBox | null }): DynamicModule {
     const { stores, role = 'all' } = config;
     const ingest = role === 'all' || role === 'ingest' ? [IngestModule.forRoot(ingestLimitsFromEnv())] : [];
     const projector =
@@ -33,9 +35,11 @@ export class ServeModule {
             ReadModelExtensionsModule.fromEnv(),
           ]
         : [];
+    // The AI Gateway goes with the API (the design's `api` role; `projector` serves the API today).
+    const gateway = role === 'all' || role === 'projector' ? [GatewayModule.forRoot(gatewayOptionsFromEnv(config.secrets ?? null))] : [];
     return {
       module: ServeModule,
-      imports: [EventStoreModule.forRoot(stores.events, config.decorateEvents), AccessModule, ...ingest, ...projector],
+      imports: [EventStoreModule.forRoot(stores.events, config.decorateEvents), AccessModule, ...ingest, ...projector, ...gateway],
       controllers: [HealthController, ...(role === 'all' ? [DemoController] : [])],
       providers: [{ provide: TEMPS_ROLE, useValue: role }],
     };

@@ -8,6 +8,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AccessService } from '@temps/access';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
+import { loadSecretsKey } from '@temps/gateway';
 import { bootstrapAccess } from './bootstrap-access';
 import { seedDefaultPrices } from './default-prices';
 import { startMetricsServer } from './metrics-server';
@@ -34,7 +35,9 @@ export async function serve(config: TempsConfig) {
   // Nest's body parsers are off: the OTLP receiver reads (and caps) raw bodies itself. The store modules open the
   // configured stores here (abortOnError off: a store that cannot be opened is an error to report, not an abort);
   // appends are timed at the port (temps_event_store_append_seconds): ingest's and access's alike.
-  const serveModule = ServeModule.with({ stores: config.stores, role, decorateEvents: (events) => timedEventStore(events, metrics) });
+  // The AI Gateway's provider keys: not needed by an ingest-only process.
+  const secrets = serving ? loadSecretsKey(config.dataDir) : null;
+  const serveModule = ServeModule.with({ stores: config.stores, role, decorateEvents: (events) => timedEventStore(events, metrics), secrets: secrets?.box ?? null });
   const root = OperationsModule.around(serveModule, {
     metrics, logger, drain, stores: config.stores, metricsRoute: ops.metricsPort === null, metricsToken: ops.metricsToken, readyMaxLagSeconds: ops.readyMaxLagSeconds,
   });
@@ -92,6 +95,8 @@ export async function serve(config: TempsConfig) {
     `  stores:          ${where.join(', ')}`,
     ...(role === 'projector' ? [] : [`  OTLP endpoint:   ${base}/api/otel/v1/traces   (or OTEL_EXPORTER_OTLP_ENDPOINT=${base}/api)`]),
     `  project id:      ${boot.projectId}${boot.createdProject ? ' (created now)' : ''}`,
+    ...(role === 'ingest' ? [] : [`  AI gateway:      ${base}/api/ai/v1   (OpenAI-compatible; "temps ai-provider set PROVIDER --api-key KEY")`]),
+    ...(secrets?.created ? [`  secrets key:     generated ${secrets.path} (mode 0600): it encrypts provider keys; back it up, or set TEMPS_SECRETS_KEY`] : []),
   ];
   const dashboard = serving ? `  dashboard:       ${base}/   ` : '  API key:         ';
   if (boot.newApiKey) {

@@ -51,8 +51,9 @@ export const QUERY_API_SCHEMAS: Record<string, JsonSchema> = {
       agentNames: array(str()),
       conversationId: orNull(str()),
       inProgress: bool(),
+      gateway: bool('Some call of the trace went through the Temps AI Gateway (present only when true).'),
     },
-    ['endTime', 'errorCount', 'cost', 'costPartial', 'agentNames', 'conversationId', 'inProgress'],
+    ['endTime', 'errorCount', 'cost', 'costPartial', 'agentNames', 'conversationId', 'inProgress', 'gateway'],
   ),
   TracePage: object(
     { items: array(ref('TraceListItem')), nextCursor, serviceNames: array(str(), 'Every service seen in the project (for the service filter).') },

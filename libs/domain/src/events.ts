@@ -208,6 +208,30 @@ export interface ModelPriceSetData {
   source?: string;
 }
 
+/** AI Gateway providers (the `ai-providers` stream): a project's key for one provider, encrypted at rest. */
+export interface AiProviderCredentialSetData {
+  projectId: string;
+  /** Gateway provider id: openai, anthropic, google, xai, mistral, deepseek, groq, azure_openai. */
+  provider: string;
+  /** AES-256-GCM of the API key: `v1:{keyId}:{base64 iv|tag|ciphertext}`, bound to project and provider. */
+  apiKeyEncrypted: string;
+  baseUrl?: string;
+  setAt: string;
+}
+
+export interface AiProviderCredentialRemovedData {
+  projectId: string;
+  provider: string;
+  removedAt: string;
+}
+
+/** Whether the gateway puts prompts and answers on the spans it makes for this project. */
+export interface AiContentCaptureSetData {
+  projectId: string;
+  enabled: boolean;
+  setAt: string;
+}
+
 export const EventTypes = {
   SpanReceived: 'SpanReceived',
   LogRecordReceived: 'LogRecordReceived',
@@ -219,6 +243,9 @@ export const EventTypes = {
   DeploymentTokenCreated: 'DeploymentTokenCreated',
   DeploymentTokenRevoked: 'DeploymentTokenRevoked',
   ModelPriceSet: 'ModelPriceSet',
+  AiProviderCredentialSet: 'AiProviderCredentialSet',
+  AiProviderCredentialRemoved: 'AiProviderCredentialRemoved',
+  AiContentCaptureSet: 'AiContentCaptureSet',
 } as const;
 
 export type DomainEvent =
@@ -231,7 +258,10 @@ export type DomainEvent =
   | { type: 'ApiKeyRevoked'; data: ApiKeyRevokedData; metadata?: Record<string, unknown> }
   | { type: 'DeploymentTokenCreated'; data: DeploymentTokenCreatedData; metadata?: Record<string, unknown> }
   | { type: 'DeploymentTokenRevoked'; data: DeploymentTokenRevokedData; metadata?: Record<string, unknown> }
-  | { type: 'ModelPriceSet'; data: ModelPriceSetData; metadata?: Record<string, unknown> };
+  | { type: 'ModelPriceSet'; data: ModelPriceSetData; metadata?: Record<string, unknown> }
+  | { type: 'AiProviderCredentialSet'; data: AiProviderCredentialSetData; metadata?: Record<string, unknown> }
+  | { type: 'AiProviderCredentialRemoved'; data: AiProviderCredentialRemovedData; metadata?: Record<string, unknown> }
+  | { type: 'AiContentCaptureSet'; data: AiContentCaptureSetData; metadata?: Record<string, unknown> };
 
 /** `2026-12-06T20:15:00.000Z` -> `2026120620` (UTC hour of an ISO 8601 time in Z form, as ingest stamps it). */
 export function hourBucket(isoTime: string): string {
@@ -256,5 +286,7 @@ export const Streams = {
   access: 'access',
   /** Dated model prices (ModelPriceSet). */
   pricing: 'pricing',
+  /** AI Gateway provider credentials and content capture, per project. */
+  aiProviders: 'ai-providers',
   isTrace: (stream: string) => stream.startsWith('trace-'),
 };

@@ -8,5 +8,6 @@ export * from './normalize-span';
 export * from './trace-summary';
 export * from './trace-projection';
 export * from './access-state';
+export * from './ai-provider-state';
 export * from './pricing';
 export * from './read-models';

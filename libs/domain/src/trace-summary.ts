@@ -29,8 +29,16 @@ export interface TraceSummary {
   userIds?: string[];
   /** A parent is known only from its children: the run is still going (or its root was lost). */
   inProgress: boolean;
+  /** Some span is a call the AI Gateway made and traced itself (absent: none). */
+  gateway?: boolean;
   updatedPosition: string;
 }
+
+/** The marker attribute on the spans the AI Gateway makes of the calls it proxies. */
+export const GATEWAY_SPAN_MARKER = 'temps.gateway';
+
+/** A span the AI Gateway made of a call it proxied. */
+export const isGatewaySpan = (s: Pick<SpanDocument, 'attributes'>): boolean => s.attributes?.[GATEWAY_SPAN_MARKER] === true;
 
 const pad = (nanos: string) => nanos.padStart(20, '0');
 
@@ -113,6 +121,7 @@ export function summarizeTrace(spans: readonly SpanDocument[]): TraceSummary {
     conversationId: byStart.find((s) => s.conversationId)?.conversationId ?? null,
     userIds: distinct(spans.map((s) => s.userId ?? null)),
     inProgress: roots.length === 0 || dangling.length > 0,
+    ...(spans.some(isGatewaySpan) ? { gateway: true } : {}),
     updatedPosition: updated.toString(),
   };
 }

@@ -156,5 +156,27 @@ const response = await client.chat.completions.create({
   messages: [{ role: 'user', content: 'Hello!' }],
 })`,
     },
+    gatewaySnippet(origin),
   ];
+}
+
+/** The seed's "Works with the Temps AI Gateway" snippet: any OpenAI client, every provider, traced by the server. */
+export function gatewaySnippet(origin: string): Snippet {
+  return {
+    id: 'gateway',
+    label: 'AI Gateway',
+    install: 'pip install openai',
+    code: `import openai
+
+client = openai.OpenAI(
+    api_key="${KEY_PLACEHOLDER}",
+    base_url="${origin}/api/ai/v1",
+)
+
+# All of these are traced by Temps itself, with gen_ai.* attributes
+client.chat.completions.create(model="claude-haiku-4-5", messages=[{"role": "user", "content": "Hello!"}])
+client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hello!"}])
+client.chat.completions.create(model="gemini-2.5-flash", messages=[{"role": "user", "content": "Hello!"}])`,
+    note: 'Give the server the providers\' keys first: temps ai-provider set openai --api-key sk-... (or TEMPS_AI_OPENAI_API_KEY). A key for several projects also sends X-Temps-Project-Id (default_headers). Your own OpenTelemetry instrumentation keeps working: the gateway\'s span joins your trace.',
+  };
 }

@@ -25,6 +25,8 @@ export interface TraceListItem {
   agentNames?: string[];
   conversationId?: string | null;
   inProgress?: boolean;
+  /** Some call of the trace went through the Temps AI Gateway (present only when true). */
+  gateway?: boolean;
 }
 
 export interface TracePage {
