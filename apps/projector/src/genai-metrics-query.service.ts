@@ -11,7 +11,7 @@ import {
   type GenaiMetricsBucket,
   type GenaiMetricsGroupBy,
 } from '@temps/domain';
-import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
+import { TRACE_READ_STORE, type TraceQueries } from '@temps/read-store';
 import { decodePointCursor, encodePointCursor, hourlyRangeQuery, hourRowsRange, one, oneOf } from './query-params';
 
 export interface GenaiMetricsResponse {
@@ -27,7 +27,7 @@ export interface GenaiMetricsResponse {
 /** GenAI metrics received over OTLP, from the counter rows of the read model (hour rows rolled up). */
 @Injectable()
 export class GenaiMetricsQueryService {
-  constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceReadStore) {}
+  constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceQueries) {}
 
   /** Rows are kept per hour: `from` is rounded down and `to` up to whole hours, as for usage. */
   async metrics(projectId: string, raw: Record<string, unknown>): Promise<GenaiMetricsResponse> {

@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { TraceStatus } from '@temps/domain';
 import { toTraceListItem, type TraceListItem } from '@temps/realtime';
-import { TRACE_READ_STORE, type TraceQuery, type TraceReadStore } from '@temps/read-store';
+import { TRACE_READ_STORE, type TraceQuery, type TraceQueries } from '@temps/read-store';
 import { badCursorIs400, isoTime, one, oneOf, pageLimit } from './query-params';
 
 const STATUSES: TraceStatus[] = ['ok', 'error', 'unset'];
@@ -9,7 +9,7 @@ const STATUSES: TraceStatus[] = ['ok', 'error', 'unset'];
 /** Turns raw query parameters into a validated TraceQuery, and documents into API shapes. */
 @Injectable()
 export class TracesQueryService {
-  constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceReadStore) {}
+  constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceQueries) {}
 
   parseQuery(raw: Record<string, unknown>): TraceQuery {
     const status = oneOf(raw.status, 'status', STATUSES);
