@@ -372,6 +372,149 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       }
     });
 
+    it('loads the state a plan needs: spans of traces, counters by id and by range, claims of responses, traces of sessions', async () => {
+      const at = Date.UTC(2026, 10, 4, 9, 0);
+      const a = span('1', tid(1), 'a'.repeat(16), at, { conversationId: 'conv-a', responseId: 'msg_1', provider: 'anthropic' });
+      const b = span('1', tid(2), 'b'.repeat(16), at + 1000, { conversationId: 'conv-a' });
+      const c = span('2', tid(3), 'c'.repeat(16), at + 2000, { conversationId: 'conv-a' });
+      await commitBatch(store, 'p', 3n, [a, b, c]);
+      const usage = await store.counterRows({ from: usageRowIdPrefix('1'), to: until(usageRowIdPrefix('1')) });
+      expect(usage.length).toBeGreaterThan(0);
+      const state = await store.load({
+        traces: [{ projectId: '1', traceId: tid(2) }],
+        counterIds: [usage[0]!.id, 'no such row'],
+        counterRanges: [{ from: mappingRowIdPrefix('1'), to: until(mappingRowIdPrefix('1')) }],
+        responses: traceReadModelDelta([], [a], [summarizeTrace([a])]).responses.map((r) => r.response),
+        sessions: [{ projectId: '1', sessionId: 'conv-a' }],
+      });
+      expect(state.mode).toBe('incremental');
+      expect(state.spans).toEqual([b]);
+      expect(state.counters.map((r) => r.id).sort()).toEqual([usage[0]!.id, ...(await store.counterRows({ from: mappingRowIdPrefix('1'), to: until(mappingRowIdPrefix('1')) })).map((r) => r.id)].sort());
+      expect(state.counters.find((r) => r.id === usage[0]!.id)).toEqual(usage[0]);
+      expect(state.claims).toEqual([expect.objectContaining({ claimant: `${tid(1)}/${'a'.repeat(16)}` })]);
+      expect(state.sessionTraces.map((t) => t.traceId).sort()).toEqual([tid(1), tid(2)]); // not project 2's
+      expect(await store.load({})).toMatchObject({ spans: [], counters: [], claims: [], sessionTraces: [] });
+      expect(await store.pendingBatchEnd('p')).toBeNull(); // nothing pending after whole commits
+    });
+
+    it('reads counter rows in [from, to) by id, and rejects cursors it did not make', async () => {
+      await commitBatch(store, 'p', 1n, [span('1', tid(1), 'a'.repeat(16), Date.UTC(2026, 10, 1, 10)), span('1', tid(2), 'b'.repeat(16), Date.UTC(2026, 10, 1, 11))]);
+      const all = await store.counterRows({ from: usageRowIdPrefix('1'), to: until(usageRowIdPrefix('1')) });
+      expect(all).toHaveLength(2);
+      expect(await store.counterRows({ from: all[0]!.id, to: all[1]!.id })).toEqual([all[0]]);
+      expect(await store.counterRows({ from: all[1]!.id, to: until(usageRowIdPrefix('1')) })).toEqual([all[1]]);
+      expect(await store.counterRows({ from: usageRowIdPrefix('2'), to: until(usageRowIdPrefix('2')) })).toEqual([]);
+      for (const cursor of ['nonsense', Buffer.from('x|y').toString('base64url')]) {
+        await expect(store.listTraces('1', { limit: 1, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
+        await expect(store.listSessions('1', { limit: 1, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
+        await expect(store.listSessionTraces('1', 'conv', { limit: 1, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
+      }
+    });
+
+    it('drops a build: its documents, counters and checkpoint go; other builds stay', async () => {
+      const doomed = await factory({ namespace: 'traces_v97' });
+      const kept = await factory({ namespace: 'traces_v96' });
+      try {
+        const s = span('1', tid(1), 'a'.repeat(16), 1_000, { conversationId: 'conv-a' });
+        await commitBatch(doomed, 'traces_v97', 5n, [s]);
+        await commitBatch(kept, 'traces_v96', 6n, [s]);
+        await store.dropNamespace('traces_v97');
+        expect(await store.checkpoint('traces_v97')).toBeNull();
+        expect(await store.checkpoint('traces_v96')).toBe(6n);
+        const again = await factory({ namespace: 'traces_v97' });
+        try {
+          expect(await again.getTrace('1', tid(1))).toBeNull();
+          expect(await again.getSession('1', 'conv-a')).toBeNull();
+          expect(await again.counterRows({ from: '', to: '\uffff' })).toEqual([]);
+        } finally {
+          await again.close();
+        }
+        expect(await kept.getSession('1', 'conv-a')).toMatchObject({ traceCount: 1 });
+      } finally {
+        await doomed.close();
+        await kept.close();
+      }
+    });
+
+    describe('fault cases: a crash at each step of a commit, then a replay with other batch boundaries, equals a clean build', () => {
+      const at = (m: number) => Date.UTC(2026, 10, 5, 9, m);
+      /** Span documents as a projector sees them, one position each: traces split over batches, re-sent spans, moves, claims. */
+      const history = (): SpanDocument[] => {
+        const docs: Partial<SpanDocument & { t: number; s: string }>[] = [
+          { t: 1, s: 'a', conversationId: 'conv-a', serviceName: 'planner', name: 'invoke_agent trip' },
+          { t: 2, s: 'b', conversationId: 'conv-b' },
+          { t: 1, s: 'c', parentSpanId: 'a'.repeat(16), responseId: 'msg_1', provider: 'anthropic', serviceName: 'gateway', name: 'chat claude' },
+          { t: 3, s: 'd', responseId: 'msg_1', provider: 'anthropic', name: 'anthropic.chat' },
+          { t: 1, s: 'c', parentSpanId: 'a'.repeat(16), responseId: 'msg_1', provider: 'anthropic', serviceName: 'gateway', name: 'chat claude', inputTokens: 70 },
+          { t: 2, s: 'b', conversationId: 'conv-a' },
+          { t: 4, s: 'e', mapping: { dialects: ['semconv'], unmappedKeys: ['gen_ai.x'] } },
+          { t: 3, s: 'd', responseId: null, provider: 'anthropic', name: 'anthropic.chat' },
+          { t: 5, s: 'f', conversationId: 'conv-b', status: 'error' },
+          { t: 1, s: 'a', conversationId: 'conv-a', serviceName: 'planner', name: 'invoke_agent trip', status: 'error' },
+          { t: 4, s: 'e', responseModel: 'gpt-4o-mini' },
+          { t: 6, s: 'g', conversationId: 'conv-b', outputMessages: [{ role: 'assistant', parts: [{ type: 'text', content: 'night train' }] }] },
+        ];
+        return docs.map(({ t, s: sid, ...extra }, i) => span('1', tid(t!), sid!.repeat(16), at(t!) + i, { ...extra, position: String(i + 1), receivedAt: new Date(at(20) + i).toISOString() }));
+      };
+      const applyInBatches = async (target: Store, projection: string, docs: SpanDocument[], from: number, size: number) => {
+        for (let i = from; i < docs.length; i += size) {
+          const batch = docs.slice(i, i + size);
+          await commitBatch(target, projection, BigInt(batch[batch.length - 1]!.position), batch);
+        }
+      };
+      const snapshot = async (s: Store) => {
+        const traces = (await s.listTraces('1', { limit: 100 })).items;
+        return {
+          traces,
+          details: await Promise.all(traces.map((t) => s.getTrace('1', t.traceId))),
+          counters: await s.counterRows({ from: '', to: '\uffff' }),
+          sessions: (await s.listSessions('1', { limit: 100 })).items,
+          sessionTraces: (await s.listSessionTraces('1', 'conv-a', { limit: 100 })).items.map((t) => t.traceId),
+          services: await s.listServiceNames('1'),
+          found: (await s.listTraces('1', { limit: 100, q: 'night train' })).items.map((t) => t.traceId),
+          gateway: (await s.listTraces('1', { limit: 100, service: 'gateway' })).items.map((t) => t.traceId),
+        };
+      };
+
+      it.each(conformance.commitSteps.map((step) => [step]))('crash at %s', async (step) => {
+        const docs = history();
+        const clean = await factory({ namespace: 'traces_v90' });
+        let armed = false;
+        const crashing = await factory({
+          namespace: 'traces_v91',
+          failpoint: (at) => {
+            if (armed && at === step) {
+              armed = false;
+              throw new Error(`crash at ${at} (test)`);
+            }
+          },
+        });
+        let recovered: Store | null = null;
+        try {
+          await applyInBatches(clean, 'traces_v90', docs, 0, 3);
+          // Batches of 4; the third commit crashes at `step`.
+          await applyInBatches(crashing, 'traces_v91', docs.slice(0, 8), 0, 4);
+          armed = true;
+          await expect(applyInBatches(crashing, 'traces_v91', docs, 8, 4)).rejects.toThrow(`crash at ${step} (test)`);
+          await crashing.close();
+          // A new process: it goes on from its checkpoint (whatever the crash left), in batches of 2.
+          recovered = await factory({ namespace: 'traces_v91' });
+          const checkpoint = Number((await recovered.checkpoint('traces_v91')) ?? 0n);
+          await applyInBatches(recovered, 'traces_v91', docs, checkpoint, 2);
+          expect(await recovered.checkpoint('traces_v91')).toBe(BigInt(docs.length));
+          expect(await recovered.pendingBatchEnd('traces_v91')).toBeNull();
+          const expected = await snapshot(clean);
+          expect(expected.counters.length).toBeGreaterThanOrEqual(3);
+          expect(expected.found).toEqual([tid(6)]);
+          expect(await snapshot(recovered)).toEqual(expected);
+        } finally {
+          await clean.close();
+          await crashing.close().catch(() => undefined);
+          await recovered?.close();
+        }
+      });
+    });
+
     it('serves the active build from the catalog and switches every reader at once (blue/green)', async () => {
       const green = await factory({ namespace: 'traces_v99' });
       try {

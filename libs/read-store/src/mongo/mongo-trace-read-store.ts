@@ -266,7 +266,10 @@ export class MongoTraceReadStore implements TraceReadStore {
   /** The end of a recorded plan not carried out yet (a crash in a commit): the runner re-reads up to there, and the next load finishes it. */
   async pendingBatchEnd(projection: string): Promise<bigint | null> {
     const marker = await (await this.current()).journal.findOne({ _id: 'plan' });
-    return marker?.projection === projection && marker.position ? BigInt(marker.position) : null;
+    if (marker?.projection !== projection || !marker.position) return null;
+    // A crash after the checkpoint moved (while forgetting the plan) leaves nothing to replay.
+    const checkpoint = await this.checkpoint(projection);
+    return checkpoint !== null && checkpoint >= BigInt(marker.position) ? null : BigInt(marker.position);
   }
 
   async load(request: TraceStateRequest): Promise<TraceStoredState> {
