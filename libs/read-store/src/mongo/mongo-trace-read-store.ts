@@ -1,5 +1,5 @@
-import { MongoClient, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter, type IndexDescription } from 'mongodb';
-import { searchTerms, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type SessionSummary, type SpanDocument, type TraceStateRequest, type TraceStoredState, type TraceSummary, type TraceWritePlan } from '@temps/domain';
+import { MongoClient, type AnyBulkWriteOperation, type MongoClientOptions, type Collection, type Db, type Document, type Filter, type IndexDescription } from 'mongodb';
+import { searchTerms, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type SessionSummary, type SpanDocument, type TraceSearchFields, type TraceStateRequest, type TraceStoredState, type TraceSummary, type TraceWritePlan } from '@temps/domain';
 import {
   buildNamespace,
   compareSpans,
@@ -28,7 +28,7 @@ interface SpanRow {
   doc: string;
 }
 
-interface TraceRow {
+export interface TraceRow {
   _id: string;
   projectId: string;
   traceId: string;
@@ -119,8 +119,27 @@ export interface MongoTraceReadStoreOptions {
   collectionPrefix?: string;
   /** The build this instance reads and writes (a projector's); absent: the active build of the catalog, looked up per query. */
   namespace?: string;
+  /** Driver options (e.g. monitorCommands, for tests that count what a query reads). */
+  clientOptions?: MongoClientOptions;
   /** Tests: called before each step of a commit; a throw there is a crash at that step (see MONGO_COMMIT_STEPS). */
   failpoint?: (step: MongoCommitStep) => void | Promise<void>;
+}
+
+/** A trace's document in `<namespace>__traces`: the summary as JSON, with the fields its list filters and sorts on. */
+export function mongoTraceRow(t: TraceSummary, search: TraceSearchFields | undefined): TraceRow {
+  return {
+    _id: traceKey(t.projectId, t.traceId),
+    projectId: t.projectId,
+    traceId: t.traceId,
+    startKey: t.startKey,
+    status: t.status,
+    providers: t.providers,
+    models: t.models,
+    conversationId: t.conversationId,
+    services: search?.services ?? [],
+    terms: search?.terms ?? [],
+    doc: JSON.stringify(t),
+  };
 }
 
 const claimId = (c: { response: string; claimant: string }) => JSON.stringify([c.response, c.claimant]);
@@ -165,7 +184,7 @@ export class MongoTraceReadStore implements TraceReadStore {
   }
 
   static async open(url: string, options: MongoTraceReadStoreOptions = {}): Promise<MongoTraceReadStore> {
-    const client = new MongoClient(url);
+    const client = new MongoClient(url, options.clientOptions);
     try {
       await client.connect();
       const db = client.db(options.database ?? 'temps');
@@ -346,22 +365,8 @@ export class MongoTraceReadStore implements TraceReadStore {
       const search = new Map(plan.search.map((f) => [traceKey(f.projectId, f.traceId), f]));
       await b.traces.bulkWrite(
         plan.traces.map((t) => {
-          const _id = traceKey(t.projectId, t.traceId);
-          const f = search.get(_id);
-          const row: TraceRow = {
-            _id,
-            projectId: t.projectId,
-            traceId: t.traceId,
-            startKey: t.startKey,
-            status: t.status,
-            providers: t.providers,
-            models: t.models,
-            conversationId: t.conversationId,
-            services: f?.services ?? [],
-            terms: f?.terms ?? [],
-            doc: JSON.stringify(t),
-          };
-          return { replaceOne: { filter: { _id }, replacement: row, upsert: true } };
+          const row = mongoTraceRow(t, search.get(traceKey(t.projectId, t.traceId)));
+          return { replaceOne: { filter: { _id: row._id }, replacement: row, upsert: true } };
         }),
         { ordered: false },
       );
@@ -515,6 +520,11 @@ export class MongoTraceReadStore implements TraceReadStore {
     for (const c of await this.db.listCollections({}, { nameOnly: true }).toArray()) {
       if (c.name.startsWith(this.prefix)) await dropIfExists(this.db.collection(c.name));
     }
+  }
+
+  /** The client (its command events, for operations tooling and tests). */
+  get mongoClient(): MongoClient {
+    return this.client;
   }
 
   /** The database, for operations tooling. */
