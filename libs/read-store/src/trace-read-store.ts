@@ -12,8 +12,9 @@ export interface TraceQuery {
   /** Traces with at least one span from this service (resource `service.name`). */
   service?: string;
   /**
-   * Free text, case-insensitive substring over the root span name, span names (and agent/tool names)
-   * and message text (system instructions, input and output messages).
+   * Free text, case-insensitive, over span names (and agent/tool names) and message text (system
+   * instructions, input and output messages): a substring on SQLite, whole words on MongoDB (see its
+   * listTraces: every word of `q` must be a word of the trace).
    */
   q?: string;
   limit: number;

@@ -112,7 +112,8 @@ export async function planTraceWrites(changes: TraceBatchChanges, load: (request
       changes.responses.flatMap((c) => c.previous ?? []),
       changes.responses.flatMap((c) => c.rows ?? []),
     );
-    const delta = counterDelta([], [...changes.counters, ...claimed]);
+    // Without claims the increments are summed already (traceReadModelDelta, genaiMetricCounters): no second pass.
+    const delta = claimed.length ? counterDelta([], [...changes.counters, ...claimed]) : changes.counters;
     return { ...base, counters: delta.map((r) => ({ id: r.id, dims: r.dims, values: null, delta: r.values })), claims: { put: [], remove: [] }, claimLog: changes.responses, sessions: { put: [], remove: [] } };
   }
 
