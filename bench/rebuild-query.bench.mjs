@@ -391,7 +391,11 @@ export async function rebuild(build, eventsPath, readPath, { threads = BUILD_THR
   const head = await events.headPosition();
   await reads.activate(TRACE_PROJECTION.name, serving);
   const servingStore = await reads.forNamespace(serving.namespace);
-  await servingStore.commit({ projection: serving.namespace, position: head, spans: [], traces: [], counters: [], sessions: [] });
+  // An empty write plan (a build from before write plans took the old commit shape).
+  const empty = build.domain.planTraceWrites
+    ? { projection: serving.namespace, position: head, spans: [], traces: [], search: [], counters: [], claims: { put: [], remove: [] }, claimLog: [], sessions: { put: [], remove: [] } }
+    : { projection: serving.namespace, position: head, spans: [], traces: [], counters: [], sessions: [] };
+  await servingStore.commit(empty);
   await reads.requestRebuild(TRACE_PROJECTION.name);
   const errors = [];
   // As the projector thread wires it: a fresh build is bulk-loaded in partitions, one thread each.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { MongoTraceReadStore } from '@temps/read-store/mongo';
+import { MONGO_COMMIT_STEPS, MongoTraceReadStore } from '@temps/read-store/mongo';
 import { describeTraceReadStoreConformance } from './trace-read-store.conformance';
 
 // Runs against a real MongoDB-wire server when MONGO_URL is set (CI: FerretDB from scripts/ferretdb.mjs;
@@ -31,5 +31,5 @@ if (!url) {
   describeTraceReadStoreConformance('mongo', async (options) => {
     if (!options?.namespace) prefix = `${run}${++n}_`;
     return MongoTraceReadStore.open(url, { database, collectionPrefix: prefix!, ...options });
-  });
+  }, { freeText: 'words', commitSteps: MONGO_COMMIT_STEPS });
 }

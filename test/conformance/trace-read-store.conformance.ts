@@ -1,14 +1,45 @@
-import { mappingCounters, mappingReport, mappingRowIdPrefix, rollupUsage, summarizeTrace, traceReadModelDelta, usageCounters, usageRowIdPrefix, type SpanDocument } from '@temps/domain';
-import type { ProjectionCatalog, TraceQuery, TraceReadStore } from '@temps/read-store';
+import {
+  mappingCounters,
+  mappingReport,
+  mappingRowIdPrefix,
+  mergeSpans,
+  planTraceWrites,
+  rollupUsage,
+  settleBulkClaims,
+  summarizeSession,
+  summarizeTrace,
+  traceKey,
+  traceReadModelDelta,
+  usageCounters,
+  usageRowIdPrefix,
+  type CounterRow,
+  type SpanDocument,
+  type TraceSummary,
+} from '@temps/domain';
+import { InvalidCursorError, type TraceQuery, type TraceReadStore } from '@temps/read-store';
 
-type Store = TraceReadStore & ProjectionCatalog;
+type Store = TraceReadStore;
+
+export interface ConformanceOptions {
+  /** How `q` matches: any substring (SQLite), or whole words through an index (MongoDB: see its listTraces). */
+  freeText: 'substring' | 'words';
+  /** The adapter's commit steps, in order: the fault cases crash at each (through the factory's failpoint). */
+  commitSteps: readonly string[];
+}
+
+export interface FactoryOptions {
+  namespace?: string;
+  /** Called before each commit step; a throw is a crash there. */
+  failpoint?: (step: string) => void;
+}
 
 /**
- * One suite for the TraceReadStore port; each adapter's spec file only wires its factory. Without
- * `namespace` the factory opens FRESH storage, served from the catalog's active build; with one, it
- * opens that build (as a projector does) in the storage of the previous fresh call.
+ * Every member of every port the read store implements (ProjectionCatalog with its checkpoints,
+ * TraceWriter, TraceQueries, BulkLoads where offered); each adapter's spec file only wires its factory.
+ * Without `namespace` the factory opens FRESH storage, served from the catalog's active build; with
+ * one, it opens that build (as a projector does) in the storage of the previous fresh call.
  */
-export function describeTraceReadStoreConformance(name: string, factory: (options?: { namespace?: string }) => Promise<Store>): void {
+export function describeTraceReadStoreConformance(name: string, factory: (options?: FactoryOptions) => Promise<Store>, conformance: ConformanceOptions): void {
   describe(`TraceReadStore conformance: ${name}`, () => {
     let store: Store;
     beforeEach(async () => {
@@ -64,11 +95,23 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       receivedAt: new Date(startMs).toISOString(),
       ...extra,
     });
-    const commitTraces = async (position: bigint, spans: SpanDocument[]) => {
-      const byTrace = new Map<string, SpanDocument[]>();
-      for (const s of spans) byTrace.set(`${s.projectId}/${s.traceId}`, [...(byTrace.get(`${s.projectId}/${s.traceId}`) ?? []), s]);
-      await store.commit({ projection: 'traces_v1', position, spans, traces: [...byTrace.values()].map((g) => summarizeTrace(g)) });
+    /** What the projector does with a batch of span documents: load their traces, plan every write in pure code, commit. */
+    const commitBatch = async (target: Store, projection: string, position: bigint, spans: SpanDocument[], counters: CounterRow[] = []) => {
+      const touched = [...new Map(spans.map((s) => [traceKey(s.projectId, s.traceId), { projectId: s.projectId, traceId: s.traceId }])).values()];
+      const { spans: before } = await target.load({ traces: touched });
+      const after = mergeSpans(before, spans);
+      const groups = new Map<string, SpanDocument[]>();
+      for (const s of after) groups.set(traceKey(s.projectId, s.traceId), [...(groups.get(traceKey(s.projectId, s.traceId)) ?? []), s]);
+      const traces: TraceSummary[] = [...groups.values()].map((g) => summarizeTrace(g));
+      const delta = traceReadModelDelta(before, after, traces);
+      const plan = await planTraceWrites(
+        { projection, position, spans, traces, spansAfter: after, counters: [...delta.counters, ...counters], responses: delta.responses, sessions: delta.sessions },
+        (request) => target.load(request),
+      );
+      await target.commit(plan);
     };
+    const commitTraces = (position: bigint, spans: SpanDocument[]) => commitBatch(store, 'traces_v1', position, spans);
+    const readModels = { summarizeSession, settleBulkClaims };
     const tid = (n: number) => n.toString(16).padStart(32, '0');
 
     it('has no checkpoint before the first commit, then the committed one', async () => {
@@ -85,8 +128,8 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       expect(found?.spans).toEqual([s]);
       expect(found?.trace.traceId).toBe(tid(1));
       expect(await store.getTrace('2', tid(1))).toBeNull();
-      expect(await store.loadSpans([{ projectId: '1', traceId: tid(1) }])).toEqual([s]);
-      expect(await store.loadSpans([{ projectId: '2', traceId: tid(1) }])).toEqual([]);
+      expect((await store.load({ traces: [{ projectId: '1', traceId: tid(1) }] })).spans).toEqual([s]);
+      expect((await store.load({ traces: [{ projectId: '2', traceId: tid(1) }] })).spans).toEqual([]);
     });
 
     it('replaces documents on a second commit of the same ids (idempotent writes)', async () => {
@@ -163,8 +206,17 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       expect(await ids({ q: 'terse' })).toEqual([a]); // system instructions
       expect(await ids({ q: 'héllo 🌍' })).toEqual([a]); // input message text, not ASCII
       expect(await ids({ q: 'search_web' })).toEqual([b]);
-      expect(await ids({ q: '100%_' })).toEqual([c]); // % and _ are literal
-      expect(await ids({ q: '%' })).toEqual([c]);
+      expect(await ids({ q: '100%_' })).toEqual([c]); // % and _ are literal (substring), or not words (words)
+      if (conformance.freeText === 'substring') {
+        expect(await ids({ q: '%' })).toEqual([c]);
+        expect(await ids({ q: 'plan' })).toEqual([a]); // part of a word
+        expect(await ids({ q: 'ght tra' })).toEqual([a]); // across words
+      } else {
+        expect(await ids({ q: '%' })).toEqual([]); // no word in it
+        expect(await ids({ q: 'plan' })).toEqual([]); // whole words only
+        expect(await ids({ q: 'TRAIN night' })).toEqual([a]); // every word, in any order and case
+        expect(await ids({ q: 'train search' })).toEqual([]); // words of two traces: none has both
+      }
       expect(await ids({ q: 'no such words' })).toEqual([]);
       expect(await ids({ q: 'chat', service: 'planner' })).toEqual([a]);
       expect(await ids({ q: 'other project' })).toEqual([]); // scoped by project
@@ -184,15 +236,13 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
 
     const until = (prefix: string) => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 
-    it('adds counter deltas, reads them by id range, and takes a replayed batch once (position guard)', async () => {
+    it('sets counters from the plan, reads them by id range, and a replayed batch changes nothing', async () => {
       const s1 = span('1', tid(1), 'a'.repeat(16), Date.UTC(2026, 10, 1, 10, 5), { durationMs: 120, cost: { total: 0.5, input: 0.2, output: 0.3, cacheRead: 0, cacheWrite: 0, currency: 'USD' } });
       const s2 = span('1', tid(2), 'b'.repeat(16), Date.UTC(2026, 10, 1, 11, 5), { responseModel: 'gpt-4o-mini', status: 'error', mapping: { dialects: ['semconv'], unmappedKeys: ['gen_ai.x'] } });
       const other = span('2', tid(3), 'c'.repeat(16), Date.UTC(2026, 10, 1, 10, 6));
       const after = [s1, s2, other];
-      const traces = [[s1], [s2], [other]].map((g) => summarizeTrace(g));
-      const delta = traceReadModelDelta([], after, traces);
-      await store.commit({ projection: 'p', position: 5n, spans: after, traces, counters: delta.counters });
-      await store.commit({ projection: 'p', position: 5n, spans: after, traces, counters: delta.counters }); // replay
+      await commitBatch(store, 'p', 5n, after);
+      await commitBatch(store, 'p', 5n, after); // replay: its traces are stored already
       const usage = await store.counterRows({ from: usageRowIdPrefix('1'), to: until(usageRowIdPrefix('1')) });
       expect(usage).toEqual(usageCounters([s1, s2]).sort((a, b) => (a.id < b.id ? -1 : 1)));
       const { points, totals } = rollupUsage(usage, { bucket: 'day', groupBy: 'provider' });
@@ -204,9 +254,7 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
 
       // The span changes model in a later batch: the delta moves its usage from one row to the other.
       const s2b = { ...s2, responseModel: 'gpt-4o', position: '9' };
-      const t2b = summarizeTrace([s2b]);
-      const change = traceReadModelDelta([s2], [s2b], [t2b]);
-      await store.commit({ projection: 'p', position: 9n, spans: [s2b], traces: [t2b], counters: change.counters });
+      await commitBatch(store, 'p', 9n, [s2b]);
       const moved = await store.counterRows({ from: usageRowIdPrefix('1'), to: until(usageRowIdPrefix('1')) });
       expect(moved).toEqual(usageCounters([s1, s2b]).sort((a, b) => (a.id < b.id ? -1 : 1)));
       expect(await store.pendingBatchEnd('p')).toBeNull();
@@ -217,11 +265,7 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       const sdk = span('1', tid(7), 'a'.repeat(16), at, { responseId: 'msg_1', provider: 'anthropic' });
       const openllmetry = span('1', tid(8), 'b'.repeat(16), at, { responseId: 'msg_1', provider: 'anthropic', name: 'anthropic.chat' });
       const other = span('1', tid(9), 'c'.repeat(16), at, { responseId: 'msg_2', provider: 'anthropic' });
-      const commitTrace = async (position: bigint, before: SpanDocument[], after: SpanDocument[]) => {
-        const traces = [summarizeTrace(after)];
-        const delta = traceReadModelDelta(before, after, traces);
-        await store.commit({ projection: 'p', position, spans: after, traces, counters: delta.counters, responses: delta.responses });
-      };
+      const commitTrace = (position: bigint, _before: SpanDocument[], after: SpanDocument[]) => commitBatch(store, 'p', position, after);
       await commitTrace(1n, [], [openllmetry]);
       await commitTrace(2n, [], [other]);
       await commitTrace(2n, [], [other]); // replay of a batch
@@ -247,9 +291,7 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         span('1', tid(4), 'd'.repeat(16), at(4), { conversationId: 'conv-a' }),
         span('2', tid(5), 'e'.repeat(16), at(5), { conversationId: 'conv-a' }),
       ];
-      const traces = spans.map((s) => summarizeTrace([s]));
-      const delta = traceReadModelDelta([], spans, traces);
-      await store.commit({ projection: 'p', position: 1n, spans, traces, sessions: delta.sessions });
+      await commitBatch(store, 'p', 1n, spans);
       const list = await store.listSessions('1', { limit: 10 });
       expect(list.items.map((s) => s.sessionId)).toEqual(['conv-a', 'conv-b']);
       const a = await store.getSession('1', 'conv-a');
@@ -264,9 +306,7 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
 
       // A trace moves to another conversation: both sessions are recomputed; an emptied one goes.
       const moved = { ...spans[1]!, conversationId: 'conv-c', position: '2' };
-      const movedTrace = summarizeTrace([moved]);
-      const change = traceReadModelDelta([spans[1]!], [moved], [movedTrace]);
-      await store.commit({ projection: 'p', position: 2n, spans: [moved], traces: [movedTrace], sessions: change.sessions });
+      await commitBatch(store, 'p', 2n, [moved]);
       expect((await store.listSessions('1', { limit: 10 })).items.map((s) => s.sessionId)).toEqual(['conv-a', 'conv-c']);
       expect(await store.getSession('1', 'conv-b')).toBeNull();
     });
@@ -281,16 +321,12 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         const at = (m: number) => Date.UTC(2026, 10, 3, 9, m);
         const a = span('1', tid(1), 'a'.repeat(16), at(1), { conversationId: 'conv-a', position: '30' });
         const b = span('1', tid(2), 'b'.repeat(16), at(2), { conversationId: 'conv-a', position: '12' });
-        const usage = (s: SpanDocument) => usageCounters([s]);
+        expect((await view.load({ traces: [] })).mode).toBe('bulk');
         // Partition 1 commits a later position first; partition 0's earlier one must still add up.
-        await view.commit({ projection: `${ns}#p1of2`, position: 30n, spans: [a], traces: [summarizeTrace([a])], counters: usage(a), sessions: traceReadModelDelta([], [a], [summarizeTrace([a])]).sessions });
-        await view.commit({ projection: `${ns}#p0of2`, position: 12n, spans: [b], traces: [summarizeTrace([b])], counters: usage(b), sessions: traceReadModelDelta([], [b], [summarizeTrace([b])]).sessions });
+        await commitBatch(view, `${ns}#p1of2`, 30n, [a]);
+        await commitBatch(view, `${ns}#p0of2`, 12n, [b]);
         // Claims on one API response from traces in both partitions, one re-sent and one withdrawn: counted once at the end.
-        const claim = async (partition: number, position: bigint, before: SpanDocument[], after: SpanDocument[]) => {
-          const traces = [summarizeTrace(after)];
-          const delta = traceReadModelDelta(before, after, traces);
-          await view.commit({ projection: `${ns}#p${partition}of2`, position, spans: after, traces, counters: delta.counters, responses: delta.responses });
-        };
+        const claim = (partition: number, position: bigint, _before: SpanDocument[], after: SpanDocument[]) => commitBatch(view, `${ns}#p${partition}of2`, position, after);
         const c = span('1', tid(3), 'c'.repeat(16), at(3), { responseId: 'msg_dup', provider: 'anthropic' });
         const d = span('1', tid(4), 'd'.repeat(16), at(3), { responseId: 'msg_dup', provider: 'anthropic' });
         const e = span('1', tid(5), 'e'.repeat(16), at(4), { responseId: 'msg_gone', provider: 'anthropic' });
@@ -305,13 +341,13 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         // A batch that fails part way (a document that cannot be written) leaves nothing behind, and its retry lands once.
         const f = span('1', tid(6), 'f'.repeat(16), at(5), { position: '18' });
         const unwritable = { ...span('1', tid(6), '0'.repeat(16), at(5)), attributes: { n: 1n } } as unknown as SpanDocument;
-        await expect(view.commit({ projection: `${ns}#p0of2`, position: 18n, spans: [f, unwritable], traces: [summarizeTrace([f])] })).rejects.toThrow();
+        await expect(commitBatch(view, `${ns}#p0of2`, 18n, [f, unwritable])).rejects.toThrow();
         expect(await view.checkpoint(`${ns}#p0of2`)).toBe(16n);
-        await view.commit({ projection: `${ns}#p0of2`, position: 18n, spans: [f], traces: [summarizeTrace([f])] });
+        await commitBatch(view, `${ns}#p0of2`, 18n, [f]);
         const f2 = { ...f, name: 'f again', position: '19' };
-        await view.commit({ projection: `${ns}#p0of2`, position: 19n, spans: [f2], traces: [summarizeTrace([f2])] });
+        await commitBatch(view, `${ns}#p0of2`, 19n, [f2]);
 
-        await store.bulkLoads.finish(ns);
+        await store.bulkLoads.finish(ns, readModels);
         expect(await store.bulkLoads.plan(ns)).toBeNull();
         expect(await store.checkpoint(ns)).toBe(40n);
         expect(await store.checkpoint(`${ns}#p0of2`)).toBeNull();
@@ -319,22 +355,164 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         await store.activate('traces', { namespace: ns, version: 98 });
         expect(await store.getSession('1', 'conv-a')).toMatchObject({ traceCount: 2, inputTokens: 20 });
         const rows = await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` });
-        // a + b, msg_dup once (through c, first in sort order, as re-sent), e as a shared span.
-        expect(rollupUsage(rows, { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 4, inputTokens: 80 });
+        // a + b, msg_dup once (through c, first in sort order, as re-sent), e as a shared span, f.
+        expect(rollupUsage(rows, { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 5, inputTokens: 90 });
         expect((await store.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([tid(6), tid(5), tid(4), tid(3), tid(2), tid(1)]);
         expect((await store.getTrace('1', tid(6)))?.spans.map((s) => s.name)).toEqual(['f again']);
-        // After the load, the position guard is back: a batch replayed at an older position adds nothing.
-        await store.commit({ projection: ns, position: 20n, spans: [], traces: [], counters: usage(b) });
-        expect(rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` }), { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 4 });
+        // After the load, plans are incremental again: a batch replayed adds nothing.
+        expect((await store.load({ traces: [] })).mode).toBe('incremental');
+        await commitBatch(store, ns, 20n, [b]);
+        expect(rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` }), { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 5 });
         // And claims resolve batch by batch again: d withdraws, c still counts.
         const dGone = { ...d, responseId: null, position: '41' };
-        const traces = [summarizeTrace([dGone])];
-        const delta = traceReadModelDelta([d], [dGone], traces);
-        await store.commit({ projection: ns, position: 41n, spans: [dGone], traces, counters: delta.counters, responses: delta.responses });
-        expect(rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` }), { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 5, inputTokens: 90 });
+        await commitBatch(store, ns, 41n, [dGone]);
+        expect(rollupUsage(await store.counterRows({ from: usageRowIdPrefix('1'), to: `${usageRowIdPrefix('1')}\uffff` }), { bucket: 'day', groupBy: 'model' }).totals).toMatchObject({ calls: 6, inputTokens: 100 });
       } finally {
         await view.close();
       }
+    });
+
+    it('loads the state a plan needs: spans of traces, counters by id and by range, claims of responses, traces of sessions', async () => {
+      const at = Date.UTC(2026, 10, 4, 9, 0);
+      const a = span('1', tid(1), 'a'.repeat(16), at, { conversationId: 'conv-a', responseId: 'msg_1', provider: 'anthropic' });
+      const b = span('1', tid(2), 'b'.repeat(16), at + 1000, { conversationId: 'conv-a' });
+      const c = span('2', tid(3), 'c'.repeat(16), at + 2000, { conversationId: 'conv-a' });
+      await commitBatch(store, 'p', 3n, [a, b, c]);
+      const usage = await store.counterRows({ from: usageRowIdPrefix('1'), to: until(usageRowIdPrefix('1')) });
+      expect(usage.length).toBeGreaterThan(0);
+      const state = await store.load({
+        traces: [{ projectId: '1', traceId: tid(2) }],
+        counterIds: [usage[0]!.id, 'no such row'],
+        counterRanges: [{ from: mappingRowIdPrefix('1'), to: until(mappingRowIdPrefix('1')) }],
+        responses: traceReadModelDelta([], [a], [summarizeTrace([a])]).responses.map((r) => r.response),
+        sessions: [{ projectId: '1', sessionId: 'conv-a' }],
+      });
+      expect(state.mode).toBe('incremental');
+      expect(state.spans).toEqual([b]);
+      expect(state.counters.map((r) => r.id).sort()).toEqual([usage[0]!.id, ...(await store.counterRows({ from: mappingRowIdPrefix('1'), to: until(mappingRowIdPrefix('1')) })).map((r) => r.id)].sort());
+      expect(state.counters.find((r) => r.id === usage[0]!.id)).toEqual(usage[0]);
+      expect(state.claims).toEqual([expect.objectContaining({ claimant: `${tid(1)}/${'a'.repeat(16)}` })]);
+      expect(state.sessionTraces.map((t) => t.traceId).sort()).toEqual([tid(1), tid(2)]); // not project 2's
+      expect(await store.load({})).toMatchObject({ spans: [], counters: [], claims: [], sessionTraces: [] });
+      expect(await store.pendingBatchEnd('p')).toBeNull(); // nothing pending after whole commits
+    });
+
+    it('reads counter rows in [from, to) by id, and rejects cursors it did not make', async () => {
+      await commitBatch(store, 'p', 1n, [span('1', tid(1), 'a'.repeat(16), Date.UTC(2026, 10, 1, 10)), span('1', tid(2), 'b'.repeat(16), Date.UTC(2026, 10, 1, 11))]);
+      const all = await store.counterRows({ from: usageRowIdPrefix('1'), to: until(usageRowIdPrefix('1')) });
+      expect(all).toHaveLength(2);
+      expect(await store.counterRows({ from: all[0]!.id, to: all[1]!.id })).toEqual([all[0]]);
+      expect(await store.counterRows({ from: all[1]!.id, to: until(usageRowIdPrefix('1')) })).toEqual([all[1]]);
+      expect(await store.counterRows({ from: usageRowIdPrefix('2'), to: until(usageRowIdPrefix('2')) })).toEqual([]);
+      for (const cursor of ['nonsense', Buffer.from('x|y').toString('base64url')]) {
+        await expect(store.listTraces('1', { limit: 1, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
+        await expect(store.listSessions('1', { limit: 1, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
+        await expect(store.listSessionTraces('1', 'conv', { limit: 1, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
+      }
+    });
+
+    it('drops a build: its documents, counters and checkpoint go; other builds stay', async () => {
+      const doomed = await factory({ namespace: 'traces_v97' });
+      const kept = await factory({ namespace: 'traces_v96' });
+      try {
+        const s = span('1', tid(1), 'a'.repeat(16), 1_000, { conversationId: 'conv-a' });
+        await commitBatch(doomed, 'traces_v97', 5n, [s]);
+        await commitBatch(kept, 'traces_v96', 6n, [s]);
+        await store.dropNamespace('traces_v97');
+        expect(await store.checkpoint('traces_v97')).toBeNull();
+        expect(await store.checkpoint('traces_v96')).toBe(6n);
+        const again = await factory({ namespace: 'traces_v97' });
+        try {
+          expect(await again.getTrace('1', tid(1))).toBeNull();
+          expect(await again.getSession('1', 'conv-a')).toBeNull();
+          expect(await again.counterRows({ from: '', to: '\uffff' })).toEqual([]);
+        } finally {
+          await again.close();
+        }
+        expect(await kept.getSession('1', 'conv-a')).toMatchObject({ traceCount: 1 });
+      } finally {
+        await doomed.close();
+        await kept.close();
+      }
+    });
+
+    describe('fault cases: a crash at each step of a commit, then a replay with other batch boundaries, equals a clean build', () => {
+      const at = (m: number) => Date.UTC(2026, 10, 5, 9, m);
+      /** Span documents as a projector sees them, one position each: traces split over batches, re-sent spans, moves, claims. */
+      const history = (): SpanDocument[] => {
+        const docs: Partial<SpanDocument & { t: number; s: string }>[] = [
+          { t: 1, s: 'a', conversationId: 'conv-a', serviceName: 'planner', name: 'invoke_agent trip' },
+          { t: 2, s: 'b', conversationId: 'conv-b' },
+          { t: 1, s: 'c', parentSpanId: 'a'.repeat(16), responseId: 'msg_1', provider: 'anthropic', serviceName: 'gateway', name: 'chat claude' },
+          { t: 3, s: 'd', responseId: 'msg_1', provider: 'anthropic', name: 'anthropic.chat' },
+          { t: 1, s: 'c', parentSpanId: 'a'.repeat(16), responseId: 'msg_1', provider: 'anthropic', serviceName: 'gateway', name: 'chat claude', inputTokens: 70 },
+          { t: 2, s: 'b', conversationId: 'conv-a' },
+          { t: 4, s: 'e', mapping: { dialects: ['semconv'], unmappedKeys: ['gen_ai.x'] } },
+          { t: 3, s: 'd', responseId: null, provider: 'anthropic', name: 'anthropic.chat' },
+          { t: 5, s: 'f', conversationId: 'conv-b', status: 'error' },
+          { t: 1, s: 'a', conversationId: 'conv-a', serviceName: 'planner', name: 'invoke_agent trip', status: 'error' },
+          { t: 4, s: 'e', responseModel: 'gpt-4o-mini' },
+          { t: 6, s: 'g', conversationId: 'conv-b', outputMessages: [{ role: 'assistant', parts: [{ type: 'text', content: 'night train' }] }] },
+        ];
+        return docs.map(({ t, s: sid, ...extra }, i) => span('1', tid(t!), sid!.repeat(16), at(t!) + i, { ...extra, position: String(i + 1), receivedAt: new Date(at(20) + i).toISOString() }));
+      };
+      const applyInBatches = async (target: Store, projection: string, docs: SpanDocument[], from: number, size: number) => {
+        for (let i = from; i < docs.length; i += size) {
+          const batch = docs.slice(i, i + size);
+          await commitBatch(target, projection, BigInt(batch[batch.length - 1]!.position), batch);
+        }
+      };
+      const snapshot = async (s: Store) => {
+        const traces = (await s.listTraces('1', { limit: 100 })).items;
+        return {
+          traces,
+          details: await Promise.all(traces.map((t) => s.getTrace('1', t.traceId))),
+          counters: await s.counterRows({ from: '', to: '\uffff' }),
+          sessions: (await s.listSessions('1', { limit: 100 })).items,
+          sessionTraces: (await s.listSessionTraces('1', 'conv-a', { limit: 100 })).items.map((t) => t.traceId),
+          services: await s.listServiceNames('1'),
+          found: (await s.listTraces('1', { limit: 100, q: 'night train' })).items.map((t) => t.traceId),
+          gateway: (await s.listTraces('1', { limit: 100, service: 'gateway' })).items.map((t) => t.traceId),
+        };
+      };
+
+      it.each(conformance.commitSteps.map((step) => [step]))('crash at %s', async (step) => {
+        const docs = history();
+        const clean = await factory({ namespace: 'traces_v90' });
+        let armed = false;
+        const crashing = await factory({
+          namespace: 'traces_v91',
+          failpoint: (at) => {
+            if (armed && at === step) {
+              armed = false;
+              throw new Error(`crash at ${at} (test)`);
+            }
+          },
+        });
+        let recovered: Store | null = null;
+        try {
+          await applyInBatches(clean, 'traces_v90', docs, 0, 3);
+          // Batches of 4; the third commit crashes at `step`.
+          await applyInBatches(crashing, 'traces_v91', docs.slice(0, 8), 0, 4);
+          armed = true;
+          await expect(applyInBatches(crashing, 'traces_v91', docs, 8, 4)).rejects.toThrow(`crash at ${step} (test)`);
+          await crashing.close();
+          // A new process: it goes on from its checkpoint (whatever the crash left), in batches of 2.
+          recovered = await factory({ namespace: 'traces_v91' });
+          const checkpoint = Number((await recovered.checkpoint('traces_v91')) ?? 0n);
+          await applyInBatches(recovered, 'traces_v91', docs, checkpoint, 2);
+          expect(await recovered.checkpoint('traces_v91')).toBe(BigInt(docs.length));
+          expect(await recovered.pendingBatchEnd('traces_v91')).toBeNull();
+          const expected = await snapshot(clean);
+          expect(expected.counters.length).toBeGreaterThanOrEqual(3);
+          expect(expected.found).toEqual([tid(6)]);
+          expect(await snapshot(recovered)).toEqual(expected);
+        } finally {
+          await clean.close();
+          await crashing.close().catch(() => undefined);
+          await recovered?.close();
+        }
+      });
     });
 
     it('serves the active build from the catalog and switches every reader at once (blue/green)', async () => {
@@ -343,7 +521,7 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         const blueDoc = span('1', tid(1), 'a'.repeat(16), 1_000, { name: 'blue' });
         const greenDoc = span('1', tid(1), 'a'.repeat(16), 1_000, { name: 'green' });
         await commitTraces(1n, [blueDoc]); // the serving store writes its default (active) build
-        await green.commit({ projection: 'traces_v99', position: 7n, spans: [greenDoc], traces: [summarizeTrace([greenDoc])] });
+        await commitBatch(green, 'traces_v99', 7n, [greenDoc]);
         expect((await store.getTrace('1', tid(1)))?.trace.rootSpanName).toBe('blue');
 
         await store.beginBuild('traces', { namespace: 'traces_v99', version: 99 });

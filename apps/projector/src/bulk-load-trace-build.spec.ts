@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
+import type { BulkLoadReadModels } from '@temps/read-store';
 import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
 import { readModel } from '../../../test/support/read-model-snapshot';
 import { eventually } from '../../../test/support/temps-server';
@@ -159,7 +160,7 @@ describe('bulk load of a fresh trace build', () => {
     let failures = 0;
     // The same store, whose first `finish` fails as a full disk would.
     const flaky = Object.assign(Object.create(reads) as SqliteTraceReadStore, {
-      bulkLoads: { ...bulk, finish: (ns: string) => (failures++ === 0 ? Promise.reject(new Error('disk full (test)')) : bulk.finish(ns)) },
+      bulkLoads: { ...bulk, finish: (ns: string, readModels: BulkLoadReadModels) => (failures++ === 0 ? Promise.reject(new Error('disk full (test)')) : bulk.finish(ns, readModels)) },
     });
     const errors: string[] = [];
     const p = createTraceProjection({ events, reads: flaky, onCommitted: () => undefined, onError: (e) => errors.push(String(e)), firstBulkLoadMinEvents: 0, bulkLoadRetryMs: 50, pollMs: 20, idlePollMs: 20 });

@@ -1,5 +1,5 @@
 import { extname, join } from 'node:path';
-import type { DialectMapper, ReadModelExtension } from '@temps/domain';
+import { settleBulkClaims, summarizeSession, type DialectMapper, type ReadModelExtension } from '@temps/domain';
 import type { EventStore, LogPartition } from '@temps/event-store';
 import { startModuleThread } from '@temps/projection-runtime';
 import type { TraceReadStore } from '@temps/read-store';
@@ -88,7 +88,7 @@ export async function bulkLoadTraceBuild(o: BulkLoadTraceBuildOptions): Promise<
       ];
   if (!complete.every(Boolean)) return 'stopped';
   o.log?.(`bulk load of ${o.namespace}: partitions done; making indexes and sessions`);
-  await bulk.finish(o.namespace);
+  await bulk.finish(o.namespace, { summarizeSession, settleBulkClaims });
   positions.fill(target);
   report();
   return 'loaded';

@@ -13,6 +13,7 @@ import {
   tracesNeedingContentJoin,
   tracesTouchedBy,
   mergeSpans,
+  planTraceWrites,
   traceReadModelDelta,
   type DialectMapper,
   type ReadModelExtension,
@@ -21,7 +22,7 @@ import {
 } from '@temps/domain';
 import type { EventStore, RecordedEvent } from '@temps/event-store';
 import type { ProjectionHandler } from '@temps/projection-runtime';
-import type { TraceReadStore } from '@temps/read-store';
+import type { ProjectionCheckpoints, TraceWriter } from '@temps/read-store';
 
 export interface TraceProjectionHandlerOptions {
   /** Team dialect mappers (DialectMappersModule registrations), run before the built-in ones. */
@@ -35,7 +36,8 @@ export interface TraceProjectionHandlerOptions {
 /**
  * Trace summaries + span trees. Most traces fold incrementally (load the touched traces' spans,
  * fold the batch). Traces whose GenAI content comes as log records are rebuilt from their whole
- * stream, so content and span join whichever arrived first. Documents and checkpoint commit together.
+ * stream, so content and span join whichever arrived first. The handler plans every write (planTraceWrites)
+ * and the store carries the plan out with the checkpoint, all or nothing.
  * Spans are priced from the `pricing` stream (dated ModelPriceSet events), read at start and again
  * whenever a batch carries a price event; a new price applies to spans projected from then on
  * (re-pricing what is already projected is a rebuild).
@@ -53,7 +55,7 @@ export class TraceProjectionHandler implements ProjectionHandler {
   private readonly extensions: readonly ReadModelExtension[];
 
   constructor(
-    private readonly store: TraceReadStore,
+    private readonly store: TraceWriter & ProjectionCheckpoints,
     private readonly events: EventStore,
     private readonly onCommitted: (traces: TraceSummary[]) => void,
     options: TraceProjectionHandlerOptions = {},
@@ -91,8 +93,10 @@ export class TraceProjectionHandler implements ProjectionHandler {
     };
     const incremental = events.filter(inBatch);
     const touched = tracesTouchedBy(events);
-    // Every touched trace's stored spans: the fold starts from them, and the usage/session delta compares against them.
-    const before = await this.store.loadSpans(touched);
+    // Every touched trace's stored spans (the fold starts from them, and the read model delta compares against
+    // them), and the stored state of the batch's GenAI metric series.
+    const stored = await this.store.load({ traces: touched, counterRanges: genaiMetricSeriesRanges(events) });
+    const before = stored.spans;
     const folded = foldTraceBatch(
       before.filter((s) => !joined.has(traceKey(s.projectId, s.traceId))),
       incremental,
@@ -113,11 +117,16 @@ export class TraceProjectionHandler implements ProjectionHandler {
 
     const traces = [...folded.traces, ...rebuilt.traces];
     const spans = [...folded.spans, ...rebuilt.spans];
-    const delta = traceReadModelDelta(before, mergeSpans(before, spans), traces, this.extensions);
+    const after = mergeSpans(before, spans);
+    const delta = traceReadModelDelta(before, after, traces, this.extensions);
     // GenAI metrics received over OTLP: cumulative points count from their series' stored state (genai-metrics.ts).
-    const series = (await Promise.all(genaiMetricSeriesRanges(events).map((range) => this.store.counterRows(range)))).flat();
-    const counters = [...delta.counters, ...genaiMetricCounters(events, series, lastPosition)];
-    await this.store.commit({ projection: this.name, position: lastPosition, spans, traces, counters, sessions: delta.sessions, responses: delta.responses });
+    const counters = [...delta.counters, ...genaiMetricCounters(events, stored.counters, lastPosition)];
+    // The whole write plan in pure code (counter values, response claims, sessions); the store only carries it out.
+    const plan = await planTraceWrites(
+      { projection: this.name, position: lastPosition, spans, traces, spansAfter: after, counters, responses: delta.responses, sessions: delta.sessions },
+      (request) => this.store.load(request),
+    );
+    await this.store.commit(plan);
     if (traces.length) this.onCommitted(traces);
   }
 }

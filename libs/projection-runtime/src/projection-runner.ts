@@ -70,7 +70,9 @@ export class ProjectionRunner {
     if (this.running) return;
     this.running = true;
     this.position = await this.handler.checkpoint();
-    this.replayUpTo = (await this.handler.pendingBatchEnd?.()) ?? null;
+    const pending = (await this.handler.pendingBatchEnd?.()) ?? null;
+    // Only a batch past the checkpoint is replayed (a cap at or before it would hold every later batch back).
+    this.replayUpTo = pending !== null && (this.position === null || pending > this.position) ? pending : null;
     this.unsubscribe = this.events.onAppended(() => this.notify());
     this.loop = this.run();
   }

@@ -1,4 +1,6 @@
-import type { CounterRow, ResponseUsage, SessionSummary, SpanDocument, TraceStatus, TraceSummary } from '@temps/domain';
+import type { CounterRow, SessionSummary, SpanDocument, TraceStateRequest, TraceStatus, TraceStoredState, TraceSummary, TraceWritePlan } from '@temps/domain';
+
+export { SEARCH_TEXT_LIMIT, spanSearchText } from '@temps/domain';
 
 export interface TraceQuery {
   provider?: string;
@@ -10,8 +12,9 @@ export interface TraceQuery {
   /** Traces with at least one span from this service (resource `service.name`). */
   service?: string;
   /**
-   * Free text, case-insensitive substring over the root span name, span names (and agent/tool names)
-   * and message text (system instructions, input and output messages).
+   * Free text, case-insensitive, over span names (and agent/tool names) and message text (system
+   * instructions, input and output messages): a substring on SQLite, whole words on MongoDB (see its
+   * listTraces: every word of `q` must be a word of the trace).
    */
   q?: string;
   limit: number;
@@ -21,23 +24,6 @@ export interface TraceQuery {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-/** One projector commit: documents and the checkpoint, written together or not at all. */
-export interface TraceCommit {
-  projection: string;
-  position: bigint;
-  spans: SpanDocument[];
-  traces: TraceSummary[];
-  /** Changes to add to counter rows (model usage, mapping coverage): see traceReadModelDelta. */
-  counters?: CounterRow[];
-  /** Sessions to recompute from their traces once `traces` are written (a row with no trace left goes). */
-  sessions?: { projectId: string; sessionId: string }[];
-  /**
-   * Claims of spans on API responses (see resolveResponseUsage): the store keeps every claim and, in
-   * the same commit, adds to usage what the change of each response's counted claim adds.
-   */
-  responses?: ResponseUsage[];
 }
 
 export interface PageQuery {
@@ -64,8 +50,19 @@ export interface ProjectionCatalogEntry {
   rebuildRequestedAt: string | null;
 }
 
+/**
+ * Where each projection (a build, or a partition of a bulk load) stands. `pendingBatchEnd`: a store that
+ * commits without a transaction records a batch before writing it, and finishes it before the next
+ * read (see TraceWriter); the runner then re-reads from the checkpoint up to that batch's end. Null when
+ * nothing is pending (always, for a transactional store).
+ */
+export interface ProjectionCheckpoints {
+  checkpoint(projection: string): Promise<bigint | null>;
+  pendingBatchEnd(projection: string): Promise<bigint | null>;
+}
+
 /** The catalog of projection builds, kept by the read store beside the documents. */
-export interface ProjectionCatalog {
+export interface ProjectionCatalog extends ProjectionCheckpoints {
   catalogEntry(name: string): Promise<ProjectionCatalogEntry>;
   /** Records that `build` is being built beside the active one (clears a rebuild request). */
   beginBuild(name: string, build: ProjectionBuild): Promise<void>;
@@ -78,22 +75,20 @@ export interface ProjectionCatalog {
   forNamespace(namespace: string): Promise<TraceReadStore>;
 }
 
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('invalid cursor: pass back the nextCursor of a previous page unchanged');
-    this.name = 'InvalidCursorError';
-  }
+/**
+ * The projector's side of one build: read the stored state a batch needs, then carry out the write
+ * plan computed from it in pure code (planTraceWrites). A store knows no read model: it stores
+ * documents, sets counter values (adds increments in bulk mode), and moves the checkpoint with them,
+ * all or nothing: in one transaction, or as a recorded plan that the next load or commit finishes
+ * after a crash (every write of a plan sets a whole value, so finishing it twice equals once).
+ */
+export interface TraceWriter {
+  load(request: TraceStateRequest): Promise<TraceStoredState>;
+  commit(plan: TraceWritePlan): Promise<void>;
 }
 
-/**
- * The trace read model port (with its catalog of builds); one conformance suite (test/conformance)
- * runs against every adapter.
- */
-export interface TraceReadStore extends ProjectionCatalog {
-  checkpoint(projection: string): Promise<bigint | null>;
-  /** Every stored span of the given traces (the fold needs them to recompute summaries). */
-  loadSpans(traces: { projectId: string; traceId: string }[]): Promise<SpanDocument[]>;
-  commit(write: TraceCommit): Promise<void>;
+/** The query side: what the API reads. */
+export interface TraceQueries {
   listTraces(projectId: string, query: TraceQuery): Promise<Page<TraceSummary>>;
   /** The distinct service names seen in a project (for the service filter), sorted. */
   listServiceNames(projectId: string): Promise<string[]>;
@@ -105,12 +100,21 @@ export interface TraceReadStore extends ProjectionCatalog {
   getSession(projectId: string, sessionId: string): Promise<SessionSummary | null>;
   /** The traces of a session, oldest first. */
   listSessionTraces(projectId: string, sessionId: string, query: PageQuery): Promise<Page<TraceSummary>>;
-  /**
-   * A store that commits without a transaction records the end of a batch before writing it; after a
-   * crash in the middle, the runner replays exactly that batch (its guarded counter writes then skip
-   * what was applied). Null when nothing is pending (always, for a transactional store).
-   */
-  pendingBatchEnd(projection: string): Promise<bigint | null>;
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('invalid cursor: pass back the nextCursor of a previous page unchanged');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+/**
+ * One adapter's whole surface: the catalog, the writer, the queries and (optionally) bulk loads. Each
+ * consumer depends on the narrow port it uses; one conformance suite (test/conformance) runs against
+ * every adapter.
+ */
+export interface TraceReadStore extends ProjectionCatalog, TraceWriter, TraceQueries {
   /**
    * Optional (the embedded store): loading a fresh build in bulk. Between begin and finish, views of the
    * build (forNamespace) may be written by several processes or threads at once, one partition of the log
@@ -131,35 +135,14 @@ export interface BulkLoads {
   plan(namespace: string): Promise<BulkLoadPlan | null>;
   /** Starts a bulk load of a build that has no checkpoint yet: its tables are emptied, its indexes (those its writes do not need, or all) deferred. */
   begin(namespace: string, plan: BulkLoadPlan): Promise<void>;
-  /** Makes the deferred indexes and every session, sets the build's checkpoint to the target, ends bulk mode: one transaction. */
-  finish(namespace: string): Promise<void>;
+  /** Makes the deferred indexes and every session, settles response claims, sets the build's checkpoint to the target, ends bulk mode: one transaction. */
+  finish(namespace: string, readModels: BulkLoadReadModels): Promise<void>;
 }
 
-/** Longest text kept per span for free-text search (the start of long messages is what people search). */
-export const SEARCH_TEXT_LIMIT = 8_000;
-
-function collectText(value: unknown, out: string[], depth = 0): void {
-  if (depth > 6 || value === null || value === undefined) return;
-  if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) collectText(v, out, depth + 1);
-  else if (typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    for (const key of ['content', 'text', 'name', 'arguments', 'response', 'parts']) if (key in o) collectText(o[key], out, depth + 1);
-  }
-}
-
-/**
- * The searchable text of one span, lower-cased: its name, agent and tool names, system instructions
- * and message text. Adapters store it at commit time and match `q` as a substring.
- */
-export function spanSearchText(span: SpanDocument): string {
-  const out: string[] = [span.name];
-  if (span.agentName) out.push(span.agentName);
-  if (span.toolName) out.push(span.toolName);
-  collectText(span.systemInstructions, out);
-  collectText(span.inputMessages, out);
-  collectText(span.outputMessages, out);
-  return out.join('\n').toLowerCase().slice(0, SEARCH_TEXT_LIMIT);
+/** The read model code a bulk load's end runs (the store only carries it out): summarizeSession and settleBulkClaims from @temps/domain. */
+export interface BulkLoadReadModels {
+  summarizeSession(traces: TraceSummary[]): SessionSummary;
+  settleBulkClaims(claims: { claimant: string; rows: CounterRow[] | null }[]): { obsolete: number[]; correction: CounterRow[] };
 }
 
 /** Order of spans in a trace: start time, then arrival. */

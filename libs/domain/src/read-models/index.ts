@@ -7,3 +7,5 @@ export * from './session-summary';
 export * from './trace-read-model-delta';
 export * from './read-model-extension';
 export * from './genai-metrics';
+export * from './trace-write-plan';
+export * from './trace-search';

@@ -1,5 +1,5 @@
-import { MongoClient, type AnyBulkWriteOperation, type ClientSession, type Collection, type Db, type Document, type Filter, type IndexDescription } from 'mongodb';
-import { counterDelta, resolveResponseUsage, summarizeSession, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type SessionSummary, type SpanDocument, type TraceSummary } from '@temps/domain';
+import { MongoClient, type AnyBulkWriteOperation, type MongoClientOptions, type Collection, type Db, type Document, type Filter, type IndexDescription } from 'mongodb';
+import { searchTerms, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type SessionSummary, type SpanDocument, type TraceSearchFields, type TraceStateRequest, type TraceStoredState, type TraceSummary, type TraceWritePlan } from '@temps/domain';
 import {
   buildNamespace,
   compareSpans,
@@ -8,19 +8,13 @@ import {
   encodeCursor,
   encodeKeyCursor,
   padIsoTime as pad,
-  spanSearchText,
   type Page,
   type PageQuery,
   type ProjectionBuild,
-  type ProjectionCatalog,
   type ProjectionCatalogEntry,
-  type TraceCommit,
   type TraceQuery,
   type TraceReadStore,
 } from '../trace-read-store';
-
-/** Literal text inside a regular expression (PCRE on MongoDB, RE2 on FerretDB: both accept these escapes). */
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Documents are kept as JSON text in `doc` (they read back exactly: attribute keys with dots or `$`, -0, key order),
@@ -31,14 +25,10 @@ interface SpanRow {
   projectId: string;
   traceId: string;
   spanId: string;
-  /** Resource `service.name`, for the service filter and the service list. */
-  service: string | null;
-  /** Lower-cased searchable text (spanSearchText) for `q`. */
-  text: string;
   doc: string;
 }
 
-interface TraceRow {
+export interface TraceRow {
   _id: string;
   projectId: string;
   traceId: string;
@@ -47,17 +37,19 @@ interface TraceRow {
   providers: string[];
   models: string[];
   conversationId: string | null;
+  /** Every span's resource `service.name` (the service filter, and the service list). */
+  services: string[];
+  /** The words of every span's searchable text (the `q` filter: see listTraces). */
+  terms: string[];
   doc: string;
 }
 
 interface CheckpointRow {
   _id: string;
   position?: string;
-  /** Set before a non-transactional commit writes anything, removed with the checkpoint's move: a batch in flight. */
-  pending?: string;
 }
 
-/** A counter row; `pos` is the zero-padded end of the last batch that added to it (the position guard). */
+/** A counter row: its values, and the position of the batch that last set them. */
 interface CounterDoc {
   _id: string;
   dims: Record<string, string | null>;
@@ -88,6 +80,18 @@ interface CatalogRow {
   rebuildRequestedAt: string | null;
 }
 
+/**
+ * The plan being carried out (see commit): `plan` names it once every chunk of it is stored; chunks
+ * `c<i>` hold its JSON in pieces (a document holds at most 16 MB).
+ */
+interface JournalRow {
+  _id: string;
+  projection?: string;
+  position?: string;
+  chunks?: number;
+  data?: string;
+}
+
 interface BuildCollections {
   namespace: string;
   spans: Collection<SpanRow>;
@@ -95,10 +99,18 @@ interface BuildCollections {
   counters: Collection<CounterDoc>;
   sessions: Collection<SessionRow>;
   responses: Collection<ResponseRow>;
+  journal: Collection<JournalRow>;
   ready: Promise<void>;
 }
 
 const padPosition = (p: bigint) => p.toString().padStart(20, '0');
+const BUILD_COLLECTIONS = ['spans', 'traces', 'counters', 'sessions', 'responses', 'journal'] as const;
+/** Characters of plan JSON per journal chunk: at most 3 bytes each in UTF-8, well under the 16 MB document limit. */
+const CHUNK_CHARS = 4_000_000;
+
+/** The steps of a commit, in order (failpoint names): the plan is recorded, carried out, then forgotten. */
+export const MONGO_COMMIT_STEPS = ['journal', 'spans', 'traces', 'claims', 'counters', 'sessions', 'checkpoint', 'forget'] as const;
+export type MongoCommitStep = (typeof MONGO_COMMIT_STEPS)[number];
 
 export interface MongoTraceReadStoreOptions {
   /** Database name; default `temps`. */
@@ -107,22 +119,49 @@ export interface MongoTraceReadStoreOptions {
   collectionPrefix?: string;
   /** The build this instance reads and writes (a projector's); absent: the active build of the catalog, looked up per query. */
   namespace?: string;
+  /** Driver options (e.g. monitorCommands, for tests that count what a query reads). */
+  clientOptions?: MongoClientOptions;
+  /** Tests: called before each step of a commit; a throw there is a crash at that step (see MONGO_COMMIT_STEPS). */
+  failpoint?: (step: MongoCommitStep) => void | Promise<void>;
+}
+
+/** A trace's document in `<namespace>__traces`: the summary as JSON, with the fields its list filters and sorts on. */
+export function mongoTraceRow(t: TraceSummary, search: TraceSearchFields | undefined): TraceRow {
+  return {
+    _id: traceKey(t.projectId, t.traceId),
+    projectId: t.projectId,
+    traceId: t.traceId,
+    startKey: t.startKey,
+    status: t.status,
+    providers: t.providers,
+    models: t.models,
+    conversationId: t.conversationId,
+    services: search?.services ?? [],
+    terms: search?.terms ?? [],
+    doc: JSON.stringify(t),
+  };
 }
 
 const claimId = (c: { response: string; claimant: string }) => JSON.stringify([c.response, c.claimant]);
 const spanKey = (projectId: string, traceId: string, spanId: string) => JSON.stringify([projectId, traceId, spanId]);
 const traceKey = (projectId: string, traceId: string) => JSON.stringify([projectId, traceId]);
+const sessionKey = (projectId: string, sessionId: string) => JSON.stringify([projectId, sessionId]);
 
 /**
  * MongoDB read model. Each build of the projection has its own collections (`<namespace>__spans`,
- * `__traces`, `__counters`, `__sessions`); `checkpoints` and `projection_catalog` are shared.
- * A commit is one bulkWrite per collection. On a replica set (or mongos) it runs in a transaction
- * with the checkpoint. Elsewhere (a standalone server, FerretDB) the batch end is recorded first
- * (`pending`), counters are added under a position guard (a row takes a batch's increments once),
- * documents are idempotent replacements, and the checkpoint moves last: after a crash the runner
- * replays exactly the pending batch (pendingBatchEnd) and ends in the same state.
+ * `__traces`, `__counters`, `__sessions`, `__responses`, `__journal`); `checkpoints` and
+ * `projection_catalog` are shared.
+ *
+ * One write path, with or without transactions on the server (FerretDB v1 has none): a commit first
+ * records the whole plan in the build's journal (chunks, then the marker that names them, one atomic
+ * document write), then carries it out, moves the checkpoint and forgets the plan. Every write of a plan
+ * sets a whole document or counter value (the plan holds counters' values after the batch, not
+ * increments), so carrying a plan out twice equals once. The next load or commit of the build (a
+ * restart, or the runner's retry) first finishes a plan it finds recorded; only then is new state read,
+ * so a replay with any batch boundaries starts from the state of a whole number of batches and counts
+ * nothing twice. Cost: a plan's bytes are written twice.
  */
-export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
+export class MongoTraceReadStore implements TraceReadStore {
   private readonly builds = new Map<string, BuildCollections>();
 
   private constructor(
@@ -132,27 +171,24 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
     private readonly checkpoints: Collection<CheckpointRow>,
     private readonly catalog: Collection<CatalogRow>,
     private readonly fixedNamespace: string | undefined,
-    /** Whether the server runs multi-document transactions (replica set member or mongos). */
-    readonly transactional: boolean,
+    private readonly failpoint: MongoTraceReadStoreOptions['failpoint'],
     /** False for a view made by forNamespace: closing it leaves the client to its owner. */
     private readonly ownsClient = true,
   ) {}
 
   /** The same database, working on one build (a projector's): shares this client, which stays this instance's to close. */
   async forNamespace(namespace: string): Promise<MongoTraceReadStore> {
-    const view = new MongoTraceReadStore(this.client, this.db, this.prefix, this.checkpoints, this.catalog, namespace, this.transactional, false);
+    const view = new MongoTraceReadStore(this.client, this.db, this.prefix, this.checkpoints, this.catalog, namespace, this.failpoint, false);
     await view.build(namespace).ready;
     return view;
   }
 
   static async open(url: string, options: MongoTraceReadStoreOptions = {}): Promise<MongoTraceReadStore> {
-    const client = new MongoClient(url);
+    const client = new MongoClient(url, options.clientOptions);
     try {
       await client.connect();
       const db = client.db(options.database ?? 'temps');
       const prefix = options.collectionPrefix ?? '';
-      const hello = await db.admin().command({ hello: 1 });
-      const transactional = (typeof hello.setName === 'string' || hello.msg === 'isdbgrid') && hello.logicalSessionTimeoutMinutes != null;
       const store = new MongoTraceReadStore(
         client,
         db,
@@ -160,7 +196,7 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
         db.collection<CheckpointRow>(`${prefix}checkpoints`),
         db.collection<CatalogRow>(`${prefix}projection_catalog`),
         options.namespace,
-        transactional,
+        options.failpoint,
       );
       if (options.namespace !== undefined) await store.build(options.namespace).ready;
       return store;
@@ -179,25 +215,25 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
     const counters = this.db.collection<CounterDoc>(name('counters'));
     const sessions = this.db.collection<SessionRow>(name('sessions'));
     const responses = this.db.collection<ResponseRow>(name('responses'));
-    // One index per query shape the API makes; _id is the document's identity (project, trace[, span]).
+    const journal = this.db.collection<JournalRow>(name('journal'));
+    // One index per query shape the API makes, each ending in the list's sort order, so that a filtered page
+    // reads its page of index keys and documents (the filter's equality, then startKey, traceId).
     const ready = (async () => {
       await createIndexesOneByOne(traces, [
         { key: { projectId: 1, startKey: -1, traceId: -1 }, name: 'by_start' },
         { key: { projectId: 1, status: 1, startKey: -1, traceId: -1 }, name: 'by_status' },
         { key: { projectId: 1, providers: 1, startKey: -1, traceId: -1 }, name: 'by_provider' },
         { key: { projectId: 1, models: 1, startKey: -1, traceId: -1 }, name: 'by_model' },
-        { key: { projectId: 1, traceId: 1 }, name: 'by_trace' },
+        { key: { projectId: 1, services: 1, startKey: -1, traceId: -1 }, name: 'by_service' },
+        { key: { projectId: 1, terms: 1, startKey: -1, traceId: -1 }, name: 'by_term' },
         { key: { projectId: 1, conversationId: 1, startKey: 1, traceId: 1 }, name: 'by_conversation' },
       ]);
-      await createIndexesOneByOne(spans, [
-        { key: { projectId: 1, traceId: 1 }, name: 'by_trace' },
-        { key: { projectId: 1, service: 1, traceId: 1 }, name: 'by_service' },
-      ]);
+      await createIndexesOneByOne(spans, [{ key: { projectId: 1, traceId: 1 }, name: 'by_trace' }]);
       await createIndexesOneByOne(sessions, [{ key: { projectId: 1, lastKey: -1, sessionId: -1 }, name: 'by_last' }]);
       await createIndexesOneByOne(responses, [{ key: { response: 1, claimant: 1 }, name: 'by_response' }]);
     })();
     ready.catch(() => this.builds.delete(namespace)); // retried by the next use
-    b = { namespace, spans, traces, counters, sessions, responses, ready };
+    b = { namespace, spans, traces, counters, sessions, responses, journal, ready };
     this.builds.set(namespace, b);
     return b;
   }
@@ -235,7 +271,7 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
 
   async dropNamespace(namespace: string): Promise<void> {
     this.builds.delete(namespace);
-    for (const c of ['spans', 'traces', 'counters', 'sessions', 'responses']) await dropIfExists(this.db.collection(`${this.prefix}${namespace}__${c}`));
+    for (const c of BUILD_COLLECTIONS) await dropIfExists(this.db.collection(`${this.prefix}${namespace}__${c}`));
     await this.checkpoints.deleteOne({ _id: namespace });
   }
 
@@ -246,116 +282,149 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
     return row?.position ? BigInt(row.position) : null;
   }
 
+  /** The end of a recorded plan not carried out yet (a crash in a commit): the runner re-reads up to there, and the next load finishes it. */
   async pendingBatchEnd(projection: string): Promise<bigint | null> {
-    const row = await this.checkpoints.findOne({ _id: projection });
-    return row?.pending ? BigInt(row.pending) : null;
+    const marker = await (await this.current()).journal.findOne({ _id: 'plan' });
+    if (marker?.projection !== projection || !marker.position) return null;
+    // A crash after the checkpoint moved (while forgetting the plan) leaves nothing to replay.
+    const checkpoint = await this.checkpoint(projection);
+    return checkpoint !== null && checkpoint >= BigInt(marker.position) ? null : BigInt(marker.position);
   }
 
-  async loadSpans(traces: { projectId: string; traceId: string }[]): Promise<SpanDocument[]> {
-    if (traces.length === 0) return [];
+  async load(request: TraceStateRequest): Promise<TraceStoredState> {
     const b = await this.current();
-    const byProject = new Map<string, string[]>();
-    for (const t of traces) byProject.set(t.projectId, [...(byProject.get(t.projectId) ?? []), t.traceId]);
-    const out: SpanDocument[] = [];
-    for (const [projectId, traceIds] of byProject) {
-      const rows = b.spans.find({ projectId, traceId: { $in: [...new Set(traceIds)] } }, { projection: { doc: 1 } });
-      for await (const row of rows) out.push(JSON.parse(row.doc));
+    // State is read only once a plan a crash interrupted is carried out: a replay starts from whole batches.
+    await this.finishRecordedPlan(b);
+    const state: TraceStoredState = { mode: 'incremental', traceSearch: true, spans: [], counters: [], claims: [], sessionTraces: [] };
+    for (const [projectId, traceIds] of groupBy(request.traces ?? [], (t) => t.projectId, (t) => t.traceId)) {
+      for await (const row of b.spans.find({ projectId, traceId: { $in: traceIds } }, { projection: { doc: 1 } })) state.spans.push(JSON.parse(row.doc));
     }
-    return out;
-  }
-
-  async commit(write: TraceCommit): Promise<void> {
-    const b = await this.current();
-    const pos = padPosition(write.position);
-    const spanOps: AnyBulkWriteOperation<SpanRow>[] = write.spans.map((s) => {
-      const _id = spanKey(s.projectId, s.traceId, s.spanId);
-      const row: SpanRow = {
-        _id,
-        projectId: s.projectId,
-        traceId: s.traceId,
-        spanId: s.spanId,
-        service: s.serviceName ?? null,
-        text: spanSearchText(s),
-        doc: JSON.stringify(s),
-      };
-      return { replaceOne: { filter: { _id }, replacement: row, upsert: true } };
-    });
-    const traceOps: AnyBulkWriteOperation<TraceRow>[] = write.traces.map((t) => {
-      const _id = traceKey(t.projectId, t.traceId);
-      const row: TraceRow = {
-        _id,
-        projectId: t.projectId,
-        traceId: t.traceId,
-        startKey: t.startKey,
-        status: t.status,
-        providers: t.providers,
-        models: t.models,
-        conversationId: t.conversationId,
-        doc: JSON.stringify(t),
-      };
-      return { replaceOne: { filter: { _id }, replacement: row, upsert: true } };
-    });
-    // Position guard: a row already at this batch's end has its increments (a replayed batch skips it).
-    const counterOps = (counters: readonly CounterRow[]): AnyBulkWriteOperation<CounterDoc>[] =>
-      counters.map((row) => ({
-        updateOne: {
-          filter: { _id: row.id, pos: { $lt: pos } },
-          update: { $inc: Object.fromEntries(Object.entries(row.values).map(([k, v]) => [`vals.${k}`, v])), $set: { pos, dims: row.dims } },
-          upsert: true,
-        },
-      }));
-    const apply = async (session?: ClientSession) => {
-      if (!session) await this.checkpoints.updateOne({ _id: write.projection }, { $set: { pending: pos } }, { upsert: true });
-      // Response claims are read before and written after the counters: a replayed batch finds the
-      // claims it wrote already and adds nothing twice (the counters it did add are guarded).
-      const claims = await this.resolveResponses(b, write, session);
-      const counters = counterOps(claims && claims.counters.length ? counterDelta([], [...(write.counters ?? []), ...claims.counters]) : (write.counters ?? []));
-      if (counters.length) await ignoreDuplicateKeys(b.counters.bulkWrite(counters, { ordered: false, session }));
-      if (claims && (claims.upserts.length || claims.deletes.length)) {
-        const ops: AnyBulkWriteOperation<ResponseRow>[] = [
-          ...claims.upserts.map((c) => ({ replaceOne: { filter: { _id: claimId(c) }, replacement: { _id: claimId(c), response: c.response, claimant: c.claimant, rows: c.rows }, upsert: true } })),
-          ...claims.deletes.map((c) => ({ deleteOne: { filter: { _id: claimId(c) } } })),
-        ];
-        await b.responses.bulkWrite(ops, { ordered: true, session });
-      }
-      if (spanOps.length) await b.spans.bulkWrite(spanOps, { ordered: false, session });
-      if (traceOps.length) await b.traces.bulkWrite(traceOps, { ordered: false, session });
-      for (const s of write.sessions ?? []) await this.recomputeSession(b, s.projectId, s.sessionId, session);
-      // Last: the checkpoint only moves once every document of the batch is stored.
-      // Zero-padded: checkpoints sort as text like the positions they are (any store's, ESDB's included).
-      await this.checkpoints.updateOne({ _id: write.projection }, { $set: { position: pos }, $unset: { pending: '' } }, { upsert: true, session });
+    const counters = new Map<string, CounterRow>();
+    const keep = (r: CounterDoc) => {
+      const values = Object.fromEntries(Object.entries(r.vals ?? {}).filter(([, v]) => v !== 0));
+      if (Object.keys(values).length) counters.set(r._id, { id: r._id, dims: r.dims, values });
     };
-    if (!this.transactional) return apply();
-    const session = this.client.startSession();
-    try {
-      await session.withTransaction(() => apply(session));
-    } finally {
-      await session.endSession();
+    for (const range of request.counterRanges ?? []) for (const r of await b.counters.find({ _id: { $gte: range.from, $lt: range.to } }).toArray()) keep(r);
+    const ids = [...new Set(request.counterIds ?? [])].filter((id) => !counters.has(id));
+    if (ids.length) for (const r of await b.counters.find({ _id: { $in: ids } }).toArray()) keep(r);
+    state.counters = [...counters.values()];
+    const responses = [...new Set(request.responses ?? [])];
+    if (responses.length) {
+      for (const r of await b.responses.find({ response: { $in: responses } }).toArray()) state.claims.push({ response: r.response, claimant: r.claimant, rows: r.rows });
     }
+    for (const [projectId, sessionIds] of groupBy(request.sessions ?? [], (s) => s.projectId, (s) => s.sessionId)) {
+      for await (const row of b.traces.find({ projectId, conversationId: { $in: sessionIds } }, { projection: { doc: 1 } })) state.sessionTraces.push(JSON.parse(row.doc));
+    }
+    return state;
   }
 
-  /** The usage change of the batch's response claims, from the stored claims of those responses. */
-  private async resolveResponses(b: BuildCollections, write: TraceCommit, session?: ClientSession) {
-    if (!write.responses?.length) return null;
-    const responses = [...new Set(write.responses.map((r) => r.response))];
-    const stored: ResponseClaim[] = (await b.responses.find({ response: { $in: responses } }, { session }).toArray()).map((r) => ({ response: r.response, claimant: r.claimant, rows: r.rows }));
-    return resolveResponseUsage(stored, write.responses);
+  async commit(plan: TraceWritePlan): Promise<void> {
+    const b = await this.current();
+    // A plan is computed from state its load read after finishing any recorded plan; one found now was
+    // recorded since (another writer of the build, or a commit that failed after its load): finish it, and
+    // let the runner compute this batch again from the state that follows.
+    if (await this.finishRecordedPlan(b)) throw new Error(`build ${b.namespace}: finished a commit recorded before this one; the batch must be computed again`);
+    const step = async (name: MongoCommitStep) => this.failpoint?.(name);
+    await step('journal');
+    const json = JSON.stringify({ ...plan, position: plan.position.toString() });
+    const chunks: JournalRow[] = [];
+    for (let i = 0; i * CHUNK_CHARS < json.length; i++) chunks.push({ _id: `c${i}`, data: json.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS) });
+    await b.journal.deleteMany({});
+    await b.journal.insertMany(chunks);
+    await b.journal.insertOne({ _id: 'plan', projection: plan.projection, position: plan.position.toString(), chunks: chunks.length });
+    await this.carryOut(b, plan, step);
   }
 
-  private async recomputeSession(b: BuildCollections, projectId: string, sessionId: string, session?: ClientSession) {
-    const _id = JSON.stringify([projectId, sessionId]);
-    const traces = (await b.traces.find({ projectId, conversationId: sessionId }, { projection: { doc: 1 }, session }).toArray()).map((r) => JSON.parse(r.doc) as TraceSummary);
-    if (traces.length === 0) return void (await b.sessions.deleteOne({ _id }, { session }));
-    const summary = summarizeSession(traces);
-    await b.sessions.replaceOne({ _id }, { projectId, sessionId, lastKey: summary.lastKey, doc: JSON.stringify(summary) }, { upsert: true, session });
+  /** Carries out the plan recorded in the build's journal, if one is; true when there was one. */
+  private async finishRecordedPlan(b: BuildCollections): Promise<boolean> {
+    const marker = await b.journal.findOne({ _id: 'plan' });
+    if (!marker) return false;
+    const ids = Array.from({ length: marker.chunks ?? 0 }, (_, i) => `c${i}`);
+    const byId = new Map((await b.journal.find({ _id: { $in: ids } }).toArray()).map((c) => [c._id, c.data ?? '']));
+    if (ids.some((id) => !byId.has(id))) throw new Error(`build ${b.namespace}: the recorded plan at position ${marker.position} misses chunks`);
+    const parsed = JSON.parse(ids.map((id) => byId.get(id)).join('')) as Omit<TraceWritePlan, 'position'> & { position: string };
+    await this.carryOut(b, { ...parsed, position: BigInt(parsed.position) }, async (name) => this.failpoint?.(name));
+    return true;
   }
 
+  /** Every write sets a whole document or value: carrying a plan out again changes nothing. */
+  private async carryOut(b: BuildCollections, plan: TraceWritePlan, step: (name: MongoCommitStep) => Promise<void>): Promise<void> {
+    const pos = padPosition(plan.position);
+    await step('spans');
+    if (plan.spans.length) {
+      await b.spans.bulkWrite(
+        plan.spans.map((s) => {
+          const row: SpanRow = { _id: spanKey(s.projectId, s.traceId, s.spanId), projectId: s.projectId, traceId: s.traceId, spanId: s.spanId, doc: JSON.stringify(s) };
+          return { replaceOne: { filter: { _id: row._id }, replacement: row, upsert: true } };
+        }),
+        { ordered: false },
+      );
+    }
+    await step('traces');
+    if (plan.traces.length) {
+      const search = new Map(plan.search.map((f) => [traceKey(f.projectId, f.traceId), f]));
+      await b.traces.bulkWrite(
+        plan.traces.map((t) => {
+          const row = mongoTraceRow(t, search.get(traceKey(t.projectId, t.traceId)));
+          return { replaceOne: { filter: { _id: row._id }, replacement: row, upsert: true } };
+        }),
+        { ordered: false },
+      );
+    }
+    await step('claims');
+    if (plan.claimLog.length) throw new Error('the MongoDB read store has no bulk loads: a plan with a claim log is not for it');
+    const claimOps: AnyBulkWriteOperation<ResponseRow>[] = [
+      ...plan.claims.remove.map((c) => ({ deleteOne: { filter: { _id: claimId(c) } } })),
+      ...plan.claims.put.map((c: ResponseClaim) => ({ replaceOne: { filter: { _id: claimId(c) }, replacement: { _id: claimId(c), response: c.response, claimant: c.claimant, rows: c.rows }, upsert: true } })),
+    ];
+    if (claimOps.length) await b.responses.bulkWrite(claimOps, { ordered: true });
+    await step('counters');
+    if (plan.counters.length) {
+      await b.counters.bulkWrite(
+        plan.counters.map((c) => {
+          if (!c.values) throw new Error(`counter ${c.id}: the MongoDB read store sets values (a plan in bulk mode is not for it)`);
+          return { updateOne: { filter: { _id: c.id }, update: { $set: { dims: c.dims, vals: c.values, pos } }, upsert: true } };
+        }),
+        { ordered: false },
+      );
+    }
+    await step('sessions');
+    const sessionOps: AnyBulkWriteOperation<SessionRow>[] = [
+      ...plan.sessions.remove.map((s) => ({ deleteOne: { filter: { _id: sessionKey(s.projectId, s.sessionId) } } })),
+      ...plan.sessions.put.map((s: SessionSummary) => {
+        const _id = sessionKey(s.projectId, s.sessionId);
+        return { replaceOne: { filter: { _id }, replacement: { _id, projectId: s.projectId, sessionId: s.sessionId, lastKey: s.lastKey, doc: JSON.stringify(s) }, upsert: true } };
+      }),
+    ];
+    if (sessionOps.length) await b.sessions.bulkWrite(sessionOps, { ordered: true });
+    await step('checkpoint');
+    // Zero-padded: checkpoints sort as text like the positions they are (any store's, ESDB's included).
+    await this.checkpoints.updateOne({ _id: plan.projection }, { $set: { position: pos } }, { upsert: true });
+    await step('forget');
+    await b.journal.deleteOne({ _id: 'plan' });
+    await b.journal.deleteMany({});
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  /**
+   * Every filter is an equality on an indexed field followed by the sort's (startKey, traceId), so a page
+   * reads its page of keys. `q` matches whole words here: each word of `q` (runs of letters, digits, marks
+   * and emoji, lower-cased) must be a word of some span's searchable text; SQLite matches any substring.
+   * So 'plan' finds 'Travel-Planner' on SQLite only, and a `q` without a word ('%') matches nothing here.
+   */
   async listTraces(projectId: string, q: TraceQuery): Promise<Page<TraceSummary>> {
     const b = await this.current();
     const and: Filter<TraceRow>[] = [{ projectId }];
     if (q.status) and.push({ status: q.status });
     if (q.provider) and.push({ providers: q.provider });
     if (q.model) and.push({ models: q.model });
+    if (q.service) and.push({ services: q.service });
+    if (q.q) {
+      const words = searchTerms(q.q);
+      if (words.length === 0) return { items: [], nextCursor: null };
+      and.push({ terms: words.length === 1 ? words[0]! : { $all: words } });
+    }
     if (q.from || q.to) {
       const range: { $gte?: string; $lt?: string } = {};
       if (q.from) range.$gte = pad(q.from);
@@ -366,39 +435,31 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
       const c = decodeCursor(q.cursor);
       and.push({ $or: [{ startKey: { $lt: c.startKey } }, { startKey: c.startKey, traceId: { $lt: c.traceId } }] });
     }
-    // "Some span of the trace has this service" and "some span matches q" (not necessarily the same span, like the
-    // SQLite twin's two EXISTS): each resolves to trace ids on the span side, then intersects.
-    let traceIds: Set<string> | null = null;
-    if (q.service) traceIds = await this.matchingTraceIds(b, { projectId, service: q.service }, traceIds);
-    if (q.q && (traceIds === null || traceIds.size > 0)) {
-      traceIds = await this.matchingTraceIds(b, { projectId, text: { $regex: escapeRegex(q.q.toLowerCase()) } }, traceIds);
-    }
-    if (traceIds !== null) {
-      if (traceIds.size === 0) return { items: [], nextCursor: null };
-      and.push({ traceId: { $in: [...traceIds] } });
-    }
-    const rows = await b.traces
-      .find(and.length === 1 ? and[0]! : { $and: and }, { projection: { doc: 1 } })
-      .sort({ startKey: -1, traceId: -1 })
-      .limit(q.limit + 1)
-      .toArray();
+    const rows = await this.traceListCursor(b, and, q.limit + 1).toArray();
     const items = rows.slice(0, q.limit).map((r) => JSON.parse(r.doc) as TraceSummary);
     return { items, nextCursor: rows.length > q.limit ? encodeCursor(items[items.length - 1]!) : null };
   }
 
-  /**
-   * The distinct trace ids of the spans matching a filter (within `within` when given). "Some span of the trace
-   * matches" has no join-free form on the trace document, so the span side is resolved first.
-   */
-  private async matchingTraceIds(b: BuildCollections, filter: Filter<SpanRow>, within: Set<string> | null): Promise<Set<string>> {
-    const ids = new Set<string>();
-    const f: Filter<SpanRow> = within ? { ...filter, traceId: { $in: [...within] } } : filter;
-    for await (const row of b.spans.find(f, { projection: { _id: 0, traceId: 1 } })) ids.add(row.traceId);
-    return ids;
+  private traceListCursor(b: BuildCollections, and: Filter<TraceRow>[], limit: number) {
+    return b.traces
+      .find(and.length === 1 ? and[0]! : { $and: and }, { projection: { doc: 1 } })
+      .sort({ startKey: -1, traceId: -1 })
+      .limit(limit);
+  }
+
+  /** The query plan of a trace list page (operations tooling and tests: documents and keys examined). */
+  async explainListTraces(projectId: string, q: Omit<TraceQuery, 'cursor'>): Promise<Document> {
+    const b = await this.current();
+    const and: Filter<TraceRow>[] = [{ projectId }];
+    if (q.service) and.push({ services: q.service });
+    if (q.q) and.push({ terms: { $all: searchTerms(q.q) } });
+    if (q.status) and.push({ status: q.status });
+    return this.traceListCursor(b, and, q.limit + 1).explain('executionStats');
   }
 
   async listServiceNames(projectId: string): Promise<string[]> {
-    const names = (await (await this.current()).spans.distinct('service', { projectId })) as (string | null)[];
+    // A distinct over the by_service index (its prefix is projectId, services).
+    const names = (await (await this.current()).traces.distinct('services', { projectId })) as unknown[];
     return names
       .filter((n): n is string => typeof n === 'string')
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
@@ -417,7 +478,7 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
   async counterRows(range: { from: string; to: string }): Promise<CounterRow[]> {
     const b = await this.current();
     const rows = await b.counters.find({ _id: { $gte: range.from, $lt: range.to } }).sort({ _id: 1 }).toArray();
-    // A row whose counters all went back to zero stays (its guard position matters), unlisted.
+    // A row whose counters all went back to zero stays, unlisted.
     return rows
       .map((r) => ({ id: r._id, dims: r.dims, values: Object.fromEntries(Object.entries(r.vals ?? {}).filter(([, v]) => v !== 0)) }))
       .filter((r) => Object.keys(r.values).length > 0);
@@ -461,6 +522,11 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
     }
   }
 
+  /** The client (its command events, for operations tooling and tests). */
+  get mongoClient(): MongoClient {
+    return this.client;
+  }
+
   /** The database, for operations tooling. */
   get database(): Db {
     return this.db;
@@ -471,21 +537,23 @@ export class MongoTraceReadStore implements TraceReadStore, ProjectionCatalog {
   }
 }
 
+
+/** Values grouped by a key (the batch's traces or sessions per project). */
+function groupBy<T>(items: readonly T[], key: (item: T) => string, value: (item: T) => string): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const item of items) {
+    const k = key(item);
+    let set = out.get(k);
+    if (!set) out.set(k, (set = new Set()));
+    set.add(value(item));
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v]]));
+}
+
 async function dropIfExists(c: Collection<never> | Collection<any>): Promise<void> {
   await c.drop().catch((err: { codeName?: string; code?: number }) => {
     if (err.codeName !== 'NamespaceNotFound' && err.code !== 26) throw err;
   });
-}
-
-/** A guarded upsert that matched no row because the row already took this batch fails on its _id: that is the skip. */
-async function ignoreDuplicateKeys(write: Promise<unknown>): Promise<void> {
-  try {
-    await write;
-  } catch (err) {
-    const e = err as { code?: number; writeErrors?: { code?: number }[] | { code?: number } };
-    const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [e];
-    if (errors.length === 0 || errors.some((w) => w.code !== 11000)) throw err;
-  }
 }
 
 /**

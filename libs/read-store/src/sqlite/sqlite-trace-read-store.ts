@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { counterDelta, resolveResponseUsage, summarizeSession, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type ResponseUsage, type SessionSummary, type SpanDocument, type TraceSummary } from '@temps/domain';
+import { spanSearchText, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type SessionSummary, type SpanDocument, type TraceStateRequest, type TraceStoredState, type TraceSummary, type TraceWritePlan } from '@temps/domain';
 import { sqliteErrorMessage } from '@temps/event-store/sqlite';
 import { BulkLoadRows } from './bulk-load-rows';
 import {
@@ -10,14 +10,12 @@ import {
   encodeCursor,
   encodeKeyCursor,
   padIsoTime as pad,
-  spanSearchText,
   type Page,
+  type BulkLoadReadModels,
   type BulkLoads,
   type PageQuery,
   type ProjectionBuild,
-  type ProjectionCatalog,
   type ProjectionCatalogEntry,
-  type TraceCommit,
   type TraceQuery,
   type TraceReadStore,
 } from '../trace-read-store';
@@ -29,7 +27,16 @@ export interface SqliteTraceReadStoreOptions {
    * blue/green switch made by any thread or process is seen at once.
    */
   namespace?: string;
+  /**
+   * Tests: called before each step of a commit, inside its transaction (a throw there is a crash at that
+   * step: the transaction rolls back). Steps: see COMMIT_STEPS.
+   */
+  failpoint?: (step: SqliteCommitStep) => void;
 }
+
+/** The steps of a commit, in order (failpoint names). */
+export const SQLITE_COMMIT_STEPS = ['spans', 'traces', 'claims', 'counters', 'sessions', 'checkpoint'] as const;
+export type SqliteCommitStep = (typeof SQLITE_COMMIT_STEPS)[number];
 
 /** Version 1 wrote unprefixed tables; they serve as the namespace '' until a newer build replaces them. */
 const LEGACY_NAMESPACE = '';
@@ -90,6 +97,7 @@ class Build {
   readonly selectFirstService: StatementSync;
   readonly selectNextService: StatementSync;
   readonly selectCounter: StatementSync;
+  private readonly selectCounterRow: StatementSync;
   readonly upsertCounter: StatementSync;
   readonly selectCounters: StatementSync;
   readonly selectSessionTraces: StatementSync;
@@ -161,6 +169,7 @@ class Build {
     this.selectFirstService = db.prepare(`SELECT service FROM ${t.search} WHERE project_id = ? AND service IS NOT NULL ORDER BY service LIMIT 1`);
     this.selectNextService = db.prepare(`SELECT service FROM ${t.search} WHERE project_id = ? AND service > ? ORDER BY service LIMIT 1`);
     this.selectCounter = db.prepare(`SELECT vals, pos FROM ${t.counters} WHERE id = ?`);
+    this.selectCounterRow = db.prepare(`SELECT dims, vals FROM ${t.counters} WHERE id = ?`);
     this.upsertCounter = db.prepare(`INSERT INTO ${t.counters} (id, dims, vals, pos) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET vals = excluded.vals, pos = excluded.pos`);
     this.selectCounters = db.prepare(`SELECT id, dims, vals FROM ${t.counters} WHERE id >= ? AND id < ? ORDER BY id`);
     this.selectClaims = db.prepare(`SELECT claimant, rows FROM ${t.responses} WHERE response = ?`);
@@ -192,25 +201,24 @@ class Build {
   }
 
   /**
-   * The end of a bulk load: keeps each claim's last version (a trace's claims come from one partition,
-   * in commit order), drops withdrawn ones, and takes out of usage every claim of a response but the
-   * counted one (the first claimant), which the load counted too. One pass over the index (no rows
-   * read); only responses with more than one row have theirs read. A single row is a live claim: a
-   * withdrawal follows its own claim, made in the same load.
+   * The end of a bulk load: settles each response's appended claims (readModels.settleBulkClaims: keeps
+   * each claim's last version, drops withdrawn ones, takes out of usage what the load counted twice).
+   * One pass over the index (no rows read); only responses with more than one row have theirs read.
+   * A single row is a live claim: a withdrawal follows its own claim, made in the same load.
    */
-  settleBulkClaims(pos: string): void {
+  settleBulkClaims(pos: string, readModels: BulkLoadReadModels): void {
     const obsolete: number[] = [];
-    const uncounted: CounterRow[] = [];
+    const correction: CounterRow[] = [];
     const rowsOf = this.db.prepare(`SELECT rows FROM ${this.t.responses} WHERE rowid = ?`);
     const settle = (claims: { rowid: number; claimant: string }[]) => {
       if (claims.length < 2) return;
-      let live = 0;
-      claims.forEach((c, i) => {
-        if (claims[i + 1]?.claimant === c.claimant) return void obsolete.push(c.rowid); // an older version of the same claim
+      const read = claims.map((c) => {
         const { rows } = rowsOf.get(c.rowid) as { rows: string | null };
-        if (rows === null) obsolete.push(c.rowid);
-        else if (live++ > 0) uncounted.push(...(JSON.parse(rows) as CounterRow[]));
+        return { claimant: c.claimant, rows: rows === null ? null : (JSON.parse(rows) as CounterRow[]) };
       });
+      const settled = readModels.settleBulkClaims(read);
+      for (const i of settled.obsolete) obsolete.push(claims[i]!.rowid);
+      correction.push(...settled.correction);
     };
     let response: string | null = null;
     let claims: { rowid: number; claimant: string }[] = [];
@@ -226,17 +234,16 @@ class Build {
     settle(claims);
     const remove = this.db.prepare(`DELETE FROM ${this.t.responses} WHERE rowid = ?`);
     for (const rowid of obsolete) remove.run(rowid);
-    // Unguarded: the rows already carry positions up to the load's target.
-    for (const row of counterDelta(uncounted, [])) this.addCounter(row, pos, false);
+    for (const row of correction) this.addCounter(row.id, row.dims, row.values, pos);
   }
 
   /** Every session from the traces (the end of a bulk load). */
-  computeAllSessions(): void {
+  computeAllSessions(summarize: BulkLoadReadModels['summarizeSession']): void {
     const rows = this.db.prepare(`SELECT project_id, conversation_id FROM ${this.t.traces} WHERE conversation_id IS NOT NULL GROUP BY project_id, conversation_id`).all() as {
       project_id: string;
       conversation_id: string;
     }[];
-    for (const r of rows) this.recomputeSession(r.project_id, r.conversation_id);
+    for (const r of rows) this.writeSession(summarize(this.sessionTraces(r.project_id, r.conversation_id)));
   }
 
   /** A version 1 store written before span_search existed: index its spans once. */
@@ -282,48 +289,50 @@ class Build {
     return (this.selectTraceSpans.all(projectId, traceId) as { doc: string }[]).map((r) => r.doc);
   }
 
-  /** Adds a batch's increments to a row once: a row already at the batch's end (`pos`) has them (same guard as the Mongo twin). */
-  addCounter(row: CounterRow, pos: string, guarded = !this.bulk) {
-    const current = this.selectCounter.get(row.id) as { vals: string; pos: string } | undefined;
-    // In a bulk load, partitions commit positions out of order; a transaction applies a batch once anyway.
-    if (current && current.pos >= pos && guarded) return;
+  /** The stored values of a counter row, or null. */
+  counterRow(id: string): CounterRow | null {
+    const row = this.selectCounterRow.get(id) as { dims: string; vals: string } | undefined;
+    return row ? { id, dims: JSON.parse(row.dims), values: JSON.parse(row.vals) } : null;
+  }
+
+  /** A row's values after a batch (a row whose counters all went back to zero stays, unlisted). */
+  setCounter(id: string, dims: Record<string, string | null>, values: Record<string, number>, pos: string): void {
+    this.upsertCounter.run(id, JSON.stringify(dims), JSON.stringify(values), pos);
+  }
+
+  /** Bulk loads: adds increments inside the commit's transaction (partitions share rows, so no value read before it is current). */
+  addCounter(id: string, dims: Record<string, string | null>, delta: Record<string, number>, pos: string): void {
+    const current = this.selectCounter.get(id) as { vals: string; pos: string } | undefined;
     const vals: Record<string, number> = current ? JSON.parse(current.vals) : {};
-    for (const [k, v] of Object.entries(row.values)) {
+    for (const [k, v] of Object.entries(delta)) {
       const n = (vals[k] ?? 0) + v;
       if (n === 0) delete vals[k];
       else vals[k] = n;
     }
-    this.upsertCounter.run(row.id, JSON.stringify(row.dims), JSON.stringify(vals), current && current.pos > pos ? current.pos : pos);
+    this.upsertCounter.run(id, JSON.stringify(dims), JSON.stringify(vals), current && current.pos > pos ? current.pos : pos);
   }
 
-  /** Stores the batch's response claims; returns what the change of each response's counted claim adds to usage. */
-  claimResponses(changes: readonly ResponseUsage[]): CounterRow[] {
-    if (changes.length === 0) return [];
-    // A bulk load appends its claims and counts each (its change since `previous`); its end takes out
-    // the duplicates (settleBulkClaims). Resolving claims of random response ids batch by batch is
-    // random reads and writes over the whole table, which halved the load's speed.
-    if (this.bulk) {
-      for (const c of changes) this.insertClaim.run(c.response, c.claimant, c.rows ? JSON.stringify(c.rows) : null);
-      return counterDelta(
-        changes.flatMap((c) => c.previous ?? []),
-        changes.flatMap((c) => c.rows ?? []),
-      );
-    }
-    const stored: ResponseClaim[] = [];
-    for (const response of new Set(changes.map((c) => c.response))) {
-      for (const r of this.selectClaims.all(response) as { claimant: string; rows: string }[]) stored.push({ response, claimant: r.claimant, rows: JSON.parse(r.rows) as CounterRow[] });
-    }
-    const { counters, upserts, deletes } = resolveResponseUsage(stored, changes);
-    for (const c of [...upserts, ...deletes]) this.deleteClaim.run(c.response, c.claimant);
-    for (const c of upserts) this.insertClaim.run(c.response, c.claimant, JSON.stringify(c.rows));
-    return counters;
+  claimsOf(response: string): ResponseClaim[] {
+    return (this.selectClaims.all(response) as { claimant: string; rows: string }[]).map((r) => ({ response, claimant: r.claimant, rows: JSON.parse(r.rows) as CounterRow[] }));
   }
 
-  recomputeSession(projectId: string, sessionId: string) {
-    const traces = (this.selectSessionTraces.all(projectId, sessionId) as { doc: string }[]).map((r) => JSON.parse(r.doc) as TraceSummary);
-    if (traces.length === 0) return void this.deleteSession.run(projectId, sessionId);
-    const session = summarizeSession(traces);
-    this.upsertSession.run(projectId, sessionId, session.lastKey, JSON.stringify(session));
+  /** Replaces (or with rows null, deletes) a response's claim. */
+  writeClaim(response: string, claimant: string, rows: CounterRow[] | null): void {
+    this.deleteClaim.run(response, claimant);
+    if (rows) this.insertClaim.run(response, claimant, JSON.stringify(rows));
+  }
+
+  /** Bulk loads: appends a claim change (rows null: withdrawn); the load's end settles them. */
+  appendClaim(response: string, claimant: string, rows: CounterRow[] | null): void {
+    this.insertClaim.run(response, claimant, rows ? JSON.stringify(rows) : null);
+  }
+
+  sessionTraces(projectId: string, sessionId: string): TraceSummary[] {
+    return (this.selectSessionTraces.all(projectId, sessionId) as { doc: string }[]).map((r) => JSON.parse(r.doc) as TraceSummary);
+  }
+
+  writeSession(session: SessionSummary): void {
+    this.upsertSession.run(session.projectId, session.sessionId, session.lastKey, JSON.stringify(session));
   }
 
   drop() {
@@ -336,7 +345,7 @@ class Build {
  * its namespace), documents as JSON, checkpoint in the same transaction as the documents. The catalog
  * (which build serves) lives in the same file.
  */
-export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
+export class SqliteTraceReadStore implements TraceReadStore {
   private readonly builds = new Map<string, Build>();
   private readonly upsertCheckpoint: StatementSync;
   private readonly selectCheckpoint: StatementSync;
@@ -348,6 +357,7 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
     private readonly fixedNamespace: string | undefined,
     /** False for a view made by forNamespace: closing it leaves the connection to its owner. */
     private readonly ownsDb = true,
+    private readonly failpoint?: (step: SqliteCommitStep) => void,
   ) {
     db.exec(`
       -- A new file only (ignored once the file has pages): span documents are ~2-3 KB, and at the default
@@ -374,12 +384,12 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
   }
 
   static open(path: string, options: SqliteTraceReadStoreOptions = {}): SqliteTraceReadStore {
-    return new SqliteTraceReadStore(new DatabaseSync(path), options.namespace);
+    return new SqliteTraceReadStore(new DatabaseSync(path), options.namespace, true, options.failpoint);
   }
 
   /** The same file, working on one build (a projector's): shares this connection, which stays this instance's to close. */
   async forNamespace(namespace: string): Promise<SqliteTraceReadStore> {
-    return new SqliteTraceReadStore(this.db, namespace, false);
+    return new SqliteTraceReadStore(this.db, namespace, false, this.failpoint);
   }
 
   private build(namespace: string): Build {
@@ -417,15 +427,15 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
         this.build(namespace);
       });
     },
-    finish: async (namespace) => {
+    finish: async (namespace, readModels) => {
       const row = this.selectBulkTarget.get(namespace) as { target: string } | undefined;
       if (!row) throw new Error(`build ${namespace} is not being bulk-loaded`);
       this.builds.delete(namespace);
       inTransaction(this.db, () => {
         this.db.prepare('DELETE FROM bulk_loads WHERE namespace = ?').run(namespace);
         const b = this.build(namespace); // not bulk any more: makes the secondary indexes
-        b.settleBulkClaims(sortablePosition(row.target));
-        b.computeAllSessions();
+        b.settleBulkClaims(sortablePosition(row.target), readModels);
+        b.computeAllSessions(readModels.summarizeSession);
         this.deletePartitionCheckpoints(namespace);
         this.upsertCheckpoint.run(namespace, sortablePosition(row.target));
       });
@@ -533,35 +543,56 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
     return null;
   }
 
-  async loadSpans(traces: { projectId: string; traceId: string }[]): Promise<SpanDocument[]> {
+  /** Outside the write lock: this build has one writer (its runner), or is bulk-loaded (then only spans and ranges are read, see TraceStoredState). */
+  async load(request: TraceStateRequest): Promise<TraceStoredState> {
     const b = this.current();
-    const out: SpanDocument[] = [];
-    for (const t of traces) for (const doc of b.spanDocs(t.projectId, t.traceId)) out.push(JSON.parse(doc));
-    return out;
+    const state: TraceStoredState = { mode: b.bulk ? 'bulk' : 'incremental', traceSearch: false, spans: [], counters: [], claims: [], sessionTraces: [] };
+    for (const t of request.traces ?? []) for (const doc of b.spanDocs(t.projectId, t.traceId)) state.spans.push(JSON.parse(doc));
+    for (const range of request.counterRanges ?? []) state.counters.push(...this.rowsInRange(b, range));
+    if (b.bulk) return state;
+    for (const id of new Set(request.counterIds ?? [])) {
+      const row = b.counterRow(id);
+      if (row) state.counters.push(row);
+    }
+    for (const response of new Set(request.responses ?? [])) state.claims.push(...b.claimsOf(response));
+    const sessions = new Map((request.sessions ?? []).map((s) => [JSON.stringify([s.projectId, s.sessionId]), s]));
+    for (const s of sessions.values()) state.sessionTraces.push(...b.sessionTraces(s.projectId, s.sessionId));
+    return state;
   }
 
-  async commit(write: TraceCommit): Promise<void> {
+  async commit(plan: TraceWritePlan): Promise<void> {
     const b = this.current();
-    const pos = sortablePosition(write.position);
-    const spans = write.spans.map((s) => b.spanRow(s));
-    const traces = write.traces.map((t) => b.traceRow(t));
+    const pos = sortablePosition(plan.position);
+    const spans = plan.spans.map((s) => b.spanRow(s));
+    const traces = plan.traces.map((t) => b.traceRow(t));
     try {
-      inTransaction(this.db, () => this.writeBatch(b, write, spans, traces, pos));
+      inTransaction(this.db, () => this.writePlan(b, plan, spans, traces, pos));
     } catch (err) {
       b.loading?.forget();
       throw err;
     }
   }
 
-  private writeBatch(b: Build, write: TraceCommit, spans: SpanRow[], traces: TraceRow[], pos: string): void {
+  private writePlan(b: Build, plan: TraceWritePlan, spans: SpanRow[], traces: TraceRow[], pos: string): void {
+    const step = this.failpoint ?? (() => undefined);
+    step('spans');
     for (const s of spans) b.writeSpan(s);
+    step('traces');
     for (const t of traces) b.writeTrace(t);
-    const claimed = b.claimResponses(write.responses ?? []);
-    const counters = claimed.length ? counterDelta([], [...(write.counters ?? []), ...claimed]) : (write.counters ?? []);
-    for (const row of counters) b.addCounter(row, pos);
-    // A bulk load computes every session once, at its end.
-    if (!b.bulk) for (const s of write.sessions ?? []) b.recomputeSession(s.projectId, s.sessionId);
-    this.upsertCheckpoint.run(write.projection, pos);
+    step('claims');
+    for (const c of plan.claims.remove) b.writeClaim(c.response, c.claimant, null);
+    for (const c of plan.claims.put) b.writeClaim(c.response, c.claimant, c.rows);
+    for (const c of plan.claimLog) b.appendClaim(c.response, c.claimant, c.rows);
+    step('counters');
+    for (const c of plan.counters) {
+      if (c.values) b.setCounter(c.id, c.dims, c.values, pos);
+      else b.addCounter(c.id, c.dims, c.delta, pos);
+    }
+    step('sessions');
+    for (const s of plan.sessions.remove) b.deleteSession.run(s.projectId, s.sessionId);
+    for (const s of plan.sessions.put) b.writeSession(s);
+    step('checkpoint');
+    this.upsertCheckpoint.run(plan.projection, pos);
   }
 
   // ---- queries ------------------------------------------------------------------------------
@@ -617,8 +648,12 @@ export class SqliteTraceReadStore implements TraceReadStore, ProjectionCatalog {
   }
 
   async counterRows(range: { from: string; to: string }): Promise<CounterRow[]> {
-    // A row whose counters all went back to zero stays (its guard position matters), unlisted.
-    return (this.current().selectCounters.all(range.from, range.to) as { id: string; dims: string; vals: string }[])
+    return this.rowsInRange(this.current(), range);
+  }
+
+  private rowsInRange(b: Build, range: { from: string; to: string }): CounterRow[] {
+    // A row whose counters all went back to zero stays, unlisted.
+    return (b.selectCounters.all(range.from, range.to) as { id: string; dims: string; vals: string }[])
       .filter((r) => r.vals !== '{}')
       .map((r) => ({ id: r.id, dims: JSON.parse(r.dims), values: JSON.parse(r.vals) }));
   }
