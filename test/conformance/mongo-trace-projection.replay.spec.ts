@@ -91,6 +91,7 @@ if (!url) {
       // Mid-commit: the third batch's first trace is stored (for a crash after its spans), the checkpoint is that of the second.
       const third = traceOf(log[14]!)!;
       expect(await crashing.checkpoint(crashName)).toBe(log[13]!.position);
+      expect(await crashing.pendingBatchEnd(crashName)).toBe(log[20]!.position); // the recorded plan's end: a runner replays up to there
       if (step !== 'spans') expect(await crashing.getTrace('1', third.traceId)).not.toBeNull();
       await crashing.close();
 

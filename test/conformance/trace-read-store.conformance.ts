@@ -105,7 +105,7 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       const traces: TraceSummary[] = [...groups.values()].map((g) => summarizeTrace(g));
       const delta = traceReadModelDelta(before, after, traces);
       const plan = await planTraceWrites(
-        { projection, position, spans, traces, spansAfter: after, counters: [...delta.counters, ...counters], responses: delta.responses, sessions: delta.sessions },
+        { projection, position, spans, traces, spansBefore: before, spansAfter: after, counters: [...delta.counters, ...counters], responses: delta.responses, sessions: delta.sessions },
         (request) => target.load(request),
       );
       await target.commit(plan);

@@ -1,8 +1,8 @@
 import { mappingRowIdPrefix, usageRowIdPrefix } from '@temps/domain';
-import type { TraceReadStore } from '@temps/read-store';
+import type { TraceQueries } from '@temps/read-store';
 
 /** Everything a reader can see of a build: traces, spans, usage, mapping coverage, sessions. */
-export async function readModel(store: TraceReadStore) {
+export async function readModel(store: TraceQueries) {
   const traces = (await store.listTraces('1', { limit: 500 })).items;
   const details = await Promise.all(traces.map((t) => store.getTrace('1', t.traceId)));
   const counters = [

@@ -1,6 +1,6 @@
 import type { DialectMapper, ReadModelExtension } from '@temps/domain';
 import { readPartition, type EventStore, type LogPartition } from '@temps/event-store';
-import type { BulkLoadPlan, TraceReadStore } from '@temps/read-store';
+import type { BulkLoadPlan, ProjectionCheckpoints, TraceReadStore } from '@temps/read-store';
 import { TraceProjectionHandler } from './trace-projection.handler';
 
 const MAX_ATTEMPTS = 5;
@@ -9,7 +9,7 @@ const MAX_ATTEMPTS = 5;
 export const partitionCheckpointName = (namespace: string, p: LogPartition) => `${namespace}#p${p.index}of${p.count}`;
 
 /** The checkpoint of each partition of a bulk load (null: none committed yet). */
-export function partitionCheckpoints(reads: TraceReadStore, namespace: string, plan: BulkLoadPlan): Promise<(bigint | null)[]> {
+export function partitionCheckpoints(reads: ProjectionCheckpoints, namespace: string, plan: BulkLoadPlan): Promise<(bigint | null)[]> {
   return Promise.all(Array.from({ length: plan.partitions }, (_, index) => reads.checkpoint(partitionCheckpointName(namespace, { index, count: plan.partitions }))));
 }
 
@@ -21,7 +21,7 @@ export function bulkLoadPosition(partitions: readonly (bigint | null)[], target:
 }
 
 /** Where a bulk load of the build stands, or null when none is in progress (its own checkpoint then says). */
-export async function bulkLoadProgress(reads: TraceReadStore, namespace: string): Promise<{ plan: BulkLoadPlan; position: bigint | null } | null> {
+export async function bulkLoadProgress(reads: ProjectionCheckpoints & Pick<TraceReadStore, 'bulkLoads'>, namespace: string): Promise<{ plan: BulkLoadPlan; position: bigint | null } | null> {
   const plan = (await reads.bulkLoads?.plan(namespace)) ?? null;
   return plan && { plan, position: bulkLoadPosition(await partitionCheckpoints(reads, namespace, plan), plan.target) };
 }

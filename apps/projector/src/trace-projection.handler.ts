@@ -123,7 +123,7 @@ export class TraceProjectionHandler implements ProjectionHandler {
     const counters = [...delta.counters, ...genaiMetricCounters(events, stored.counters, lastPosition)];
     // The whole write plan in pure code (counter values, response claims, sessions); the store only carries it out.
     const plan = await planTraceWrites(
-      { projection: this.name, position: lastPosition, spans, traces, spansAfter: after, counters, responses: delta.responses, sessions: delta.sessions },
+      { projection: this.name, position: lastPosition, spans, traces, spansBefore: before, spansAfter: after, counters, responses: delta.responses, sessions: delta.sessions },
       (request) => this.store.load(request),
     );
     await this.store.commit(plan);

@@ -1,6 +1,7 @@
 import type { SpanDocument } from '../span-document';
 import { traceKey } from '../trace-projection';
 import type { TraceSummary } from '../trace-summary';
+import { ID_SEPARATOR as SEP, sumCounters, type CounterRow } from './read-model-counters';
 
 /** Longest text kept per span for free-text search (the start of long messages is what people search). */
 export const SEARCH_TEXT_LIMIT = 8_000;
@@ -60,4 +61,22 @@ export function traceSearchFields(spans: readonly SpanDocument[], traces: readon
     if (f.terms.size < SEARCH_TERMS_LIMIT) for (const t of searchTerms(spanSearchText(s))) f.terms.add(t);
   }
   return [...wanted.values()].map((f) => ({ projectId: f.projectId, traceId: f.traceId, services: [...f.services].sort(), terms: [...f.terms].slice(0, SEARCH_TERMS_LIMIT) }));
+}
+
+/** Counter rows of how many traces of a project have a span of each service (stores that list services from them). */
+export const TRACE_SERVICES_TABLE = 'trace_services';
+export const traceServicesRowIdPrefix = (projectId: string) => `${TRACE_SERVICES_TABLE}${SEP}${projectId}${SEP}`;
+
+/** One trace per distinct service of its spans: `{ traces: n }` per project x service. */
+export function traceServiceCounters(spans: readonly SpanDocument[]): CounterRow[] {
+  const seen = new Set<string>();
+  const rows: CounterRow[] = [];
+  for (const s of spans) {
+    if (!s.serviceName) continue;
+    const key = JSON.stringify([s.projectId, s.traceId, s.serviceName]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rows.push({ id: `${traceServicesRowIdPrefix(s.projectId)}${s.serviceName}`, dims: { projectId: s.projectId, service: s.serviceName }, values: { traces: 1 } });
+  }
+  return [...sumCounters(rows).values()];
 }

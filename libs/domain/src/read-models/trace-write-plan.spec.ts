@@ -2,7 +2,7 @@ import type { SpanDocument } from '../span-document';
 import { summarizeTrace } from '../trace-summary';
 import type { CounterRow } from './read-model-counters';
 import { traceReadModelDelta } from './trace-read-model-delta';
-import { searchTerms, traceSearchFields } from './trace-search';
+import { searchTerms, traceSearchFields, traceServicesRowIdPrefix } from './trace-search';
 import { planTraceWrites, recomputeSessions, settleBulkClaims, type TraceStateRequest, type TraceStoredState } from './trace-write-plan';
 
 const span = (traceId: string, extra: Partial<SpanDocument> = {}): SpanDocument =>
@@ -39,7 +39,7 @@ describe('planTraceWrites', () => {
   it('plans counter values after the batch from the stored ones (zeros left out), not increments', async () => {
     const requests: TraceStateRequest[] = [];
     const plan = await planTraceWrites(
-      { projection: 'p', position: 9n, spans: [], traces: [], spansAfter: [], counters: [row('a', { calls: 2 }), row('b', { calls: -1 })], responses: [], sessions: [] },
+      { projection: 'p', position: 9n, spans: [], traces: [], spansBefore: [], spansAfter: [], counters: [row('a', { calls: 2 }), row('b', { calls: -1 })], responses: [], sessions: [] },
       async (request) => (requests.push(request), { ...empty, counters: [row('a', { calls: 3, errors: 1 }), row('b', { calls: 1 })] }),
     );
     expect(requests).toEqual([{ counterIds: ['a', 'b'], responses: [], sessions: [] }]);
@@ -53,7 +53,7 @@ describe('planTraceWrites', () => {
     const s = span('t1', { responseId: 'r1', conversationId: 'c' });
     const delta = traceReadModelDelta([], [s], [summarizeTrace([s])]);
     const plan = await planTraceWrites(
-      { projection: 'p', position: 1n, spans: [s], traces: [summarizeTrace([s])], spansAfter: [s], counters: delta.counters, responses: delta.responses, sessions: delta.sessions },
+      { projection: 'p', position: 1n, spans: [s], traces: [summarizeTrace([s])], spansBefore: [], spansAfter: [s], counters: delta.counters, responses: delta.responses, sessions: delta.sessions },
       async () => ({ ...empty, mode: 'bulk' }),
     );
     expect(plan.counters.every((c) => c.values === null)).toBe(true);
@@ -64,9 +64,18 @@ describe('planTraceWrites', () => {
 
   it('carries per-trace search fields only for a store that filters on them', async () => {
     const s = span('t1', { name: 'invoke_agent Travel-Planner', serviceName: 'planner' });
-    const changes = { projection: 'p', position: 1n, spans: [s], traces: [summarizeTrace([s])], spansAfter: [s], counters: [], responses: [], sessions: [] };
+    const changes = { projection: 'p', position: 1n, spans: [s], traces: [summarizeTrace([s])], spansBefore: [], spansAfter: [s], counters: [], responses: [], sessions: [] };
     expect((await planTraceWrites(changes, async () => empty)).search).toEqual([]);
-    expect((await planTraceWrites(changes, async () => ({ ...empty, traceSearch: true }))).search).toEqual([{ projectId: '1', traceId: 't1', services: ['planner'], terms: ['invoke', 'agent', 'travel', 'planner'] }]);
+    const plan = await planTraceWrites(changes, async () => ({ ...empty, traceSearch: true }));
+    expect(plan.search).toEqual([{ projectId: '1', traceId: 't1', services: ['planner'], terms: ['invoke', 'agent', 'travel', 'planner'] }]);
+    // ... and the per-service trace counts its service list reads: the trace moves from one service to another.
+    expect(plan.counters).toEqual([{ id: `${traceServicesRowIdPrefix('1')}planner`, dims: { projectId: '1', service: 'planner' }, values: { traces: 1 }, delta: { traces: 1 } }]);
+    const moved = { ...s, serviceName: 'other' };
+    const again = await planTraceWrites({ ...changes, spans: [moved], spansBefore: [s], spansAfter: [moved] }, async () => ({ ...empty, traceSearch: true, counters: plan.counters.map((c) => ({ id: c.id, dims: c.dims, values: c.values! })) }));
+    expect(again.counters.map((c) => [c.id.slice(traceServicesRowIdPrefix('1').length), c.values])).toEqual([
+      ['other', { traces: 1 }],
+      ['planner', {}],
+    ]);
   });
 });
 

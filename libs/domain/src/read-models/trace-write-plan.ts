@@ -4,7 +4,7 @@ import type { TraceSummary } from '../trace-summary';
 import { counterDelta, sumCounters, type CounterRow } from './read-model-counters';
 import { resolveResponseUsage, type ResponseClaim, type ResponseUsage } from './response-usage';
 import { summarizeSession, type SessionSummary } from './session-summary';
-import { traceSearchFields, type TraceSearchFields } from './trace-search';
+import { traceSearchFields, traceServiceCounters, type TraceSearchFields } from './trace-search';
 
 export interface TraceRef {
   projectId: string;
@@ -37,7 +37,10 @@ export interface TraceStateRequest {
  */
 export interface TraceStoredState {
   mode: 'incremental' | 'bulk';
-  /** The store filters traces by per-trace search fields (then plans carry them: TraceWritePlan.search). */
+  /**
+   * The store filters traces by per-trace search fields (then plans carry them: TraceWritePlan.search) and
+   * lists a project's services from counter rows (traceServiceCounters).
+   */
   traceSearch: boolean;
   spans: SpanDocument[];
   /** Rows found (by id or range); a requested id with no row is absent. */
@@ -82,6 +85,8 @@ export interface TraceBatchChanges {
   position: bigint;
   spans: SpanDocument[];
   traces: TraceSummary[];
+  /** The stored spans of the batch's traces before it (what the store loaded). */
+  spansBefore: SpanDocument[];
   /** The whole span set of each changed trace after the batch (stored spans merged with the batch's: mergeSpans). */
   spansAfter: SpanDocument[];
   /** Counter increments (trace read models, GenAI metrics, extensions). */
@@ -118,7 +123,8 @@ export async function planTraceWrites(changes: TraceBatchChanges, load: (request
   }
 
   const resolved = resolveResponseUsage(state.claims, changes.responses);
-  const delta = counterDelta([], [...changes.counters, ...resolved.counters]);
+  const services = state.traceSearch ? counterDelta(traceServiceCounters(changes.spansBefore), traceServiceCounters(changes.spansAfter)) : [];
+  const delta = counterDelta([], [...changes.counters, ...resolved.counters, ...services]);
   const stored = sumCounters(state.counters);
   const unread = delta.map((r) => r.id).filter((id) => !knownIds.has(id));
   if (unread.length) for (const row of (await load({ counterIds: unread })).counters) stored.set(row.id, row);

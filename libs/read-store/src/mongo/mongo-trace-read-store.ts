@@ -1,5 +1,5 @@
 import { MongoClient, type AnyBulkWriteOperation, type MongoClientOptions, type Collection, type Db, type Document, type Filter, type IndexDescription } from 'mongodb';
-import { searchTerms, TRACE_PROJECTION, type CounterRow, type ResponseClaim, type SessionSummary, type SpanDocument, type TraceSearchFields, type TraceStateRequest, type TraceStoredState, type TraceSummary, type TraceWritePlan } from '@temps/domain';
+import { searchTerms, TRACE_PROJECTION, traceServicesRowIdPrefix, type CounterRow, type ResponseClaim, type SessionSummary, type SpanDocument, type TraceSearchFields, type TraceStateRequest, type TraceStoredState, type TraceSummary, type TraceWritePlan } from '@temps/domain';
 import {
   buildNamespace,
   compareSpans,
@@ -457,12 +457,13 @@ export class MongoTraceReadStore implements TraceReadStore {
     return this.traceListCursor(b, and, q.limit + 1).explain('executionStats');
   }
 
+  /** From the per-service trace counts (traceServiceCounters): a range of _id, one row per service the project ever had. */
   async listServiceNames(projectId: string): Promise<string[]> {
-    // A distinct over the by_service index (its prefix is projectId, services).
-    const names = (await (await this.current()).traces.distinct('services', { projectId })) as unknown[];
-    return names
-      .filter((n): n is string => typeof n === 'string')
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const prefix = traceServicesRowIdPrefix(projectId);
+    const rows = await (await this.current()).counters.find({ _id: { $gte: prefix, $lt: `${prefix}\uffff` } }).sort({ _id: 1 }).toArray();
+    return rows
+      .filter((r) => (r.vals?.traces ?? 0) > 0)
+      .map((r) => r._id.slice(prefix.length))
       .slice(0, 500);
   }
 
