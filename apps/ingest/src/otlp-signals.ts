@@ -1,4 +1,4 @@
-import { compactLogRecordData, compactSpanData, EventTypes, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
+import { compactLogRecordData, compactSpanDataJson, EventTypes, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
 import { deterministicEventId, type NewEvent } from '@temps/event-store';
 import * as otlp from '@temps/otlp';
 
@@ -34,8 +34,7 @@ const traces: SignalCodec<SpanReceivedData> = {
   },
   toEvent: (received, metadata) => {
     // Stored with attribute maps (schema version 2): the same span, lossless, in fewer JSON objects.
-    const data = compactSpanData(received);
-    const dataJson = JSON.stringify(data);
+    const { data, json: dataJson } = compactSpanDataJson(received);
     return {
       stream: Streams.trace(metadata.projectId, data.span.traceId),
       event: { id: deterministicEventId(metadata.projectId, data.span.traceId, data.span.spanId, dataJson), type: EventTypes.SpanReceived, data, dataJson, metadata: metadata as never },
