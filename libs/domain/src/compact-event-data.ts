@@ -52,3 +52,23 @@ export function compactSpanDataJson(d: StoredSpanData): { data: StoredSpanData; 
     json: `{"span":${JSON.stringify(span)},"resource":${resource.json},"scope":${scope.json}}`,
   };
 }
+
+/** A SpanReceived event's data (either version) in OTLP/JSON form, exactly as it was received. */
+export function otlpSpanData(d: StoredSpanData): SpanReceivedData {
+  return convertSpan<KeyValue[]>(d, toOtlpAttributes);
+}
+
+/** A received log record as stored in events of schema version 2: attribute maps and a compact body. */
+export function compactLogRecordData(d: StoredLogRecordData): StoredLogRecordData {
+  const { body, ...record } = d.logRecord;
+  // A body of a kind compactValue cannot stand for stays OTLP/JSON (readers tell the two forms apart).
+  const logRecord = { ...withAttributes(record, compactAttributes), ...(body !== undefined ? { body: compactValue(body) ?? body } : {}) };
+  return { ...d, logRecord, resource: withAttributes(d.resource, compactAttributes), scope: withAttributes(d.scope, compactAttributes) };
+}
+
+/** A LogRecordReceived event's data (either version) in OTLP/JSON form, exactly as it was received. */
+export function otlpLogRecordData(d: StoredLogRecordData): LogRecordReceivedData {
+  const { body, ...record } = d.logRecord;
+  const logRecord = { ...withAttributes(record, toOtlpAttributes), ...(body !== undefined ? { body: isOtlpValue(body) ? body : toOtlpValue(body) } : {}) };
+  return { ...d, logRecord, resource: withAttributes(d.resource, toOtlpAttributes), scope: withAttributes(d.scope, toOtlpAttributes) };
+}
