@@ -13,8 +13,9 @@
  * module hooks that do in this thread what jest does in its own: compile the repo's .ts files with swc
  * (the options of jest.config.js) and resolve the `@temps/*` paths of the nearest tsconfig.json.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire, registerHooks } from 'node:module';
+import { getPriority, setPriority } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -32,6 +33,25 @@ export interface ProjectionWorkerData {
   typescript: boolean;
   /** Structured-cloneable input of that export. */
   data: unknown;
+  /** Scheduling niceness for this thread (see lowerThreadPriority); absent or 0: the process's. */
+  nice?: number;
+}
+
+/**
+ * Lowers this thread's scheduling priority to `nice` (never raises it). Linux schedules threads on
+ * their own, and setpriority on a thread id affects that thread only: the projector then yields the
+ * cores to ingest's threads when both want them, and runs at full speed when they are idle. Elsewhere
+ * (no /proc/thread-self) the thread keeps the process's priority. Returns the niceness in force.
+ */
+export function lowerThreadPriority(nice: number): number | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isSafeInteger(tid) || tid <= 0) return null;
+    if (getPriority(tid) < nice) setPriority(tid, nice);
+    return getPriority(tid);
+  } catch {
+    return null;
+  }
 }
 
 /** The swc options of jest.config.js: the thread must see the same code the tests see. */
@@ -95,6 +115,7 @@ function installTypeScriptHooks(module: string): void {
 }
 
 function run(data: ProjectionWorkerData): void {
+  if (data.nice) lowerThreadPriority(data.nice);
   if (data.typescript) installTypeScriptHooks(data.module);
   const fn = (createRequire(data.module)(data.module) as Record<string, unknown>)[data.export];
   if (typeof fn !== 'function') throw new TypeError(`projection thread: ${data.module} has no function export "${data.export}"`);
