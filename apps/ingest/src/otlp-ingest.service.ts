@@ -151,6 +151,7 @@ export class OtlpIngestService {
         if (!write) byStream.set(stream, (write = { stream, events: [], expected: 'any' }));
         write.events.push(event);
       }
+      decoded.items = []; // the events hold them as JSON now: collectable while the commit is awaited
       if (byStream.size > 0) {
         try {
           await this.events.appendMany([...byStream.values()]);

@@ -1,4 +1,4 @@
-import { compactLogRecordData, compactSpanData, EventTypes, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
+import { compactLogRecordData, compactSpanDataJson, EventTypes, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
 import { deterministicEventId, type NewEvent } from '@temps/event-store';
 import * as otlp from '@temps/otlp';
 
@@ -22,6 +22,23 @@ export interface SignalCodec<T> {
   toEvent(item: T, metadata: IngestMetadata): { stream: string; event: NewEvent };
 }
 
+/**
+ * An event whose data is its JSON, parsed only when a store asks for the object (EventStoreDB's client
+ * does; SQLite stores dataJson as it is). Ingest holds a request's events until their commit: as
+ * strings only, so the objects built for them die young instead of being promoted while awaiting it.
+ */
+function jsonEvent(id: string, type: string, dataJson: string, metadata: IngestMetadata): NewEvent {
+  let data: unknown;
+  return {
+    id,
+    type,
+    dataJson,
+    metadata: metadata as never,
+    get data() {
+      return (data ??= JSON.parse(dataJson));
+    },
+  };
+}
 
 const traces: SignalCodec<SpanReceivedData> = {
   signal: 'traces',
@@ -34,11 +51,11 @@ const traces: SignalCodec<SpanReceivedData> = {
   },
   toEvent: (received, metadata) => {
     // Stored with attribute maps (schema version 2): the same span, lossless, in fewer JSON objects.
-    const data = compactSpanData(received);
-    const dataJson = JSON.stringify(data);
+    const { json: dataJson } = compactSpanDataJson(received);
+    const { traceId, spanId } = received.span;
     return {
-      stream: Streams.trace(metadata.projectId, data.span.traceId),
-      event: { id: deterministicEventId(metadata.projectId, data.span.traceId, data.span.spanId, dataJson), type: EventTypes.SpanReceived, data, dataJson, metadata: metadata as never },
+      stream: Streams.trace(metadata.projectId, traceId),
+      event: jsonEvent(deterministicEventId(metadata.projectId, traceId, spanId, dataJson), EventTypes.SpanReceived, dataJson, metadata),
     };
   },
 };
@@ -58,7 +75,7 @@ const logs: SignalCodec<LogRecordReceivedData> = {
     // Records with trace context join their trace's stream (GenAI content events); the rest go per project.
     return {
       stream: traceId ? Streams.trace(metadata.projectId, traceId) : Streams.logs(metadata.projectId, metadata.receivedAt),
-      event: { id: deterministicEventId('log', metadata.projectId, dataJson), type: EventTypes.LogRecordReceived, data, dataJson, metadata: metadata as never },
+      event: jsonEvent(deterministicEventId('log', metadata.projectId, dataJson), EventTypes.LogRecordReceived, dataJson, metadata),
     };
   },
 };
@@ -75,7 +92,7 @@ const metrics: SignalCodec<MetricReceivedData> = {
     const dataJson = JSON.stringify(data);
     return {
       stream: Streams.metrics(metadata.projectId, metadata.receivedAt),
-      event: { id: deterministicEventId('metric', metadata.projectId, dataJson), type: EventTypes.MetricReceived, data, dataJson, metadata: metadata as never },
+      event: jsonEvent(deterministicEventId('metric', metadata.projectId, dataJson), EventTypes.MetricReceived, dataJson, metadata),
     };
   },
 };

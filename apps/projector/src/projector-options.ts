@@ -21,7 +21,12 @@ export interface ProjectorOptions {
   thread: ProjectorThreadOptions | null;
   /** How often an idle projector looks for events appended by another process (default 250 ms). */
   idlePollMs?: number;
+  /** The projector thread's scheduling niceness (see projectorNiceFromEnv); 0 or absent: the process's. */
+  threadNice?: number;
 }
+
+/** Default niceness of the projector thread: under load it gets about a tenth of a core that ingest also wants. */
+export const DEFAULT_PROJECTOR_NICE = 10;
 
 /**
  * TEMPS_PROJECTOR_THREAD: 1 (default) runs the projector on its own thread; 0 runs it on the main
@@ -29,9 +34,23 @@ export interface ProjectorOptions {
  */
 export function projectorOptionsFromEnv(files: ProjectorThreadOptions, env: NodeJS.ProcessEnv = process.env): ProjectorOptions {
   const raw = (env.TEMPS_PROJECTOR_THREAD ?? '').trim().toLowerCase();
-  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files };
+  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files, threadNice: projectorNiceFromEnv(env) };
   if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null };
   throw new Error(`TEMPS_PROJECTOR_THREAD must be 1 (the projector runs on its own thread, the default) or 0 (on the main thread), got "${env.TEMPS_PROJECTOR_THREAD}"`);
+}
+
+/**
+ * TEMPS_PROJECTOR_NICE: the projector thread's niceness, 0-19 (default 10; Linux, elsewhere ignored).
+ * Ingest answers only after its commit, so when the cores are short ingest's threads go first and the
+ * projector catches up as soon as they idle (ack-to-visible grows under saturation, never the acks'
+ * latency). 0 keeps the projector at the process's priority.
+ */
+export function projectorNiceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = (env.TEMPS_PROJECTOR_NICE ?? '').trim();
+  if (raw === '') return DEFAULT_PROJECTOR_NICE;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 19) throw new Error(`TEMPS_PROJECTOR_NICE must be a whole number from 0 to 19, got "${env.TEMPS_PROJECTOR_NICE}"`);
+  return n;
 }
 
 /**

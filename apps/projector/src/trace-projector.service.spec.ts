@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -44,6 +44,7 @@ describe.each([
     const options: ProjectorOptions = {
       thread: threaded ? { stores: { events: { kind: 'sqlite', path: join(dir, 'events.db') }, reads: { kind: 'sqlite', path: join(dir, 'read.db') } } } : null,
       idlePollMs: 600_000,
+      threadNice: 7,
     };
     service = new TraceProjectorService(events, reads, live, options);
     await service.onApplicationBootstrap();
@@ -70,6 +71,17 @@ describe.each([
     const status = await service.status();
     expect(status).toMatchObject({ name: 'traces', version: 3, serving: { namespace: 'traces_v3', version: 3 }, rebuild: null, position: await events.headPosition(), head: await events.headPosition(), lagEvents: 0, lastError: null });
     expect(['running', 'caught-up']).toContain(status.state);
+  });
+
+  it(`${threaded ? 'lowers the projector thread to the niceness asked for' : 'leaves the main thread at its priority'}, while the other threads keep theirs (Linux)`, () => {
+    if (!existsSync('/proc/self/task')) return; // no per-thread view of priorities on this OS
+    const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const threads = readdirSync('/proc/self/task').map((tid) => ({ name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), nice: niceOf(tid) }));
+    const projector = threads.filter((t) => t.name === 'temps-projector');
+    expect(projector).toHaveLength(threaded ? 1 : 0);
+    if (threaded) expect(projector[0]!.nice).toBe(7);
+    expect(niceOf(String(process.pid))).toBe(0);
+    expect(threads.filter((t) => t.name === 'temps-event-sto').every((t) => t.nice === 0)).toBe(true);
   });
 
   it('is woken by appends (the idle poll is off here)', async () => {
@@ -114,11 +126,17 @@ describe.each([
 describe('projector options', () => {
   const files = { stores: { events: { kind: 'sqlite', path: 'e.db' }, reads: { kind: 'sqlite', path: 'r.db' } } } as const;
   it('runs the projector on its own thread unless TEMPS_PROJECTOR_THREAD=0', () => {
-    expect(projectorOptionsFromEnv(files, {})).toEqual({ thread: files });
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '1' })).toEqual({ thread: files });
+    expect(projectorOptionsFromEnv(files, {})).toEqual({ thread: files, threadNice: 10 });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '1' })).toEqual({ thread: files, threadNice: 10 });
     expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '0' })).toEqual({ thread: null });
     expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'false' })).toEqual({ thread: null });
     expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'maybe' })).toThrow(/TEMPS_PROJECTOR_THREAD/);
+  });
+
+  it('runs the projector thread at niceness 10 unless TEMPS_PROJECTOR_NICE says otherwise (0-19)', () => {
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_NICE: '0' })).toEqual({ thread: files, threadNice: 0 });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_NICE: '19' })).toEqual({ thread: files, threadNice: 19 });
+    for (const bad of ['-1', '20', '2.5', 'low']) expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_NICE: bad })).toThrow(/TEMPS_PROJECTOR_NICE/);
   });
 });
 

@@ -48,6 +48,7 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
         export: 'runTraceProjectorThread',
         data: { ...thread, idlePollMs: options?.idlePollMs, dialects: dialects ?? [], readModels: readModels ?? [] },
         threadName: 'temps-projector',
+        nice: options?.threadNice,
         onPublished: (traces) => live.publishTraces(traces as TraceSummary[]),
         onError: (message) => this.logger.error(message),
       });

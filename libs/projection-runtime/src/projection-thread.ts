@@ -45,13 +45,14 @@ const STOP_GRACE_MS = 10_000;
  * Starts a thread that runs `module`'s export `(data, parentPort)` (see projection-worker-entry.ts): the
  * .ts source under jest, the .js in dist. Used for the projection thread and a bulk load's partitions.
  */
-export function startModuleThread(options: { module: string; export: string; data: unknown; name: string }): Worker {
+export function startModuleThread(options: { module: string; export: string; data: unknown; name: string; nice?: number }): Worker {
   return new Worker(ENTRY, {
     workerData: {
       kind: PROJECTION_WORKER_KIND,
       module: options.module,
       export: options.export,
       data: options.data,
+      ...(options.nice ? { nice: options.nice } : {}),
     } satisfies ProjectionWorkerData,
     name: options.name,
     // under jest the entry is the .ts source, which Node loads as an ES module after a CommonJS attempt: quiet
@@ -76,6 +77,11 @@ export interface ProjectionThreadOptions {
   /** A failure in the thread, to log: a batch that failed (retried), a crash (the thread is restarted). */
   onError?: (message: string) => void;
   threadName?: string;
+  /**
+   * Scheduling niceness of the thread, 1-19 (Linux; ignored elsewhere): a projector below ingest's
+   * priority yields the cores to it under load and catches up when ingest is idle.
+   */
+  nice?: number;
 }
 
 interface Waiter {
@@ -206,7 +212,7 @@ export class ProjectionThread {
 
   private spawn(): void {
     this.restartTimer = undefined;
-    const worker = startModuleThread({ module: this.options.module, export: this.options.export, data: this.options.data, name: this.options.threadName ?? `temps-projection-${this.options.name}` });
+    const worker = startModuleThread({ module: this.options.module, export: this.options.export, data: this.options.data, name: this.options.threadName ?? `temps-projection-${this.options.name}`, nice: this.options.nice });
     this.worker = worker;
     this.ready = false;
     this.workerStartedAt = Date.now();

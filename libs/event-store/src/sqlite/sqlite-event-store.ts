@@ -16,9 +16,11 @@ import {
 import type { ReadPartitionOptions } from '../read-partition';
 import { SQL_STREAM_PARTITION } from './sql-stream-partition';
 import {
+  READER_CACHE_KIB,
   SQLITE_FULL,
   SqliteWriter,
   UNAVAILABLE_CODES,
+  WRITER_CACHE_KIB,
   WRITER_WORKER_KIND,
   configureConnection,
   fromWireError,
@@ -554,7 +556,9 @@ export class SqliteEventStore implements EventStore {
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(path, { timeout: busyTimeoutMs, readOnly: options.readOnly === true });
-      configureConnection(db, synchronous);
+      // this connection only reads unless it is the inline writer (':memory:' stores are)
+      const writesHere = !options.readOnly && (mode === 'inline' || isPrivateMemoryPath(path));
+      configureConnection(db, synchronous, writesHere ? WRITER_CACHE_KIB : READER_CACHE_KIB);
       if (options.readOnly) checkSchemaReadable(db);
       else migrate(db);
       const conn = db;

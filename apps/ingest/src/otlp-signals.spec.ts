@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { compactSpanData, EVENT_SCHEMA_VERSION, Streams, type IngestMetadata, type SpanReceivedData } from '@temps/domain';
+import { DEFAULT_DECODE_LIMITS } from '@temps/otlp';
+import { buildAgentRequests } from '../../../test/support/otlp-bodies';
+import { readRecordedFixtures } from '../../../test/support/recorded-fixtures';
+import { SIGNAL_CODECS, type Encoding } from './otlp-signals';
+
+/** The event id scheme as first shipped: incremental SHA-256 of the parts, separated by NUL. */
+function firstReleaseId(...parts: string[]): string {
+  const h = createHash('sha256');
+  parts.forEach((part, i) => (i ? h.update('\0').update(part) : h.update(part)));
+  const x = h.digest('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-8${x.slice(13, 16)}-${((parseInt(x[16]!, 16) & 0x3) | 0x8).toString(16)}${x.slice(17, 20)}-${x.slice(20, 32)}`;
+}
+
+const metadata: IngestMetadata = { projectId: '7', receivedAt: '2026-01-01T00:00:00.000Z', requestId: 'r', encoding: 'protobuf', schemaVersion: EVENT_SCHEMA_VERSION };
+const traces = SIGNAL_CODECS.traces;
+
+function decodedSpans(encoding: Encoding, body: Buffer): SpanReceivedData[] {
+  return traces.decode(encoding, body, DEFAULT_DECODE_LIMITS).items as SpanReceivedData[];
+}
+
+/**
+ * Ingest builds a span's stored JSON with the request's resource and scope serialized once: the
+ * stored bytes and so the deterministic ids must stay those of JSON.stringify(compactSpanData(span)),
+ * or a retried export sent to a newer release would be stored twice.
+ */
+describe('traces codec toEvent', () => {
+  const requests = [
+    ...readRecordedFixtures().flatMap((s) => s.requests.filter((r) => r.signal === 'traces').map((r) => ({ name: `${s.client}/${s.scenario}`, encoding: r.encoding, body: r.body }))),
+    ...buildAgentRequests(2, 8).map((r, i) => ({ name: `sdk ${i}`, encoding: 'protobuf' as const, body: r.body })),
+  ];
+
+  it('has recorded requests of both encodings to check', () => {
+    expect(requests.filter((r) => r.encoding === 'json').length).toBeGreaterThan(0);
+    expect(requests.filter((r) => r.encoding === 'protobuf').length).toBeGreaterThan(2);
+  });
+
+  it('stores JSON.stringify(compactSpanData(span)) and keeps the first release id, for every recorded span', () => {
+    let checked = 0;
+    for (const r of requests) {
+      for (const item of decodedSpans(r.encoding, r.body)) {
+        const { stream, event } = traces.toEvent(item, metadata) as { stream: string; event: { id: string; data: unknown; dataJson: string } };
+        const expected = JSON.stringify(compactSpanData(item));
+        expect({ name: r.name, json: event.dataJson }).toEqual({ name: r.name, json: expected });
+        expect(event.data).toStrictEqual(compactSpanData(item));
+        expect(event.id).toBe(firstReleaseId('7', item.span.traceId, item.span.spanId, expected));
+        expect(stream).toBe(Streams.trace('7', item.span.traceId));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
+  });
+
+  it('gives the same event for the same span decoded twice (a retried export), and different ones for different spans', () => {
+    const [request] = buildAgentRequests(1, 4);
+    const first = decodedSpans('protobuf', request!.body).map((item) => traces.toEvent(item, metadata).event.id);
+    const again = decodedSpans('protobuf', request!.body).map((item) => traces.toEvent(item, metadata).event.id);
+    expect(again).toEqual(first);
+    expect(new Set(first).size).toBe(first.length);
+  });
+});

@@ -1,0 +1,140 @@
+// A small driver for profiling ingest (not part of `npm run bench`): the bench's protobuf ingest (4 senders,
+// 512-span requests) against a fresh `temps serve`, printing the CPU seconds each server thread used while it
+// ran, beside protobuf decode alone measured in the same run. On a shared machine wall-clock figures swing
+// 2-4x from run to run; the per-thread CPU split and the same-run ratio are what to compare.
+//
+//   node bench/ingest-threads.mjs                      one round of 12 requests per sender
+//   DRIVE_BATCHES=24 DRIVE_REPEAT=2                    requests per sender, rounds on the same server
+//   DRIVE_BURST=2                                      then that many 96-request bursts (in-flight bound 16), peak RSS
+//   DRIVE_NICE=10                                      renice the projector thread from outside (an A/B without a rebuild)
+//   DRIVE_ENV='{"TEMPS_PROJECTOR_NICE":"0"}'           extra server environment
+//   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   profile every server thread
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { context, trace, SpanKind } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+
+const root = join(import.meta.dirname, '..');
+const require = createRequire(import.meta.url);
+const BATCH = 512, SENDERS = 4;
+const PER = Number(process.env.DRIVE_BATCHES ?? 12);
+const API_KEY = 'tk_bench_0123456789abcdefghijklmnop';
+let seed = Number(process.env.DRIVE_SEED ?? 0);
+function makeRequests(count, spansPerRequest) {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'bench-app', 'deployment.environment': 'bench' }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const tracer = provider.getTracer('bench');
+  const bodies = [];
+  for (let r = 0; r < count; r++) {
+    exporter.reset();
+    for (let t = 0; t < spansPerRequest / 4; t++) {
+      const agent = tracer.startSpan('invoke_agent bench-agent', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'bench-agent' } });
+      const ctx = trace.setSpan(context.active(), agent);
+      for (let c = 0; c < 3; c++) {
+        const s = tracer.startSpan(c === 1 ? 'execute_tool search' : 'chat gpt-4o', { kind: SpanKind.CLIENT }, ctx);
+        s.setAttributes({
+          'gen_ai.operation.name': c === 1 ? 'execute_tool' : 'chat', 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.response.model': 'gpt-4o-2024-08-06',
+          'gen_ai.usage.input_tokens': 100 + c, 'gen_ai.usage.output_tokens': 20 + c, 'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.response.id': `chatcmpl-${r}-${t}-${c}`,
+          'gen_ai.request.temperature': 0.7, 'gen_ai.request.max_tokens': 1024, 'server.address': 'api.openai.com', 'server.port': 443,
+          'gen_ai.input.messages': JSON.stringify([{ role: 'user', content: `question ${r}/${t}/${c}: what is the weather in Paris?` }]),
+          'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', content: 'It is sunny, 21°C.' }]),
+          'gen_ai.tool.name': 'search', 'gen_ai.tool.call.arguments': '{"q":"weather paris"}', 'gen_ai.tool.call.result': '{"temp":21}', 'app.user': `user-${t % 17}`,
+        });
+        s.end();
+      }
+      agent.end();
+    }
+    bodies.push(Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())));
+  }
+  return bodies;
+}
+function startServer(dataDir, env = {}) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bin/temps.js'), 'serve'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEMPS_DATA_DIR: dataDir, TEMPS_BOOTSTRAP_API_KEY: API_KEY, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; const m = /listening on http:\/\/localhost:(\d+)/.exec(out); if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` }); });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+const auth = { Authorization: `Bearer ${API_KEY}`, 'X-Temps-Project-Id': '1' };
+const headers = { 'Content-Type': 'application/x-protobuf', ...auth };
+async function post(url, body) { const res = await fetch(`${url}/api/otel/v1/traces`, { method: 'POST', headers, body }); await res.arrayBuffer(); return res.status; }
+async function pushAll(url, bodies) {
+  const queue = [...bodies]; let acked = 0, throttled = 0; const t0 = performance.now();
+  await Promise.all(Array.from({ length: SENDERS }, async () => {
+    for (let b = queue.shift(); b; b = queue.shift()) {
+      for (;;) { const s = await post(url, b); if (s === 200) break; if (s !== 429 && s !== 503) throw new Error(`export answered ${s}`); throttled++; await new Promise((r) => setTimeout(r, 50)); }
+      acked += BATCH;
+    }
+  }));
+  return { spansPerSec: acked / ((performance.now() - t0) / 1000), throttled };
+}
+const otlp = require(join(root, 'libs/otlp/src/generated/otlp.js'));
+const Req = otlp.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+function decodeRate(bodies) {
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) { const t0 = performance.now(); for (const b of bodies) Req.decode(b); best = Math.min(best, performance.now() - t0); }
+  return bodies.length * BATCH / (best / 1000);
+}
+function threads(pid) {
+  const out = {};
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+      const f = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ');
+      const ticks = Number(f[11]) + Number(f[12]);
+      out[`${comm}#${t}`] = ticks;
+    } catch {}
+  }
+  return out;
+}
+function diffThreads(a, b) { const o = []; for (const [k, v] of Object.entries(b)) { const d = v - (a[k] ?? 0); if (d > 5) o.push(`${k.replace(/#.*/, '')}=${(d / 100).toFixed(1)}s`); } return o.join(' '); }
+const rss = (pid) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
+const env = JSON.parse(process.env.DRIVE_ENV ?? '{}');
+const rounds = Number(process.env.DRIVE_REPEAT ?? 1);
+const all = PER > 0 ? makeRequests(SENDERS * PER * rounds, BATCH) : [];
+if (PER > 0) {
+const dataDir = mkdtempSync(join(tmpdir(), 'temps-drive-'));
+const { child, url } = await startServer(dataDir, env);
+if (process.env.DRIVE_NICE) {
+  const { setPriority } = await import('node:os');
+  await new Promise((r) => setTimeout(r, 500));
+  for (const t of readdirSync(`/proc/${child.pid}/task`)) {
+    const comm = readFileSync(`/proc/${child.pid}/task/${t}/comm`, 'utf8').trim();
+    if (comm === 'temps-projector') { setPriority(Number(t), Number(process.env.DRIVE_NICE)); console.log('reniced', t); }
+  }
+}
+try {
+  for (let r = 0; r < rounds; r++) {
+    const bodies = all.slice(r * SENDERS * PER, (r + 1) * SENDERS * PER);
+    const before = decodeRate(bodies);
+    const th0 = threads(child.pid);
+    const ing = await pushAll(url, bodies);
+    const th1 = threads(child.pid);
+    console.log(`  cpu during ingest (wall ${(bodies.length * BATCH / ing.spansPerSec).toFixed(1)}s): ${diffThreads(th0, th1)}`);
+    const after = decodeRate(bodies);
+    const dec = Math.max(before, after);
+    console.log(`round ${r}: ingest ${Math.round(ing.spansPerSec)} spans/s, decode ${Math.round(dec)} spans/s, ratio ${(ing.spansPerSec / dec).toFixed(3)}, throttled ${ing.throttled}, peak RSS ${rss(child.pid)} MiB`);
+  }
+} finally {
+  child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); rmSync(dataDir, { recursive: true, force: true });
+}
+}
+const burstBodies = process.env.DRIVE_BURST ? makeRequests(96, BATCH) : [];
+for (let rep = 0; rep < Number(process.env.DRIVE_BURST ?? 0); rep++) {
+  const dd = mkdtempSync(join(tmpdir(), 'temps-drive-'));
+  const s = await startServer(dd, { TEMPS_MAX_INFLIGHT_REQUESTS: '16', ...env });
+  try {
+    const base = rss(s.child.pid);
+    const results = await Promise.all(burstBodies.map((b) => post(s.url, b)));
+    const st = {}; for (const x of results) st[x] = (st[x] ?? 0) + 1;
+    console.log(`burst 96: ${JSON.stringify(st)} peak RSS ${rss(s.child.pid)} MiB (at start ${base})`);
+  } finally { s.child.kill('SIGTERM'); await new Promise((r) => s.child.once('exit', r)); rmSync(dd, { recursive: true, force: true }); }
+}
