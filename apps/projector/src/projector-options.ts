@@ -21,6 +21,8 @@ export interface ProjectorOptions {
   thread: ProjectorThreadOptions | null;
   /** How often an idle projector looks for events appended by another process (default 250 ms). */
   idlePollMs?: number;
+  /** False: this process does not project (another one does; TEMPS_PROJECTOR=off). Default true. */
+  run?: boolean;
 }
 
 /**
@@ -28,10 +30,23 @@ export interface ProjectorOptions {
  * thread (debugging, measuring the difference).
  */
 export function projectorOptionsFromEnv(files: ProjectorThreadOptions, env: NodeJS.ProcessEnv = process.env): ProjectorOptions {
+  const run = projectorRunsFromEnv(env);
   const raw = (env.TEMPS_PROJECTOR_THREAD ?? '').trim().toLowerCase();
-  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files };
-  if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null };
+  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return run ? { thread: files } : { thread: files, run };
+  if (['0', 'false', 'off', 'no'].includes(raw)) return run ? { thread: null } : { thread: null, run };
   throw new Error(`TEMPS_PROJECTOR_THREAD must be 1 (the projector runs on its own thread, the default) or 0 (on the main thread), got "${env.TEMPS_PROJECTOR_THREAD}"`);
+}
+
+/**
+ * TEMPS_PROJECTOR: on (default) projects in this process; off serves the query API and live sockets
+ * without projecting (another process projects and its commits arrive through the shared live update
+ * channel): what the `api` role is.
+ */
+export function projectorRunsFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = (env.TEMPS_PROJECTOR ?? '').trim().toLowerCase();
+  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new Error(`TEMPS_PROJECTOR must be on (this process projects, the default) or off (another process does), got "${env.TEMPS_PROJECTOR}"`);
 }
 
 /**

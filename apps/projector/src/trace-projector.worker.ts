@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { hostProjection } from '@temps/projection-runtime';
+import { LiveUpdatePublisher, openLiveUpdateChannel } from '@temps/realtime';
 import pino from 'pino';
 import type { DialectMapperRef } from './dialect-mappers.module';
 import { loadDialectMappers } from './load-dialect-mappers';
@@ -14,7 +15,7 @@ import { createTraceProjection } from './create-trace-projection';
  * trace summaries go to the main thread, which pushes them to the live gateway.
  */
 export function runTraceProjectorThread(
-  files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[] },
+  files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[]; liveOrigin?: string | null },
   port: MessagePort,
 ): Promise<void> {
   // JSON lines like the main thread's log (TEMPS_LOG_LEVEL, checked when the process started).
@@ -26,6 +27,9 @@ export function runTraceProjectorThread(
     // The same kinds of stores as the process (TEMPS_EVENT_STORE, TEMPS_READ_STORE), opened here.
     const { events, reads, close } = await openStores(files.stores, { reads: true, readOnlyEvents: true });
     const threads = buildThreadsFromEnv();
+    // The shared live update channel (in the read store), written right after each commit, here on this thread.
+    const channel = files.liveOrigin ? await openLiveUpdateChannel(files.stores.reads) : null;
+    const live = channel ? new LiveUpdatePublisher(channel, files.liveOrigin!, (m) => logger.warn(m)) : null;
     const process = createTraceProjection({
       events,
       reads: reads!,
@@ -33,12 +37,20 @@ export function runTraceProjectorThread(
       bulkLoad: threads > 1 ? { threads: { stores: files.stores, count: threads, dialects: files.dialects, readModels: files.readModels } } : {},
       extraMappers,
       extensions,
-      onCommitted: publish,
+      onCommitted: (traces) => {
+        live?.publish(traces);
+        publish(traces);
+      },
       onApplied: applied,
       onError: error,
       log: (message) => logger.info(message),
       idlePollMs: files.idlePollMs,
     });
-    return { events, process, close };
+    const closeAll = async () => {
+      await live?.flushed();
+      await channel?.close();
+      await close();
+    };
+    return { events, process, close: closeAll };
   });
 }
