@@ -35,8 +35,8 @@ export class SqliteLiveUpdateChannel implements LiveUpdateChannel {
     const db = new DatabaseSync(path);
     try {
       db.exec(`
-        PRAGMA journal_mode = WAL;
         PRAGMA busy_timeout = 5000;
+        PRAGMA journal_mode = WAL;
         CREATE TABLE IF NOT EXISTS ${TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL);
       `);
     } catch (err) {
