@@ -55,7 +55,11 @@ describe.each(readStores)('live updates reach every API instance (two processes,
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([startServer({ dataDir, env }), startServer({ dataDir, env: { ...env, TEMPS_PROJECTOR: 'off' } })]);
+    // A's projector looks for B's appends every 50 ms (default 250: most of the ack-to-event time of a trace sent to B).
+    // One after the other: two processes creating a fresh read.db at the same instant can trip on its lock
+    // (SqliteTraceReadStore sets its busy timeout after journal_mode).
+    a = await startServer({ dataDir, env: { ...env, TEMPS_PROJECTOR_IDLE_POLL_MS: '50' } });
+    b = await startServer({ dataDir, env: { ...env, TEMPS_PROJECTOR: 'off' } });
     await temps(dataDir, ['project', 'create', '--id', '2', '--name', 'other']);
   }, 90_000);
   afterAll(async () => {

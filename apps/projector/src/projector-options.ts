@@ -30,10 +30,10 @@ export interface ProjectorOptions {
  * thread (debugging, measuring the difference).
  */
 export function projectorOptionsFromEnv(files: ProjectorThreadOptions, env: NodeJS.ProcessEnv = process.env): ProjectorOptions {
-  const run = projectorRunsFromEnv(env);
+  const extra = { ...(projectorRunsFromEnv(env) ? {} : { run: false }), ...idlePollFromEnv(env) };
   const raw = (env.TEMPS_PROJECTOR_THREAD ?? '').trim().toLowerCase();
-  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return run ? { thread: files } : { thread: files, run };
-  if (['0', 'false', 'off', 'no'].includes(raw)) return run ? { thread: null } : { thread: null, run };
+  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files, ...extra };
+  if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null, ...extra };
   throw new Error(`TEMPS_PROJECTOR_THREAD must be 1 (the projector runs on its own thread, the default) or 0 (on the main thread), got "${env.TEMPS_PROJECTOR_THREAD}"`);
 }
 
@@ -47,6 +47,20 @@ export function projectorRunsFromEnv(env: NodeJS.ProcessEnv = process.env): bool
   if (['', '1', 'true', 'on', 'yes'].includes(raw)) return true;
   if (['0', 'false', 'off', 'no'].includes(raw)) return false;
   throw new Error(`TEMPS_PROJECTOR must be on (this process projects, the default) or off (another process does), got "${env.TEMPS_PROJECTOR}"`);
+}
+
+/**
+ * TEMPS_PROJECTOR_IDLE_POLL_MS: how often an idle projector reads the log for events another process
+ * appended (default 250 ms). Appends of its own process wake it at once; with ingest in other processes
+ * this poll is most of the time from ack to live update, so a lower value (e.g. 50) buys latency for
+ * one indexed read of the log per poll.
+ */
+function idlePollFromEnv(env: NodeJS.ProcessEnv): { idlePollMs?: number } {
+  const raw = (env.TEMPS_PROJECTOR_IDLE_POLL_MS ?? '').trim();
+  if (raw === '') return {};
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 5 || n > 60_000) throw new Error(`TEMPS_PROJECTOR_IDLE_POLL_MS must be a whole number of milliseconds from 5 to 60000, got "${env.TEMPS_PROJECTOR_IDLE_POLL_MS}"`);
+  return { idlePollMs: n };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { TRACE_READ_STORE } from '@temps/read-store';
 import { LIVE_UPDATE_CHANNEL, openLiveUpdateChannel, type LiveUpdateChannel, type LiveUpdateChannelConfig } from './live-update-channel';
 import { LIVE_UPDATE_POLL_MS } from './live-updates';
 
@@ -15,7 +16,8 @@ export class LiveUpdateChannelModule implements OnApplicationShutdown {
       module: LiveUpdateChannelModule,
       global: true,
       providers: [
-        { provide: LIVE_UPDATE_CHANNEL, useFactory: () => openLiveUpdateChannel(config) },
+        // Opened once the read store is (when the app has one): on a fresh SQLite file the read store sets the file up first, on its own.
+        { provide: LIVE_UPDATE_CHANNEL, useFactory: () => openLiveUpdateChannel(config), inject: [{ token: TRACE_READ_STORE, optional: true }] },
         { provide: LIVE_UPDATE_POLL_MS, useValue: options.pollMs ?? null },
       ],
       exports: [LIVE_UPDATE_CHANNEL, LIVE_UPDATE_POLL_MS],
