@@ -17,8 +17,10 @@ const percentile = (values: number[], p: number): number => {
 
 const mongoUrl = process.env.MONGO_URL;
 /** The read stores the channel lives in: the SQLite file always; MongoDB (FerretDB here) when MONGO_URL is set. */
-const readStores: [string, (() => { env: Record<string, string>; drop(): Promise<void> })][] = [
-  ['read store on SQLite (the outbox is a table of read.db)', () => ({ env: {}, drop: async () => undefined })],
+/** Each case: its name, and how it sets up its store; `boundMs`: a loose bound on p99 from the ack on the loaded shared host. */
+type ReadStoreCase = () => { env: Record<string, string>; drop(): Promise<void>; boundMs: number };
+const readStores: [string, ReadStoreCase][] = [
+  ['read store on SQLite (the outbox is a table of read.db)', () => ({ env: {}, drop: async () => undefined, boundMs: 1000 })],
   ...(mongoUrl
     ? [
         [
@@ -28,6 +30,8 @@ const readStores: [string, (() => { env: Record<string, string>; drop(): Promise
             const u = new URL(mongoUrl);
             u.pathname = `/${database}`;
             return {
+              // FerretDB's commits (the projector's, not the outbox's) take most of the time here
+              boundMs: 5000,
               env: { TEMPS_READ_STORE: 'mongo', MONGO_URL: u.toString() },
               async drop() {
                 const admin = new MongoClient(mongoUrl);
@@ -36,7 +40,7 @@ const readStores: [string, (() => { env: Record<string, string>; drop(): Promise
               },
             };
           },
-        ] as [string, () => { env: Record<string, string>; drop(): Promise<void> }],
+        ] as [string, ReadStoreCase],
       ]
     : []),
 ];
@@ -49,7 +53,7 @@ const readStores: [string, (() => { env: Record<string, string>; drop(): Promise
  */
 describe.each(readStores)('live updates reach every API instance (two processes, one data dir, one projector): %s', (_name, store) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'temps-fanout-'));
-  const { env, drop } = store();
+  const { env, drop, boundMs } = store();
   let a: RunningServer;
   let b: RunningServer;
   const sockets: Socket[] = [];
@@ -125,7 +129,7 @@ describe.each(readStores)('live updates reach every API instance (two processes,
     // the loaded shared host gets a margin here, the figures above are what was measured).
     const extra = latency.A.onB.map((v, i) => v - latency.A.onA[i]!);
     expect(percentile(extra, 99)).toBeLessThan(250);
-    expect(percentile(all.onB, 99)).toBeLessThan(1000);
+    expect(percentile(all.onB, 99)).toBeLessThan(boundMs);
   }, 180_000);
 
   it('nothing leaks across projects: a project 2 socket on B hears project 2 only, project 1 sockets do not hear it', async () => {

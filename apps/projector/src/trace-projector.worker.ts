@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { hostProjection } from '@temps/projection-runtime';
-import { LiveUpdatePublisher, openLiveUpdateChannel } from '@temps/realtime';
+import { LiveUpdatePublisher, openLiveUpdateChannel, type LiveUpdateChannel } from '@temps/realtime';
 import pino from 'pino';
 import type { DialectMapperRef } from './dialect-mappers.module';
 import { loadDialectMappers } from './load-dialect-mappers';
@@ -12,7 +12,8 @@ import { createTraceProjection } from './create-trace-projection';
 /**
  * Runs in the projector thread (TraceProjectorService starts it through ProjectionThread): its own
  * read-only connection to the log and its own connection to the read model (of the configured kinds); each commit's changed
- * trace summaries go to the main thread, which pushes them to the live gateway.
+ * trace summaries go to the shared live update channel (`liveOrigin` set: other instances' sockets) and to the main
+ * thread, which pushes them to its own sockets.
  */
 export function runTraceProjectorThread(
   files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[]; liveOrigin?: string | null },
@@ -28,7 +29,13 @@ export function runTraceProjectorThread(
     const { events, reads, close } = await openStores(files.stores, { reads: true, readOnlyEvents: true });
     const threads = buildThreadsFromEnv();
     // The shared live update channel (in the read store), written right after each commit, here on this thread.
-    const channel = files.liveOrigin ? await openLiveUpdateChannel(files.stores.reads) : null;
+    let channel: LiveUpdateChannel | null = null;
+    try {
+      if (files.liveOrigin) channel = await openLiveUpdateChannel(files.stores.reads);
+    } catch (err) {
+      await close();
+      throw err;
+    }
     const live = channel ? new LiveUpdatePublisher(channel, files.liveOrigin!, (m) => logger.warn(m)) : null;
     const process = createTraceProjection({
       events,
