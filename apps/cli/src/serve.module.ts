@@ -6,6 +6,7 @@ import { GatewayModule, gatewayOptionsFromEnv, type SecretBox } from '@temps/gat
 import { IngestModule, ingestLimitsFromEnv } from '@temps/ingest';
 import { DialectMappersModule, ProjectorModule, projectorOptionsFromEnv, type StoresConfig, ReadModelExtensionsModule } from '@temps/projector';
 import { ReadStoreModule } from '@temps/read-store/nest';
+import { LiveUpdateChannelModule, livePollMsFromEnv } from '@temps/realtime';
 import { DemoController } from './demo/demo.controller';
 import { HealthController, TEMPS_ROLE } from './health.controller';
 import type { TempsRole } from './temps-config';
@@ -29,6 +30,8 @@ export class ServeModule {
       role === 'all' || role === 'projector'
         ? [
             ReadStoreModule.forRoot(stores.reads),
+            // live updates across instances: an outbox in the read store that every instance tails
+            LiveUpdateChannelModule.forRoot(stores.reads, { pollMs: livePollMsFromEnv() }),
             // the projector runs on its own thread (its own connections to the same stores) unless TEMPS_PROJECTOR_THREAD=0
             ProjectorModule.forRoot(projectorOptionsFromEnv({ stores })),
             DialectMappersModule.fromEnv(),

@@ -23,6 +23,8 @@ export interface ProjectorOptions {
   idlePollMs?: number;
   /** The projector thread's scheduling niceness (see projectorNiceFromEnv); 0 or absent: the process's. */
   threadNice?: number;
+  /** False: this process does not project (another one does; TEMPS_PROJECTOR=off). Default true. */
+  run?: boolean;
 }
 
 /** Default niceness of the projector thread: under load it gets about a tenth of a core that ingest also wants. */
@@ -33,9 +35,10 @@ export const DEFAULT_PROJECTOR_NICE = 10;
  * thread (debugging, measuring the difference).
  */
 export function projectorOptionsFromEnv(files: ProjectorThreadOptions, env: NodeJS.ProcessEnv = process.env): ProjectorOptions {
+  const extra = { ...(projectorRunsFromEnv(env) ? {} : { run: false }), ...idlePollFromEnv(env) };
   const raw = (env.TEMPS_PROJECTOR_THREAD ?? '').trim().toLowerCase();
-  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files, threadNice: projectorNiceFromEnv(env) };
-  if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null };
+  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files, threadNice: projectorNiceFromEnv(env), ...extra };
+  if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null, ...extra };
   throw new Error(`TEMPS_PROJECTOR_THREAD must be 1 (the projector runs on its own thread, the default) or 0 (on the main thread), got "${env.TEMPS_PROJECTOR_THREAD}"`);
 }
 
@@ -51,6 +54,32 @@ export function projectorNiceFromEnv(env: NodeJS.ProcessEnv = process.env): numb
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0 || n > 19) throw new Error(`TEMPS_PROJECTOR_NICE must be a whole number from 0 to 19, got "${env.TEMPS_PROJECTOR_NICE}"`);
   return n;
+}
+
+/**
+ * TEMPS_PROJECTOR: on (default) projects in this process; off serves the query API and live sockets
+ * without projecting (another process projects and its commits arrive through the shared live update
+ * channel): what the `api` role is.
+ */
+export function projectorRunsFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = (env.TEMPS_PROJECTOR ?? '').trim().toLowerCase();
+  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new Error(`TEMPS_PROJECTOR must be on (this process projects, the default) or off (another process does), got "${env.TEMPS_PROJECTOR}"`);
+}
+
+/**
+ * TEMPS_PROJECTOR_IDLE_POLL_MS: how often an idle projector reads the log for events another process
+ * appended (default 250 ms). Appends of its own process wake it at once; with ingest in other processes
+ * this poll is most of the time from ack to live update, so a lower value (e.g. 50) buys latency for
+ * one indexed read of the log per poll.
+ */
+function idlePollFromEnv(env: NodeJS.ProcessEnv): { idlePollMs?: number } {
+  const raw = (env.TEMPS_PROJECTOR_IDLE_POLL_MS ?? '').trim();
+  if (raw === '') return {};
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 5 || n > 60_000) throw new Error(`TEMPS_PROJECTOR_IDLE_POLL_MS must be a whole number of milliseconds from 5 to 60000, got "${env.TEMPS_PROJECTOR_IDLE_POLL_MS}"`);
+  return { idlePollMs: n };
 }
 
 /**

@@ -2,12 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import type { TraceSummary } from '@temps/domain';
 import { hex, traceWrite } from '../../../test/support/span-events';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
 import type { ProjectionThread } from '@temps/projection-runtime';
 import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
-import type { LiveGateway } from '@temps/realtime';
+import { LiveUpdates, type TraceListItem } from '@temps/realtime';
 import { projectorOptionsFromEnv, type ProjectorOptions } from './projector-options';
 import { TraceProjectorService } from './trace-projector.service';
 
@@ -28,7 +27,7 @@ describe.each([
   let dir: string;
   let events: SqliteEventStore;
   let reads: SqliteTraceReadStore;
-  let published: TraceSummary[];
+  let published: TraceListItem[];
   let service: TraceProjectorService;
   let errors: string[];
 
@@ -39,7 +38,9 @@ describe.each([
     published = [];
     errors = [];
     jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => void errors.push(String(message)));
-    const live = { publishTraces: (traces: TraceSummary[]) => published.push(...traces) } as unknown as LiveGateway;
+    // LiveUpdates without a shared channel: what this process's sockets would get
+    const live = new LiveUpdates();
+    live.subscribe((updates) => published.push(...updates.map((u) => u.item)));
     // No idle polling within a test: only the append signal (forwarded to the thread) wakes the projector.
     const options: ProjectorOptions = {
       thread: threaded ? { stores: { events: { kind: 'sqlite', path: join(dir, 'events.db') }, reads: { kind: 'sqlite', path: join(dir, 'read.db') } } } : null,
@@ -131,6 +132,11 @@ describe('projector options', () => {
     expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '0' })).toEqual({ thread: null });
     expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'false' })).toEqual({ thread: null });
     expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'maybe' })).toThrow(/TEMPS_PROJECTOR_THREAD/);
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'off' })).toEqual({ thread: files, run: false });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'on', TEMPS_PROJECTOR_THREAD: '0' })).toEqual({ thread: null });
+    expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'sometimes' })).toThrow(/TEMPS_PROJECTOR must be/);
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_IDLE_POLL_MS: '50' })).toEqual({ thread: files, idlePollMs: 50 });
+    expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_IDLE_POLL_MS: '0.5' })).toThrow(/TEMPS_PROJECTOR_IDLE_POLL_MS must be/);
   });
 
   it('runs the projector thread at niceness 10 unless TEMPS_PROJECTOR_NICE says otherwise (0-19)', () => {

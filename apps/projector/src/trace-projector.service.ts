@@ -4,7 +4,7 @@ import { TRACE_PROJECTION, type TraceSummary } from '@temps/domain';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
 import { ProjectionThread, type BlueGreenProjection, type ProjectionStatus } from '@temps/projection-runtime';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
-import { LiveGateway } from '@temps/realtime';
+import { LiveUpdates } from '@temps/realtime';
 import { DIALECT_MAPPERS, type DialectMapperRef } from './dialect-mappers.module';
 import { loadDialectMappers } from './load-dialect-mappers';
 import { loadReadModelExtensions, READ_MODEL_EXTENSIONS, type ReadModelExtensionRef } from './read-model-extensions.module';
@@ -15,7 +15,10 @@ import { createTraceProjection } from './create-trace-projection';
 const THREAD_MODULE = join(__dirname, `trace-projector.worker${extname(__filename)}`);
 
 /**
- * Runs the trace projection for the life of the app and pushes each commit to the live gateway.
+ * Runs the trace projection for the life of the app and pushes each commit to the live gateway (LiveUpdates:
+ * this process's sockets at once, and the shared channel in the read store for the other instances).
+ * With ProjectorOptions.run false (TEMPS_PROJECTOR=off) it does not project: another process does, and this
+ * one serves its commits from the shared channel.
  *
  * With PROJECTOR_OPTIONS.thread (what `temps serve` does by default) the projection runs on a worker
  * thread with its own connections, so reading, folding and committing do not compete with ingest and
@@ -27,11 +30,13 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
   private readonly logger = new Logger('Projector');
   private readonly projection: BlueGreenProjection | ProjectionThread;
   readonly mode: 'thread' | 'in-process';
+  /** False: another process projects (TEMPS_PROJECTOR=off). */
+  readonly runs: boolean;
 
   constructor(
     @Inject(EVENT_STORE) events: EventStore,
     @Inject(TRACE_READ_STORE) store: TraceReadStore,
-    live: LiveGateway,
+    live: LiveUpdates,
     @Optional() @Inject(PROJECTOR_OPTIONS) options?: ProjectorOptions | null,
     @Optional() @Inject(DIALECT_MAPPERS) dialects?: readonly DialectMapperRef[] | null,
     @Optional() @Inject(READ_MODEL_EXTENSIONS) readModels?: readonly ReadModelExtensionRef[] | null,
@@ -40,16 +45,18 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
     const extraMappers = loadDialectMappers(dialects ?? []);
     const extensions = loadReadModelExtensions(readModels ?? []);
     const thread = options?.thread;
+    this.runs = options?.run !== false;
     if (thread) {
       this.mode = 'thread';
       this.projection = new ProjectionThread(events, {
         name: TRACE_PROJECTION.name,
         module: THREAD_MODULE,
         export: 'runTraceProjectorThread',
-        data: { ...thread, idlePollMs: options?.idlePollMs, dialects: dialects ?? [], readModels: readModels ?? [] },
+        // liveOrigin: the thread writes each commit to the shared channel itself, right after it (as this process)
+        data: { ...thread, idlePollMs: options?.idlePollMs, dialects: dialects ?? [], readModels: readModels ?? [], liveOrigin: live.shared ? live.instanceId : null },
         threadName: 'temps-projector',
         nice: options?.threadNice,
-        onPublished: (traces) => live.publishTraces(traces as TraceSummary[]),
+        onPublished: (traces) => live.deliverLocally(traces as TraceSummary[]),
         onError: (message) => this.logger.error(message),
       });
     } else {
@@ -59,7 +66,7 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
         reads: store,
         extraMappers,
         extensions,
-        onCommitted: (traces) => live.publishTraces(traces),
+        onCommitted: (traces) => live.publish(traces),
         onError: (err) => this.logger.error(`trace projection failed, retrying: ${(err as Error).stack ?? String(err)}`),
         log: (message) => this.logger.log(message),
         idlePollMs: options?.idlePollMs,
@@ -77,11 +84,16 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
   }
 
   onApplicationBootstrap(): Promise<void> {
+    if (!this.runs) {
+      this.logger.log('projection off (TEMPS_PROJECTOR=off): another process projects; live updates come through the shared channel');
+      return Promise.resolve();
+    }
     return this.projection.start();
   }
 
   /** Before the stores close (EventStoreModule and ReadStoreModule close them in onApplicationShutdown). */
   beforeApplicationShutdown(): Promise<void> {
+    if (!this.runs) return Promise.resolve();
     return this.projection.stop();
   }
 }

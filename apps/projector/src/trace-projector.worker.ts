@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { hostProjection } from '@temps/projection-runtime';
+import { LiveUpdatePublisher, openLiveUpdateChannel, type LiveUpdateChannel } from '@temps/realtime';
 import pino from 'pino';
 import type { DialectMapperRef } from './dialect-mappers.module';
 import { loadDialectMappers } from './load-dialect-mappers';
@@ -11,10 +12,11 @@ import { createTraceProjection } from './create-trace-projection';
 /**
  * Runs in the projector thread (TraceProjectorService starts it through ProjectionThread): its own
  * read-only connection to the log and its own connection to the read model (of the configured kinds); each commit's changed
- * trace summaries go to the main thread, which pushes them to the live gateway.
+ * trace summaries go to the shared live update channel (`liveOrigin` set: other instances' sockets) and to the main
+ * thread, which pushes them to its own sockets.
  */
 export function runTraceProjectorThread(
-  files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[] },
+  files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[]; liveOrigin?: string | null },
   port: MessagePort,
 ): Promise<void> {
   // JSON lines like the main thread's log (TEMPS_LOG_LEVEL, checked when the process started).
@@ -26,6 +28,15 @@ export function runTraceProjectorThread(
     // The same kinds of stores as the process (TEMPS_EVENT_STORE, TEMPS_READ_STORE), opened here.
     const { events, reads, close } = await openStores(files.stores, { reads: true, readOnlyEvents: true });
     const threads = buildThreadsFromEnv();
+    // The shared live update channel (in the read store), written right after each commit, here on this thread.
+    let channel: LiveUpdateChannel | null = null;
+    try {
+      if (files.liveOrigin) channel = await openLiveUpdateChannel(files.stores.reads);
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    const live = channel ? new LiveUpdatePublisher(channel, files.liveOrigin!, (m) => logger.warn(m)) : null;
     const process = createTraceProjection({
       events,
       reads: reads!,
@@ -33,12 +44,20 @@ export function runTraceProjectorThread(
       bulkLoad: threads > 1 ? { threads: { stores: files.stores, count: threads, dialects: files.dialects, readModels: files.readModels } } : {},
       extraMappers,
       extensions,
-      onCommitted: publish,
+      onCommitted: (traces) => {
+        live?.publish(traces);
+        publish(traces);
+      },
       onApplied: applied,
       onError: error,
       log: (message) => logger.info(message),
       idlePollMs: files.idlePollMs,
     });
-    return { events, process, close };
+    const closeAll = async () => {
+      await live?.flushed();
+      await channel?.close();
+      await close();
+    };
+    return { events, process, close: closeAll };
   });
 }

@@ -1,9 +1,9 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import { AccessService } from '@temps/access';
-import type { TraceSummary } from '@temps/domain';
 import type { Server, Socket } from 'socket.io';
-import { projectRoom, toTraceListItem, type LiveServerEvents } from './live-events';
+import { projectRoom, type LiveServerEvents } from './live-events';
+import { LiveUpdates } from './live-updates';
 
 /** How often the access stream is re-read while sockets are open: a key revoked by another process (the CLI) drops its sockets within a second. */
 const ACCESS_POLL_MS = 250;
@@ -20,7 +20,8 @@ interface SocketCredential {
  * socket.io on the same origin. A client connects with `auth: { token, projectId }`; the handshake
  * is refused (connect_error) unless the token may read that project. Rooms are per project. An open
  * socket keeps being checked: when its key or token is revoked (or loses the project) it is
- * disconnected, so it receives nothing more.
+ * disconnected, so it receives nothing more. Updates come from LiveUpdates: this process's projector
+ * commits and, through the shared channel, those of a projector in another process.
  */
 @WebSocketGateway({ serveClient: false })
 export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
@@ -28,11 +29,15 @@ export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
   @WebSocketServer() private server!: Server<Record<string, never>, LiveServerEvents>;
   private timer: NodeJS.Timeout | null = null;
   private stopListening: (() => void) | null = null;
+  private stopUpdates: (() => void) | null = null;
   private accessChanged = false;
   private lastRecheck = Date.now();
   private checking = false;
 
-  constructor(private readonly access: AccessService) {}
+  constructor(
+    private readonly access: AccessService,
+    private readonly live: LiveUpdates,
+  ) {}
 
   afterInit(server: Server): void {
     server.use((socket: Socket, next) => {
@@ -52,29 +57,27 @@ export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
     this.stopListening = this.access.onChange(() => (this.accessChanged = true));
     this.timer = setInterval(() => void this.tick(), ACCESS_POLL_MS);
     this.timer.unref();
+    this.stopUpdates = this.live.subscribe((updates) => {
+      // socket.io encodes a broadcast before looking for its receivers: under ingest load, with no dashboard
+      // open, that was ~2-3% of the main thread. Rooms are this process's own (the in-memory adapter).
+      const rooms = this.server.sockets?.adapter?.rooms;
+      for (const u of updates) {
+        const room = projectRoom(u.projectId);
+        if (rooms && !rooms.get(room)?.size) continue;
+        this.server.to(room).emit('trace.updated', u.item);
+      }
+    });
   }
 
   onModuleDestroy(): void {
     if (this.timer) clearInterval(this.timer);
     this.stopListening?.();
+    this.stopUpdates?.();
   }
 
   /** Sockets connected now (for /metrics). */
   get connectedSockets(): number {
     return this.server?.sockets?.sockets?.size ?? 0;
-  }
-
-  /** Called after each projector commit with the traces it changed. */
-  publishTraces(traces: TraceSummary[]): void {
-    if (!this.server) return;
-    // socket.io encodes a broadcast before looking for its receivers: under ingest load, with no dashboard
-    // open, that was ~3% of the main thread. Rooms are this process's own (the in-memory adapter).
-    const rooms = this.server.sockets?.adapter?.rooms;
-    for (const t of traces) {
-      const room = projectRoom(t.projectId);
-      if (rooms && !rooms.get(room)?.size) continue;
-      this.server.to(room).emit('trace.updated', toTraceListItem(t));
-    }
   }
 
   /** While sockets are open: re-read the access stream, and re-check every socket when it changed (or now and then). */

@@ -32,7 +32,8 @@ class LiveConnection {
     this.state = 'connecting';
     this.error = null;
 
-    const socket = io({ auth: { token, projectId }, reconnectionDelayMax: 5000 });
+    // WebSocket only: behind a load balancer with several API instances, no sticky sessions are needed (HTTP long-polling would need them).
+    const socket = io({ auth: { token, projectId }, transports: ['websocket'], reconnectionDelayMax: 5000 });
     this.#socket = socket;
 
     socket.on('connect', () => {
