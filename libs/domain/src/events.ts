@@ -246,6 +246,7 @@ export const EventTypes = {
   AiProviderCredentialSet: 'AiProviderCredentialSet',
   AiProviderCredentialRemoved: 'AiProviderCredentialRemoved',
   AiContentCaptureSet: 'AiContentCaptureSet',
+  ProjectRetentionSet: 'ProjectRetentionSet',
 } as const;
 
 export type DomainEvent =
