@@ -259,7 +259,7 @@ export class EsdbSimulator {
       const stored = tb === 0 ? all : all.map((e, i) => (i < tb ? undefined : e));
       const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
       const from = options.fromRevision;
-      let page: StoredEvent[];
+      let page: (StoredEvent | undefined)[];
       if (options.direction === BACKWARDS) {
         const top = from === undefined || from === END || from === START ? stored.length - 1 : Math.min(stored.length - 1, Number(from));
         page = from === START ? stored.slice(0, 1) : stored.slice(Math.max(0, top - max + 1), top + 1).reverse();
@@ -267,9 +267,9 @@ export class EsdbSimulator {
         const start = from === undefined || from === START ? 0 : from === END ? stored.length : Number(from);
         page = stored.slice(start, start + max);
       }
-      page = page.filter((e) => e !== undefined);
-      self.eventsRead += page.length;
-      for (const e of page) yield { event: self.toRecorded(e) };
+      const visible = page.filter((e) => e !== undefined);
+      self.eventsRead += visible.length;
+      for (const e of visible) yield { event: self.toRecorded(e) };
     })();
   }
 

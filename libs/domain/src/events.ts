@@ -247,6 +247,7 @@ export const EventTypes = {
   AiProviderCredentialRemoved: 'AiProviderCredentialRemoved',
   AiContentCaptureSet: 'AiContentCaptureSet',
   ProjectRetentionSet: 'ProjectRetentionSet',
+  TracesExpired: 'TracesExpired',
 } as const;
 
 export type DomainEvent =

@@ -1,4 +1,5 @@
 import { hourBucket } from './events';
+import type { CounterRow } from './read-models/read-model-counters';
 
 /**
  * Retention: how long a project's telemetry stays. Pure rules only (the sweep that carries them out lives
@@ -74,4 +75,25 @@ export function hourlyStreamsBefore(kind: HourlyStreamKind, projectId: string, c
   const out: string[] = [];
   for (let i = 1; i <= hours; i++) out.push(hourlyStreamPrefix(kind, projectId) + hourBucket(new Date(start - i * 3_600_000).toISOString()));
   return out;
+}
+
+/** Where the sweep records what it removed, per project (`retention-1`). */
+export const retentionStream = (projectId: string) => `retention-${projectId}`;
+
+/**
+ * The sweep deleted these traces' streams from the log (before appending this): every build of the read
+ * models removes them when it folds this event, in log order, so a build in progress cannot keep them and a
+ * rebuild, which no longer reads their spans, ends the same. Ids only: no content stays in the log.
+ */
+export interface TracesExpiredData {
+  projectId: string;
+  traceIds: string[];
+  /** The cutoff they were older than (ISO 8601). */
+  cutoff: string;
+  /**
+   * TEMPS_RETENTION_KEEP_USAGE: the model usage rows these traces added (usageCounters of their spans), added
+   * back after the traces' own contribution is taken out; a rebuild, which never sees the traces, adds them
+   * too. Null: usage goes with the traces.
+   */
+  usage: CounterRow[] | null;
 }
