@@ -143,6 +143,8 @@ export class EsdbSimulator {
   /** Soft-deleted streams: the revision their visible events start at (the server's $tb); revisions go on. */
   private readonly truncateBefore = new Map<string, number>();
   private readonly scavengeOnDelete: boolean;
+  /** Events a scavenge removed from $all (left out of every read of it). */
+  private readonly scavenged = new Set<StoredEvent>();
 
   constructor(options: EsdbSimulatorOptions = {}) {
     this.maxAppendSize = options.maxAppendSize ?? 1_048_576;
@@ -209,8 +211,8 @@ export class EsdbSimulator {
 
   /** Removes the events of soft-deleted streams from $all (the server's scavenge). */
   scavenge(): void {
-    const hidden = (e: StoredEvent) => Number(e.revision) < (this.truncateBefore.get(e.streamId) ?? 0);
-    for (let i = this.log.length - 1; i >= 0; i--) if (hidden(this.log[i]!)) this.log.splice(i, 1);
+    // Marked, not spliced: open subscriptions hold indexes into the log.
+    for (const e of this.log) if (Number(e.revision) < (this.truncateBefore.get(e.streamId) ?? 0)) this.scavenged.add(e);
   }
 
   async appendToStream(streamName: string, events: EventData | EventData[], options: { expectedRevision?: AppendExpectedRevision; deadline?: number } = {}) {
@@ -285,7 +287,7 @@ export class EsdbSimulator {
       const before = options.fromPosition === undefined || options.fromPosition === END ? Infinity : options.fromPosition === START ? -Infinity : Number(options.fromPosition.commit);
       const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
       const page: StoredEvent[] = [];
-      for (let i = self.log.length - 1; i >= 0 && page.length < max; i--) if (Number(self.log[i]!.position.commit) < before) page.push(self.log[i]!);
+      for (let i = self.log.length - 1; i >= 0 && page.length < max; i--) if (Number(self.log[i]!.position.commit) < before && !self.scavenged.has(self.log[i]!)) page.push(self.log[i]!);
       self.eventsRead += page.length;
       for (const e of page) yield { event: self.toRecorded(e) };
     })();
@@ -325,7 +327,7 @@ export class EsdbSimulator {
           return;
         }
         index++;
-        if (keep(e) && !stream.push({ event: sim.toRecorded(e) })) return;
+        if (keep(e) && !sim.scavenged.has(e) && !stream.push({ event: sim.toRecorded(e) })) return;
       }
     };
     const stream = new Readable({ ...readableOptions, objectMode: true, read: pump }) as Readable & { unsubscribe(): Promise<void> };

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   EventTypes,
   hourlyStreamBound,
@@ -14,7 +13,7 @@ import {
   type HourlyStreamKind,
   type TracesExpiredData,
 } from '@temps/domain';
-import type { EventStore } from '@temps/event-store';
+import { deterministicEventId, type EventStore } from '@temps/event-store';
 import type { TraceQueries } from '@temps/read-store';
 
 /** Nest injection token for RetentionOptions. */
@@ -129,7 +128,9 @@ export class RetentionSweeper {
       const usage = this.options.keepUsage ? await this.usageOf(projectId, traceIds) : null;
       await this.events.deleteStreams!(traceIds.map((traceId) => Streams.trace(projectId, traceId)));
       const data: TracesExpiredData = { projectId, traceIds, cutoff, usage };
-      await this.events.append(retentionStream(projectId), [{ id: randomUUID(), type: EventTypes.TracesExpired, data }]);
+      // Named by its traces: a second sweeper racing over the same page appends nothing (a trace named twice would add its kept usage twice).
+      const id = deterministicEventId(EventTypes.TracesExpired, projectId, ...[...traceIds].sort());
+      await this.events.append(retentionStream(projectId), [{ id, type: EventTypes.TracesExpired, data }]);
       count += traceIds.length;
     } while (cursor);
     return count;
