@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { AccessService } from '@temps/access';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
-import { RETENTION_OPTIONS, RetentionSweeper, retentionOptionsFromEnv, type RetentionInForce, type RetentionOptions, type RetentionSweepResult } from './retention-sweeper';
+import { RETENTION_OPTIONS, RetentionSweeper, retentionOptionsFromEnv, type RetentionOptions, type RetentionSweepResult } from './retention-sweeper';
 import { TraceProjectorService } from './trace-projector.service';
 
 /** The first sweep waits this long after start (at most one interval): the projector catches up first. */
@@ -16,6 +16,7 @@ const FIRST_SWEEP_MS = 10_000;
 export class RetentionSweeperService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Retention');
   private readonly sweeper: RetentionSweeper;
+  private readonly options: RetentionOptions;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RetentionSweepResult | null> | null = null;
   private stopped = false;
@@ -25,13 +26,10 @@ export class RetentionSweeperService implements OnApplicationBootstrap, BeforeAp
     @Inject(TRACE_READ_STORE) reads: TraceReadStore,
     access: AccessService,
     private readonly projector: TraceProjectorService,
-    @Optional() @Inject(RETENTION_OPTIONS) private readonly options: RetentionOptions = retentionOptionsFromEnv(),
+    @Optional() @Inject(RETENTION_OPTIONS) options?: RetentionOptions | null,
   ) {
+    this.options = options ?? retentionOptionsFromEnv();
     this.sweeper = new RetentionSweeper(events, reads, access, this.options);
-  }
-
-  inForce(projectId: string): Promise<RetentionInForce> {
-    return this.sweeper.inForce(projectId);
   }
 
   onApplicationBootstrap(): void {

@@ -14,7 +14,7 @@ import {
   type TracesExpiredData,
 } from '@temps/domain';
 import { deterministicEventId, type EventStore } from '@temps/event-store';
-import type { TraceQueries } from '@temps/read-store';
+import type { TraceQueries, TraceWriter } from '@temps/read-store';
 
 /** Nest injection token for RetentionOptions. */
 export const RETENTION_OPTIONS = Symbol('RetentionOptions');
@@ -70,6 +70,15 @@ export interface RetentionAccess {
   projectRetention(): Promise<Map<string, number>>;
 }
 
+/** The retention in force for a project: its own, else TEMPS_RETENTION_DAYS, else none (the API's answer). */
+export async function retentionInForce(access: RetentionAccess, options: Pick<RetentionOptions, 'defaultDays' | 'keepUsage'>, projectId: string): Promise<RetentionInForce> {
+  const own = (await access.projectRetention()).get(projectId);
+  const keepUsage = options.keepUsage;
+  if (own !== undefined) return { days: own, source: 'project', keepUsage };
+  if (options.defaultDays !== null) return { days: options.defaultDays, source: 'default', keepUsage };
+  return { days: null, source: 'none', keepUsage };
+}
+
 const HOURLY_KINDS: readonly HourlyStreamKind[] = ['logs'];
 
 /**
@@ -88,17 +97,14 @@ const HOURLY_KINDS: readonly HourlyStreamKind[] = ['logs'];
 export class RetentionSweeper {
   constructor(
     private readonly events: EventStore,
-    private readonly reads: TraceQueries,
+    /** The serving build: its trace list by start time, and (load) the spans of the traces whose usage is kept. */
+    private readonly reads: TraceQueries & Pick<TraceWriter, 'load'>,
     private readonly access: RetentionAccess,
     private readonly options: RetentionOptions,
   ) {}
 
-  async inForce(projectId: string): Promise<RetentionInForce> {
-    const own = (await this.access.projectRetention()).get(projectId);
-    const keepUsage = this.options.keepUsage;
-    if (own !== undefined) return { days: own, source: 'project', keepUsage };
-    if (this.options.defaultDays !== null) return { days: this.options.defaultDays, source: 'default', keepUsage };
-    return { days: null, source: 'none', keepUsage };
+  inForce(projectId: string): Promise<RetentionInForce> {
+    return retentionInForce(this.access, this.options, projectId);
   }
 
   async sweep(nowMs = Date.now()): Promise<RetentionSweepResult> {
@@ -136,14 +142,12 @@ export class RetentionSweeper {
     return count;
   }
 
-  /** The usage rows these traces add, summed (kept when the traces go). */
+  /** The usage rows these traces add, summed (kept when the traces go): their spans in one read. */
   private async usageOf(projectId: string, traceIds: string[]) {
-    const rows = [];
-    for (const traceId of traceIds) {
-      const trace = await this.reads.getTrace(projectId, traceId);
-      if (trace) rows.push(...usageCounters(trace.spans));
-    }
-    return [...sumCounters(rows).values()];
+    const { spans } = await this.reads.load({ traces: traceIds.map((traceId) => ({ projectId, traceId })) });
+    const byTrace = new Map<string, typeof spans>();
+    for (const s of spans) byTrace.set(s.traceId, [...(byTrace.get(s.traceId) ?? []), s]);
+    return [...sumCounters([...byTrace.values()].flatMap((trace) => usageCounters(trace))).values()];
   }
 
   private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string): Promise<number> {

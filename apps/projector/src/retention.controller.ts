@@ -1,17 +1,25 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ProjectAccessGuard, RequiresPermission } from '@temps/access';
+import { Controller, Get, Inject, Optional, Param, UseGuards } from '@nestjs/common';
+import { AccessService, ProjectAccessGuard, RequiresPermission } from '@temps/access';
 import { ApiDoc } from './api-doc';
-import { RetentionSweeperService } from './retention-sweeper.service';
+import { RETENTION_OPTIONS, retentionInForce, retentionOptionsFromEnv, type RetentionOptions } from './retention-sweeper';
 
+/** Reads settings only (the access stream and the environment): it can serve where the sweep does not run. */
 @Controller('api/projects/:projectId/retention')
 @UseGuards(ProjectAccessGuard)
 export class RetentionController {
-  constructor(private readonly retention: RetentionSweeperService) {}
+  private readonly options: RetentionOptions;
+
+  constructor(
+    private readonly access: AccessService,
+    @Optional() @Inject(RETENTION_OPTIONS) options?: RetentionOptions | null,
+  ) {
+    this.options = options ?? retentionOptionsFromEnv();
+  }
 
   @Get()
   @ApiDoc({ summary: "The retention in force for the project: days, where it is set, whether usage outlives expired traces", response: 'Retention', auth: 'project-read' })
   @RequiresPermission('read')
   get(@Param('projectId') projectId: string) {
-    return this.retention.inForce(projectId);
+    return retentionInForce(this.access, this.options, projectId);
   }
 }
