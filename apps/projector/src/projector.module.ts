@@ -38,7 +38,7 @@ export class ProjectorModule {
         { provide: DIALECT_MAPPERS, useFactory: registeredDialectMappers, inject: [DiscoveryService] },
         { provide: READ_MODEL_EXTENSIONS, useFactory: registeredReadModelExtensions, inject: [DiscoveryService] },
       ],
-      exports: [TraceProjectorService, RetentionSweeperService],
+      exports: [TraceProjectorService],
     };
   }
 }

@@ -45,7 +45,6 @@ export function retentionCutoff(days: number, nowMs: number): string {
 }
 
 export type HourlyStreamKind = 'logs' | 'metrics';
-export const HOURLY_STREAM_KINDS: readonly HourlyStreamKind[] = ['logs', 'metrics'];
 
 /** `logs-{project}-` : the prefix every hourly stream of a kind and project starts with. */
 export const hourlyStreamPrefix = (kind: HourlyStreamKind, projectId: string) => `${kind}-${projectId}-`;
