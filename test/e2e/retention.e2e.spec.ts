@@ -1,12 +1,20 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
 import { hourBucket } from '@temps/domain';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
 import { apiSnapshot } from '../support/api-snapshot';
 import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
 
 const DAY_MS = 86_400_000;
+
+/** The server's URL with a database of its own as its path (the default database temps uses). */
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 /** One trace (a chat span with usage) started `startMs`, sent over OTLP/JSON to project `projectId`. */
@@ -38,9 +46,9 @@ async function sendTrace(server: RunningServer, startMs: number, options: { conv
   return traceId;
 }
 
-function runCli(dataDir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(repoRoot, 'bin/temps.js'), ...args], { cwd: repoRoot, env: { ...process.env, TEMPS_DATA_DIR: dataDir }, timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [join(repoRoot, 'bin/temps.js'), ...args], { cwd: repoRoot, env: { ...process.env, TEMPS_DATA_DIR: dataDir, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -70,8 +78,21 @@ describe('retention (TEMPS_RETENTION_DAYS, temps project retention)', () => {
     server = undefined;
   });
 
-  it('given a 30-day retention, traces sent 40 days ago leave the API, the log and the sessions while usage stays (the default); new ones are untouched; a rebuild afterwards gives the same read model', async () => {
-    server = await startServer({ keepData: true, env: { TEMPS_RETENTION_DAYS: '30', TEMPS_RETENTION_SWEEP_MINUTES: '0.02' } });
+  const mongoUrl = process.env.MONGO_URL;
+  /** The read stores to run on: SQLite always, MongoDB when MONGO_URL is set (FerretDB: scripts/ferretdb.mjs), in a database of its own. */
+  const readStores: [string, Record<string, string>][] = [
+    ['the SQLite read store', {}],
+    ...(mongoUrl ? [['the MongoDB read store', { TEMPS_READ_STORE: 'mongo', MONGO_URL: withDatabase(mongoUrl, `temps_retention_${hex(4)}`) }] as [string, Record<string, string>]] : []),
+  ];
+  afterAll(async () => {
+    if (!mongoUrl) return;
+    const admin = new MongoClient(mongoUrl);
+    for (const [, env] of readStores) if (env.MONGO_URL) await admin.db(new URL(env.MONGO_URL).pathname.slice(1)).dropDatabase().catch(() => undefined);
+    await admin.close();
+  });
+
+  it.each(readStores)('given a 30-day retention on %s, traces sent 40 days ago leave the API, the log and the sessions while usage stays (the default); new ones are untouched; a rebuild afterwards gives the same read model', async (_name, storeEnv) => {
+    server = await startServer({ keepData: true, env: { TEMPS_RETENTION_DAYS: '30', TEMPS_RETENTION_SWEEP_MINUTES: '0.02', ...storeEnv } });
     const s = server;
     const old = Date.now() - 40 * DAY_MS;
     // A log stream of an hour 40 days back (ingest buckets log records by the hour received, which is now:
@@ -110,7 +131,7 @@ describe('retention (TEMPS_RETENTION_DAYS, temps project retention)', () => {
 
     // A rebuild reads what remains and ends with the same read model (usage included, through the markers).
     const before = await apiSnapshot(s);
-    const rebuilt = await runCli(s.dataDir, ['projections', 'rebuild', 'traces']);
+    const rebuilt = await runCli(s.dataDir, ['projections', 'rebuild', 'traces'], storeEnv);
     expect(rebuilt.code).toBe(0);
     expect(await apiSnapshot(s)).toEqual(before);
     expect(await usageTotals(s)).toMatchObject({ calls: 5 });
