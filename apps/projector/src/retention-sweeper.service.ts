@@ -56,10 +56,10 @@ export class RetentionSweeperService implements OnApplicationBootstrap, BeforeAp
     return this.running;
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** No new sweep; one under way is not waited for (it may wait on the projector, which stops now): an interrupted sweep resumes at the next start. */
+  beforeApplicationShutdown(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
   }
 
   private schedule(delayMs: number): void {
