@@ -109,6 +109,32 @@ describe.each(stores)('RetentionSweeper over the %s event store and the SQLite r
     expect(await sweeper.sweep(NOW)).toMatchObject({ traces: 0 });
   });
 
+  it('given a sweep that dies between deleting the streams and appending the marker (a crash, simulated by a failing append), then the next sweep finds the traces again and finishes: the same end state', async () => {
+    const old = 'f'.repeat(32);
+    await events.appendMany([spanWrite(old, NOW - 40 * DAY), spanWrite('0'.repeat(31) + '1', NOW - DAY)]);
+    await project();
+    let failNext = true;
+    const crashing: EventStore = Object.assign(Object.create(events) as EventStore, {
+      append: (stream: string, list: Parameters<EventStore['append']>[1]) => {
+        if (stream === retentionStream('1') && failNext) {
+          failNext = false;
+          return Promise.reject(new Error('crash before the marker'));
+        }
+        return events.append(stream, list);
+      },
+    });
+    const options = retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30' });
+    await expect(new RetentionSweeper(crashing, reads, access, options).sweep(NOW)).rejects.toThrow('crash before the marker');
+    expect(await events.readStream(Streams.trace('1', old))).toEqual([]); // deleted from the log...
+    await project();
+    expect((await reads.getTrace('1', old))?.trace.traceId).toBe(old); // ...but still listed: the next sweep finds it
+    expect(await new RetentionSweeper(events, reads, access, options).sweep(NOW)).toMatchObject({ traces: 1 });
+    await project();
+    expect(await reads.getTrace('1', old)).toBeNull();
+    expect(await usageCalls()).toBe(2);
+    expect(await events.readStream(retentionStream('1'))).toHaveLength(1);
+  });
+
   it('given TEMPS_RETENTION_KEEP_USAGE=false and a project retention of 35 days over a default of 30, only traces older than 35 days go, with their usage', async () => {
     await events.appendMany([spanWrite('d'.repeat(32), NOW - 40 * DAY), spanWrite('e'.repeat(32), NOW - 31 * DAY)]);
     await project();
