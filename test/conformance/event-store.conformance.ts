@@ -21,6 +21,8 @@ type Spec = {
 export interface ConformanceOptions {
   /** The largest event the store can take (EventStoreDB: its append size); the large-event test stays under it. */
   maxEventBytes?: number;
+  /** A deleted stream's events stay in the global log until the server scavenges (a real EventStoreDB). */
+  deletedEventsStayInLogUntilScavenge?: boolean;
 }
 
 export function describeEventStoreConformance(name: string, factory: () => Promise<EventStore>, options: ConformanceOptions = {}): void {
@@ -56,6 +58,7 @@ export function describeEventStoreConformance(name: string, factory: () => Promi
     describe('onAppended', () => onAppended(spec));
     describe('large streams', () => largeStreams(spec));
     describe('concurrent appends', () => concurrency(spec));
+    describe('deleteStreams (retention)', () => deletion(spec));
   });
 }
 
@@ -689,4 +692,60 @@ function concurrency({ store, stream }: Spec): void {
     const read = await store().readStream(s);
     expect(read.map((e) => e.id)).toEqual(attempts[won[0]!]!.map((e) => e.id));
   });
+}
+
+function deletion({ store, stream, options }: Spec): void {
+  it('given two streams, when one is deleted, then it reads empty, its events leave the log, the other is untouched, and a second delete is a no-op', async () => {
+    const s = store();
+    expect(typeof s.deleteStreams).toBe('function'); // optional in the port; every adapter here has it
+    const gone = stream('gone');
+    const kept = stream('kept');
+    const head = await s.headPosition();
+    const goneEvents = newEvents(3, 'g');
+    const keptEvents = newEvents(2, 'k');
+    await s.appendMany([
+      { stream: gone, events: goneEvents },
+      { stream: kept, events: keptEvents },
+    ]);
+    await s.deleteStreams!([gone, stream('never-written')]);
+    await s.deleteStreams!([gone]);
+    expect(await s.readStream(gone)).toEqual([]);
+    expect((await s.readStream(kept)).map((e) => e.id)).toEqual(keptEvents.map((e) => e.id));
+    const log = await readAllAfter(s, head);
+    if (options.deletedEventsStayInLogUntilScavenge) expect(log.map((e) => e.id)).toEqual(expect.arrayContaining(keptEvents.map((e) => e.id)));
+    else expect(log.map((e) => e.id)).toEqual(keptEvents.map((e) => e.id));
+  });
+
+  it('given a deleted stream, when an event is appended to it again (a late span), then the stream holds just that event (a soft delete)', async () => {
+    const s = store();
+    expect(typeof s.deleteStreams).toBe('function');
+    const name = stream('late');
+    await s.append(name, newEvents(2, 'old'));
+    await s.deleteStreams!([name]);
+    const late = newEvents(1, 'late');
+    await expect(s.append(name, late)).resolves.toMatchObject({ appended: 1 });
+    expect((await s.readStream(name)).map((e) => e.id)).toEqual(late.map((e) => e.id));
+  });
+
+  it('given hourly streams, when listing a range of names, then only the names in [from, to) come back, sorted, at most limit', async () => {
+    const s = store();
+    if (!s.listStreams) return; // optional: a store that cannot list streams (eventstoredb) leaves it out
+    const p = stream('logs-');
+    for (const hour of ['2026010103', '2026010101', '2026010102', '2026010200']) await s.append(p + hour, newEvents(1, hour));
+    expect(await s.listStreams({ from: p, to: p + '2026010200', limit: 10 })).toEqual([p + '2026010101', p + '2026010102', p + '2026010103']);
+    expect(await s.listStreams({ from: p, to: p + '2026010200', limit: 2 })).toEqual([p + '2026010101', p + '2026010102']);
+    await s.deleteStreams?.([p + '2026010101']);
+    expect(await s.listStreams({ from: p, to: p + '9', limit: 10 })).toEqual([p + '2026010102', p + '2026010103', p + '2026010200']);
+  });
+}
+
+async function readAllAfter(s: EventStore, after: bigint): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  let from = after;
+  for (;;) {
+    const page = await s.readAll({ after: from, limit: 500 });
+    if (page.length === 0) return out;
+    out.push(...page);
+    from = page[page.length - 1]!.position;
+  }
 }

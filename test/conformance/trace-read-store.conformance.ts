@@ -282,6 +282,45 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       expect(await usage()).toMatchObject({ calls: 3, inputTokens: 50, outputTokens: 15 });
     });
 
+    it('removes expired traces (retention): spans, summary, search, claims and their usage go, sessions are recomputed, as a clean build of what remains has them', async () => {
+      const at = (m: number) => Date.UTC(2026, 10, 2, 9, m);
+      const old = [
+        span('1', tid(1), 'a'.repeat(16), at(1), { conversationId: 'conv-a', responseId: 'resp_1', inputTokens: 100 }),
+        span('1', tid(2), 'b'.repeat(16), at(2), { conversationId: 'conv-b', name: 'only old' }),
+      ];
+      const kept = [span('1', tid(3), 'c'.repeat(16), at(3), { conversationId: 'conv-a' }), span('2', tid(1), 'd'.repeat(16), at(1), { conversationId: 'conv-a' })];
+      await commitBatch(store, 'traces_v1', 1n, [...old, ...kept]);
+      // What TraceProjectionHandler does with a TracesExpired event.
+      const removed = [tid(1), tid(2)].map((traceId) => ({ projectId: '1', traceId }));
+      const { spans: before } = await store.load({ traces: removed });
+      expect(before).toHaveLength(2);
+      const delta = traceReadModelDelta(before, [], [], [], removed);
+      const plan = await planTraceWrites(
+        { projection: 'traces_v1', position: 2n, spans: [], traces: [], spansAfter: [], counters: delta.counters, responses: delta.responses, sessions: delta.sessions, removed },
+        (request) => store.load(request),
+      );
+      await store.commit(plan);
+      await store.commit(plan); // carried out twice (a redo after a crash) equals once
+      expect(await store.getTrace('1', tid(1))).toBeNull();
+      expect(await store.getTrace('1', tid(2))).toBeNull();
+      expect((await store.load({ traces: removed })).spans).toEqual([]);
+      expect((await store.listTraces('1', { limit: 10, q: 'only old' })).items).toEqual([]);
+
+      const clean = await factory();
+      try {
+        await commitBatch(clean, 'traces_v1', 1n, kept);
+        for (const projectId of ['1', '2']) {
+          expect(await store.listTraces(projectId, { limit: 10 })).toEqual(await clean.listTraces(projectId, { limit: 10 }));
+          expect(await store.listSessions(projectId, { limit: 10 })).toEqual(await clean.listSessions(projectId, { limit: 10 }));
+          const usage = (s: Store) => s.counterRows({ from: usageRowIdPrefix(projectId), to: until(usageRowIdPrefix(projectId)) });
+          expect(rollupUsage(await usage(store), { bucket: 'hour', groupBy: 'model' })).toEqual(rollupUsage(await usage(clean), { bucket: 'hour', groupBy: 'model' }));
+        }
+        expect((await store.load({ responses: ['resp_1'] })).claims).toEqual([]);
+      } finally {
+        await clean.close();
+      }
+    });
+
     it('keeps sessions in step with their traces: list newest first, read one, page its traces oldest first', async () => {
       const at = (m: number) => Date.UTC(2026, 10, 2, 9, m);
       const spans = [

@@ -58,6 +58,8 @@ export interface EsdbSimulatorOptions {
   idempotencyCacheSize?: number;
   /** Write a system event every this many appends ($stats-like). Default 3; 0 for none. */
   systemEventEvery?: number;
+  /** A deleted stream's events leave $all at once, as after a scavenge. Default true; false: only scavenge() removes them. */
+  scavengeOnDelete?: boolean;
 }
 
 export type SimulatedFault = 'unavailable' | 'deadline' | 'not_leader' | 'cancelled';
@@ -123,6 +125,8 @@ export class EsdbSimulator {
   readonly streamReads = new Map<string, number>();
   /** Calls (not subscriptions) made without a deadline: the adapter should give every call one. */
   callsWithoutDeadline = 0;
+  /** deleteStream calls (not in `calls`: most tests count the other round trips exactly). */
+  deletes = 0;
   /** Appends refused as over maxAppendSize. */
   appendsOverMaxSize = 0;
 
@@ -136,6 +140,11 @@ export class EsdbSimulator {
   private readonly wakers = new Set<() => void>();
   private readonly subscriptions = new Set<Readable>();
   private readonly faults: PendingFault[] = [];
+  /** Soft-deleted streams: the revision their visible events start at (the server's $tb); revisions go on. */
+  private readonly truncateBefore = new Map<string, number>();
+  private readonly scavengeOnDelete: boolean;
+  /** Events a scavenge removed from $all (left out of every read of it). */
+  private readonly scavenged = new Set<StoredEvent>();
 
   constructor(options: EsdbSimulatorOptions = {}) {
     this.maxAppendSize = options.maxAppendSize ?? 1_048_576;
@@ -143,6 +152,7 @@ export class EsdbSimulator {
     this.readLatencyMs = options.readLatencyMs ?? 0;
     this.idempotencyCacheSize = options.idempotencyCacheSize ?? 10_000;
     this.systemEventEvery = options.systemEventEvery ?? 3;
+    this.scavengeOnDelete = options.scavengeOnDelete ?? true;
     // A fresh server already holds system events.
     for (let i = 0; i < 5; i++) this.writeSystemEvent();
   }
@@ -184,6 +194,27 @@ export class EsdbSimulator {
     return [...this.streams.keys()].filter((s) => !s.startsWith('$'));
   }
 
+  /**
+   * A soft delete (the server's `deleteStream`): the stream reads as not found, its revisions go on when a
+   * later append starts it again. On the server its events stay in $all until a scavenge; here they leave
+   * the log at once unless scavengeOnDelete is false (then scavenge() removes them).
+   */
+  async deleteStream(streamName: string, options: { deadline?: number } = {}) {
+    this.deletes++;
+    if (options.deadline === undefined) this.callsWithoutDeadline++;
+    await sleep(0);
+    const stored = this.streams.get(streamName);
+    if (stored?.length) this.truncateBefore.set(streamName, stored.length);
+    if (this.scavengeOnDelete) this.scavenge();
+    return { position: undefined };
+  }
+
+  /** Removes the events of soft-deleted streams from $all (the server's scavenge). */
+  scavenge(): void {
+    // Marked, not spliced: open subscriptions hold indexes into the log.
+    for (const e of this.log) if (Number(e.revision) < (this.truncateBefore.get(e.streamId) ?? 0)) this.scavenged.add(e);
+  }
+
   async appendToStream(streamName: string, events: EventData | EventData[], options: { expectedRevision?: AppendExpectedRevision; deadline?: number } = {}) {
     this.calls.append++;
     if (options.deadline === undefined) this.callsWithoutDeadline++;
@@ -223,11 +254,14 @@ export class EsdbSimulator {
     return (async function* () {
       await self.readDelay(options.deadline);
       if (fault) throw faultError(fault.kind);
-      const stored = self.streams.get(streamName);
-      if (!stored) throw new StreamNotFoundError(undefined as never, streamName);
+      const all = self.streams.get(streamName);
+      const tb = self.truncateBefore.get(streamName) ?? 0;
+      if (!all || all.length <= tb) throw new StreamNotFoundError(undefined as never, streamName);
+      // Index = revision: hidden (deleted) revisions are left out, the rest keep their places.
+      const stored = tb === 0 ? all : all.map((e, i) => (i < tb ? undefined : e));
       const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
       const from = options.fromRevision;
-      let page: StoredEvent[];
+      let page: (StoredEvent | undefined)[];
       if (options.direction === BACKWARDS) {
         const top = from === undefined || from === END || from === START ? stored.length - 1 : Math.min(stored.length - 1, Number(from));
         page = from === START ? stored.slice(0, 1) : stored.slice(Math.max(0, top - max + 1), top + 1).reverse();
@@ -235,8 +269,9 @@ export class EsdbSimulator {
         const start = from === undefined || from === START ? 0 : from === END ? stored.length : Number(from);
         page = stored.slice(start, start + max);
       }
-      self.eventsRead += page.length;
-      for (const e of page) yield { event: self.toRecorded(e) };
+      const visible = page.filter((e) => e !== undefined);
+      self.eventsRead += visible.length;
+      for (const e of visible) yield { event: self.toRecorded(e) };
     })();
   }
 
@@ -252,7 +287,7 @@ export class EsdbSimulator {
       const before = options.fromPosition === undefined || options.fromPosition === END ? Infinity : options.fromPosition === START ? -Infinity : Number(options.fromPosition.commit);
       const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
       const page: StoredEvent[] = [];
-      for (let i = self.log.length - 1; i >= 0 && page.length < max; i--) if (Number(self.log[i]!.position.commit) < before) page.push(self.log[i]!);
+      for (let i = self.log.length - 1; i >= 0 && page.length < max; i--) if (Number(self.log[i]!.position.commit) < before && !self.scavenged.has(self.log[i]!)) page.push(self.log[i]!);
       self.eventsRead += page.length;
       for (const e of page) yield { event: self.toRecorded(e) };
     })();
@@ -292,7 +327,7 @@ export class EsdbSimulator {
           return;
         }
         index++;
-        if (keep(e) && !stream.push({ event: sim.toRecorded(e) })) return;
+        if (keep(e) && !sim.scavenged.has(e) && !stream.push({ event: sim.toRecorded(e) })) return;
       }
     };
     const stream = new Readable({ ...readableOptions, objectMode: true, read: pump }) as Readable & { unsubscribe(): Promise<void> };
@@ -360,7 +395,10 @@ export class EsdbSimulator {
   /** The server's append decision, made atomically at commit time. */
   private commit(streamName: string, list: EventData[], encoded: ReturnType<typeof eventBytes>[], expected: AppendExpectedRevision) {
     const stored = this.streams.get(streamName);
-    const current = stored?.length ? BigInt(stored.length - 1) : undefined;
+    // A soft-deleted stream (nothing visible) counts as no stream; its revisions go on from the last one.
+    const deleted = stored !== undefined && stored.length > 0 && stored.length <= (this.truncateBefore.get(streamName) ?? 0);
+    const last = stored?.length ? BigInt(stored.length - 1) : undefined;
+    const current = deleted ? undefined : last;
     const wrong = () => new WrongExpectedVersionError(undefined as never, { streamName, expected, current: current ?? 'no_stream' });
     if (expected === 'no_stream' || typeof expected === 'bigint') {
       const matches = expected === 'no_stream' ? current === undefined : current === expected;
@@ -380,7 +418,7 @@ export class EsdbSimulator {
         if (at.length === list.length && at.every((e, i) => e.id === list[i]!.id)) return this.idempotentResult(at);
       }
     }
-    let revision = current ?? -1n;
+    let revision = last ?? -1n;
     let position: Position | undefined;
     for (let i = 0; i < list.length; i++) {
       const e = list[i]!;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AccessService } from '@temps/access';
 import { openStores } from '@temps/projector';
-import { currentPrices, type Role } from '@temps/domain';
+import { currentPrices, parseRetentionDays, type Role } from '@temps/domain';
 import { demoCommand } from './demo/demo-command';
 import { importPrices, loadPriceTable, parsePriceFile, seedDefaultPrices } from './default-prices';
 import { drainOnSignals } from './graceful-shutdown';
@@ -38,6 +38,8 @@ Usage:
   temps ai-provider capture on|off [--project ID]     prompts and answers on the gateway's spans (default off)
   temps project create --name NAME [--id ID]          create a project (id: the next free number)
   temps project list
+  temps project retention --project ID --days N|--default   traces older than N days are deleted (see Retention
+                                                      in README.md); --default: back to TEMPS_RETENTION_DAYS
   temps projections status                            each projection's version, build, position, lag and state
   temps projections rebuild traces                    build the read models again from the first event, beside
                                                       the serving ones (which switch when it has caught up),
@@ -68,6 +70,7 @@ TEMPS_EVENT_STORE (sqlite | esdb + EVENTSTORE_URL), TEMPS_READ_STORE (sqlite | m
 TEMPS_DIALECTS (/abs/path/module.js#exportName[,...]: team dialect mappers, see docs/extending.md),
 TEMPS_LOG_LEVEL (info), TEMPS_METRICS_TOKEN, TEMPS_METRICS_PORT, TEMPS_READY_MAX_LAG_SECONDS (30),
 TEMPS_SHUTDOWN_TIMEOUT_MS (25000): see "Operations" in README.md.
+TEMPS_RETENTION_DAYS (none), TEMPS_RETENTION_KEEP_USAGE (true), TEMPS_RETENTION_SWEEP_MINUTES (60): see "Retention".
 AI Gateway: TEMPS_SECRETS_KEY, TEMPS_AI_<PROVIDER>_API_KEY and _BASE_URL, TEMPS_AI_TIMEOUT_MS, TEMPS_AI_CAPTURE_CONTENT. See README.md.`;
 
 /** The configured event store (TEMPS_EVENT_STORE) and access over it: what the key, project and price commands change. */
@@ -183,7 +186,16 @@ async function project(args: string[]): Promise<void> {
       for (const p of await stores.access.listProjects()) console.log(`${p.projectId.padEnd(6)}  ${p.name}  created ${p.createdAt}`);
       return;
     }
-    if (args[0] !== 'create') throw new Error('usage: temps project create --name NAME [--id ID] | temps project list');
+    if (args[0] === 'retention') {
+      const usage = 'usage: temps project retention --project ID --days N | --default';
+      const { values } = parseArgs({ args: args.slice(1), options: { project: { type: 'string' }, days: { type: 'string' }, default: { type: 'boolean' } } });
+      if (!values.project || (values.days === undefined) === !values.default) throw new Error(usage);
+      const days = values.default ? null : parseRetentionDays(values.days!, '--days');
+      await stores.access.setProjectRetention(values.project, days);
+      console.error(days === null ? `project ${values.project} follows TEMPS_RETENTION_DAYS again` : `project ${values.project}: traces older than ${days} days are deleted at the server's next retention sweep`);
+      return;
+    }
+    if (args[0] !== 'create') throw new Error('usage: temps project create --name NAME [--id ID] | temps project list | temps project retention --project ID --days N');
     const { values } = parseArgs({ args: args.slice(1), options: { name: { type: 'string' }, id: { type: 'string' } } });
     if (!values.name) throw new Error('usage: temps project create --name NAME [--id ID]');
     const id = await stores.access.createProject(values.id, values.name);

@@ -9,3 +9,5 @@ export * from './create-trace-projection';
 export * from './read-model-extensions.module';
 export * from './module-export-ref';
 export { bulkLoadProgress } from './load-trace-partition';
+export * from './retention-sweeper';
+export * from './retention-sweeper.service';

@@ -8,6 +8,7 @@ import { OpenApiController } from './openapi.controller';
 import { PROJECTOR_OPTIONS, type ProjectorOptions } from './projector-options';
 import { QUERY_API_CONTROLLERS } from './query-api';
 import { TraceProjectorService } from './trace-projector.service';
+import { RetentionSweeperService } from './retention-sweeper.service';
 import { TracesQueryService } from './traces-query.service';
 import { SessionsQueryService } from './sessions-query.service';
 import { UsageQueryService } from './usage-query.service';
@@ -33,6 +34,7 @@ export class ProjectorModule {
         GenaiMetricsQueryService,
         SessionsQueryService,
         TraceProjectorService,
+        RetentionSweeperService,
         { provide: DIALECT_MAPPERS, useFactory: registeredDialectMappers, inject: [DiscoveryService] },
         { provide: READ_MODEL_EXTENSIONS, useFactory: registeredReadModelExtensions, inject: [DiscoveryService] },
       ],

@@ -233,6 +233,15 @@ export const QUERY_API_SCHEMAS: Record<string, JsonSchema> = {
     "Where a projection stands: version, serving build, lag, a rebuild's progress (positions as decimal strings).",
   ),
   ProjectionList: object({ items: array(ref('ProjectionState')) }),
+  Retention: object(
+    {
+      days: orNull(int(), 'Traces, and hourly log streams, older than this many days are deleted; null: kept forever.'),
+      source: { type: 'string', enum: ['project', 'default', 'none'], description: 'project: set for this project (temps project retention); default: TEMPS_RETENTION_DAYS; none: no retention.' },
+      keepUsage: bool('Model usage of expired traces stays in the usage read model (TEMPS_RETENTION_KEEP_USAGE).'),
+    },
+    [],
+    'GET /retention: the retention in force for the project.',
+  ),
   ApiError: object(
     { statusCode: int(), message: str('What was wrong, for a person to read.'), error: str() },
     ['error'],

@@ -19,6 +19,7 @@ import {
   type ReadModelExtension,
   type PriceTable,
   type TraceSummary,
+  type TracesExpiredData,
 } from '@temps/domain';
 import type { EventStore, RecordedEvent } from '@temps/event-store';
 import type { ProjectionHandler } from '@temps/projection-runtime';
@@ -84,6 +85,37 @@ export class TraceProjectionHandler implements ProjectionHandler {
   }
 
   async apply(events: RecordedEvent[], lastPosition: bigint): Promise<void> {
+    const marker = events.findIndex((e) => e.type === EventTypes.TracesExpired);
+    if (marker < 0) return this.applySpans(events, lastPosition);
+    // Log order matters around a retention marker: spans before it go with their trace, a late span after it starts the trace again.
+    if (marker > 0) await this.applySpans(events.slice(0, marker), events[marker - 1]!.position);
+    await this.applyExpiry(events[marker]!);
+    const rest = events.slice(marker + 1);
+    if (rest.length) await this.apply(rest, lastPosition);
+    else if (lastPosition > events[marker]!.position) await this.applySpans([], lastPosition);
+  }
+
+  /**
+   * Removes the traces a retention sweep deleted from the log (TracesExpiredData): their spans, summaries,
+   * search fields and claims, their contribution to every counter (with the kept usage added back), and
+   * their sessions recomputed, as a rebuild that never reads them would have them.
+   */
+  private async applyExpiry(event: RecordedEvent): Promise<void> {
+    const data = event.data as TracesExpiredData;
+    const removed = data.traceIds.map((traceId) => ({ projectId: data.projectId, traceId }));
+    const stored = await this.store.load({ traces: removed });
+    // A bulk load starts after the sweep deleted these streams (the marker comes after the deletion), so it never holds them.
+    const before = stored.mode === 'bulk' ? [] : stored.spans;
+    const delta = traceReadModelDelta(before, [], [], this.extensions, stored.mode === 'bulk' ? [] : removed);
+    const counters = [...delta.counters, ...(data.usage ?? [])];
+    const plan = await planTraceWrites(
+      { projection: this.name, position: event.position, spans: [], traces: [], spansAfter: [], counters, responses: delta.responses, sessions: delta.sessions, removed: stored.mode === 'bulk' ? [] : removed },
+      (request) => this.store.load(request),
+    );
+    await this.store.commit(plan);
+  }
+
+  private async applySpans(events: RecordedEvent[], lastPosition: bigint): Promise<void> {
     if (this.pricesRevision === null || events.some((e) => e.type === EventTypes.ModelPriceSet)) await this.refreshPrices();
     const options = { prices: this.prices, extraMappers: this.extraMappers };
     const joined = tracesNeedingContentJoin(events);

@@ -3,6 +3,7 @@ import {
   authorize,
   emptyAccessState,
   evolveAccess,
+  parseRetentionDays,
   Streams,
   type AccessState,
   type ApiKeyCreatedData,
@@ -11,6 +12,7 @@ import {
   type DeploymentTokenCreatedData,
   type DeploymentTokenView,
   type Permission,
+  type ProjectRetentionSetData,
   type Role,
   type VisibleProjectsDecision,
   visibleProjects,
@@ -132,6 +134,21 @@ export class AccessService {
     if (!this.state.projects.has(projectId)) throw new Error(`project ${projectId} does not exist`);
     await this.events.append(Streams.access, [{ id: randomUUID(), type: 'ProjectDeleted', data: { projectId, deletedAt: new Date().toISOString() } }]);
     await this.refresh();
+  }
+
+  /** Sets a project's own retention in days, or (null) returns it to the server default (TEMPS_RETENTION_DAYS). */
+  async setProjectRetention(projectId: string, days: number | null): Promise<void> {
+    await this.refresh();
+    if (!this.state.projects.has(projectId)) throw new Error(`project ${projectId} does not exist`);
+    const data: ProjectRetentionSetData = { projectId, days: days === null ? null : parseRetentionDays(String(days), 'retention'), setAt: new Date().toISOString() };
+    await this.events.append(Streams.access, [{ id: randomUUID(), type: 'ProjectRetentionSet', data }]);
+    await this.refresh();
+  }
+
+  /** Each project's own retention in days (projects without one follow the server default). */
+  async projectRetention(): Promise<Map<string, number>> {
+    await this.refresh();
+    return new Map(this.state.retentionDays);
   }
 
   /** The role of the key with this secret, if it is a live API key (routes that need an admin). */

@@ -1,4 +1,5 @@
 import type { ApiKeyCreatedData, DeploymentTokenCreatedData, ProjectCreatedData, ProjectDeletedData, Role } from './events';
+import type { ProjectRetentionSetData } from './retention';
 
 export interface ApiKeyView {
   keyId: string;
@@ -31,6 +32,8 @@ export interface AccessState {
   keysById: Map<string, Hashed<ApiKeyView>>;
   deploymentTokensByHash: Map<string, Hashed<DeploymentTokenView>>;
   deploymentTokensById: Map<string, Hashed<DeploymentTokenView>>;
+  /** Each project's own retention in days (ProjectRetentionSet); absent: the server default. */
+  retentionDays: Map<string, number>;
 }
 
 export const emptyAccessState = (): AccessState => ({
@@ -40,6 +43,7 @@ export const emptyAccessState = (): AccessState => ({
   keysById: new Map(),
   deploymentTokensByHash: new Map(),
   deploymentTokensById: new Map(),
+  retentionDays: new Map(),
 });
 
 export function evolveAccess(state: AccessState, event: { type: string; data: unknown }): AccessState {
@@ -53,6 +57,12 @@ export function evolveAccess(state: AccessState, event: { type: string; data: un
       const d = event.data as ProjectDeletedData;
       state.projects.delete(d.projectId);
       state.deletedProjects.add(d.projectId);
+      break;
+    }
+    case 'ProjectRetentionSet': {
+      const d = event.data as ProjectRetentionSetData;
+      if (d.days === null) state.retentionDays.delete(d.projectId);
+      else state.retentionDays.set(d.projectId, d.days);
       break;
     }
     case 'ApiKeyCreated': {

@@ -246,6 +246,8 @@ export const EventTypes = {
   AiProviderCredentialSet: 'AiProviderCredentialSet',
   AiProviderCredentialRemoved: 'AiProviderCredentialRemoved',
   AiContentCaptureSet: 'AiContentCaptureSet',
+  ProjectRetentionSet: 'ProjectRetentionSet',
+  TracesExpired: 'TracesExpired',
 } as const;
 
 export type DomainEvent =

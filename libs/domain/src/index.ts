@@ -11,3 +11,4 @@ export * from './access-state';
 export * from './ai-provider-state';
 export * from './pricing';
 export * from './read-models';
+export * from './retention';

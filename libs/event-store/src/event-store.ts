@@ -90,6 +90,17 @@ export interface EventStore {
    * A caller rejects such an item on its own instead of failing, and retrying forever, the whole write.
    */
   rejectsEvent?(event: NewEvent): string | null;
+  /**
+   * Optional (retention): deletes these whole streams, their events gone from the stream and the log.
+   * A soft delete: a later append to a deleted stream starts it again (a late span of an expired trace is
+   * kept, as a trace of its own). Deleting a stream that does not exist is a no-op, so a retried call is safe.
+   */
+  deleteStreams?(streams: string[]): Promise<void>;
+  /**
+   * Optional (retention): names of the streams in [from, to), sorted, at most `limit`; a store that cannot
+   * list streams (EventStoreDB) leaves it out and callers name the streams they delete.
+   */
+  listStreams?(range: { from: string; to: string; limit: number }): Promise<string[]>;
   /** Position of the newest event, or -1n for an empty store. */
   headPosition(): Promise<bigint>;
   /** Optional: why writes cannot succeed now (a full disk), or null; /healthz fails with it. */

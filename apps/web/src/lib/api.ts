@@ -1,5 +1,5 @@
 import { session } from './session.svelte';
-import type { MappingReport, ProjectionState, ProjectRef, SessionDetail, SessionPage, TraceDetail, TracePage, UsageBucket, UsageGroupBy, UsagePage, UsagePoint, UsageTotals } from './types';
+import type { MappingReport, ProjectionState, ProjectRef, Retention, SessionDetail, SessionPage, TraceDetail, TracePage, UsageBucket, UsageGroupBy, UsagePage, UsagePoint, UsageTotals } from './types';
 
 /** An HTTP error from the query API, with the server's message when it gave one. */
 export class ApiError extends Error {
@@ -129,6 +129,11 @@ export function getMapping(projectId: string, signal?: AbortSignal) {
 }
 
 /** Where the projector stands (any valid key): the dashboard shows a rebuild while it runs. */
+/** The retention in force for a project (the traces page says it). */
+export function getRetention(projectId: string, signal?: AbortSignal) {
+  return getJson<Retention>(`/api/projects/${enc(projectId)}/retention`, { signal });
+}
+
 export function getProjections(signal?: AbortSignal) {
   return getJson<{ items: ProjectionState[] }>('/api/projections', { signal });
 }

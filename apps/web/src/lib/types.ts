@@ -228,6 +228,16 @@ export interface ProjectionList {
   items: ProjectionState[];
 }
 
+/** GET /retention: the retention in force for the project. */
+export interface Retention {
+  /** Traces, and hourly log streams, older than this many days are deleted; null: kept forever. */
+  days: number | null;
+  /** project: set for this project (temps project retention); default: TEMPS_RETENTION_DAYS; none: no retention. */
+  source: 'project' | 'default' | 'none';
+  /** Model usage of expired traces stays in the usage read model (TEMPS_RETENTION_KEEP_USAGE). */
+  keepUsage: boolean;
+}
+
 /** Every error answer of the query API (400 bad parameter or cursor, 401 no or unknown key, 403 not allowed, 404 not found). */
 export interface ApiError {
   statusCode: number;

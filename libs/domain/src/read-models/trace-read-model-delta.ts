@@ -45,8 +45,10 @@ export function traceReadModelDelta(
   after: readonly SpanDocument[],
   changed: readonly TraceSummary[],
   extensions: readonly ReadModelExtension[] = [],
+  /** Traces removed by retention (their spans are in `before`, none in `after`): their whole contribution goes. */
+  removed: readonly { projectId: string; traceId: string }[] = [],
 ): TraceReadModelDelta {
-  const changedKeys = new Set(changed.map((t) => traceKey(t.projectId, t.traceId)));
+  const changedKeys = new Set([...changed, ...removed].map((t) => traceKey(t.projectId, t.traceId)));
   const beforeByTrace = byTrace(before);
   const afterByTrace = byTrace(after);
   const oldRows: CounterRow[] = [];

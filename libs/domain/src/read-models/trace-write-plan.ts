@@ -77,6 +77,8 @@ export interface TraceWritePlan {
   claimLog: ResponseUsage[];
   /** Session summaries recomputed from their traces after the batch; a session with no trace left goes. */
   sessions: { put: SessionSummary[]; remove: SessionRef[] };
+  /** Traces removed by retention: their spans, summary and search fields are deleted (absent: none). */
+  removed?: TraceRef[];
 }
 
 /** What a batch changed, as the projector computed it from the stored spans of its traces. */
@@ -95,6 +97,8 @@ export interface TraceBatchChanges {
   responses: ResponseUsage[];
   /** Sessions whose traces changed (traceReadModelDelta().sessions). */
   sessions: SessionRef[];
+  /** Traces removed by retention (incremental mode only: a bulk load never reads their deleted events). */
+  removed?: TraceRef[];
 }
 
 const sessionKey = (projectId: string, sessionId: string) => JSON.stringify([projectId, sessionId]);
@@ -142,13 +146,14 @@ export async function planTraceWrites(changes: TraceBatchChanges, load: (request
     counters,
     claims: { put: resolved.upserts, remove: resolved.deletes.map(({ response, claimant }) => ({ response, claimant })) },
     claimLog: [],
-    sessions: recomputeSessions(changes.sessions, state.sessionTraces, changes.traces),
+    sessions: recomputeSessions(changes.sessions, state.sessionTraces, changes.traces, changes.removed),
+    ...(changes.removed?.length ? { removed: changes.removed } : {}),
   };
 }
 
 /** Each session's summary from its stored traces, with the batch's versions of them (a trace can leave a session). */
-export function recomputeSessions(sessions: readonly SessionRef[], stored: readonly TraceSummary[], batch: readonly TraceSummary[]): TraceWritePlan['sessions'] {
-  const changed = new Set(batch.map((t) => traceKey(t.projectId, t.traceId)));
+export function recomputeSessions(sessions: readonly SessionRef[], stored: readonly TraceSummary[], batch: readonly TraceSummary[], removed: readonly TraceRef[] = []): TraceWritePlan['sessions'] {
+  const changed = new Set([...batch, ...removed].map((t) => traceKey(t.projectId, t.traceId)));
   const bySession = new Map<string, Map<string, TraceSummary>>();
   const add = (t: TraceSummary) => {
     if (!t.conversationId) return;

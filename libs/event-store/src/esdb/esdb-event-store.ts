@@ -1,4 +1,5 @@
 import {
+  ANY,
   BACKWARDS,
   CancelledError,
   DeadlineExceededError,
@@ -201,6 +202,26 @@ export class EsdbEventStore implements EventStore {
    * after it. A failed subscription fails the pull; the consumer's next pull (the runner retries with backoff
    * from its checkpoint) subscribes again: that is the resubscribe loop.
    */
+  /**
+   * Soft deletes (the server's deleteStream), WRITE_CONCURRENCY at a time: a later append starts a stream
+   * again (its revisions go on), where a tombstone would refuse every later span of the trace. The events
+   * leave $all only when the server scavenges (run one after a sweep: until then a rebuild reads them).
+   */
+  async deleteStreams(streams: string[]): Promise<void> {
+    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+    await inParallel(streams, WRITE_CONCURRENCY, (stream) =>
+      this.withStreamLock(this.prefix + stream, async () => {
+        try {
+          await this.client.deleteStream(this.prefix + stream, { expectedRevision: ANY, deadline: this.writeTimeoutMs });
+        } catch (err) {
+          if (!(err instanceof StreamNotFoundError)) throw unavailable(err, `deleting ${stream} failed`);
+        } finally {
+          this.known.forget(this.prefix + stream); // the next append reads where the stream stands
+        }
+      }),
+    );
+  }
+
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
     if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
     const reader = this.readerFor(options.after);

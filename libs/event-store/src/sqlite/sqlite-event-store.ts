@@ -521,6 +521,9 @@ export class SqliteEventStore implements EventStore {
   private readonly selectStream: StatementSync;
   private readonly selectHead: StatementSync;
   private readonly selectPartitionAfter: StatementSync;
+  private deleteStreamEvents: StatementSync | undefined;
+  private deleteStreamRow: StatementSync | undefined;
+  private selectStreamRange: StatementSync | undefined;
 
   /** The last append that failed for want of room, until one commits. */
   private diskFull: { message: string; at: number } | null = null;
@@ -531,6 +534,7 @@ export class SqliteEventStore implements EventStore {
     writer: (notify: () => void) => Writer,
     /** The file, or null for a private in-memory store. */
     private readonly path: string | null,
+    private readonly readOnly = false,
   ) {
     this.selectAllAfter = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
     this.selectStream = db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision`);
@@ -570,6 +574,7 @@ export class SqliteEventStore implements EventStore {
             ? (notify) => new InlineWriter(conn, notify)
             : (notify) => new ThreadWriter({ kind: WRITER_WORKER_KIND, path, busyTimeoutMs, synchronous }, writeTimeoutMs, notify),
         isPrivateMemoryPath(path) || path.startsWith('file:') ? null : path,
+        options.readOnly === true,
       );
     } catch (err) {
       try {
@@ -652,6 +657,45 @@ export class SqliteEventStore implements EventStore {
       return (this.selectPartitionAfter.all(options.after ?? -1n, until, partition.count, partition.index, limit) as EventRow[]).map(toRecorded);
     } catch (err) {
       throw wrapSqliteError(err, 'reading the log failed');
+    }
+  }
+
+  /**
+   * Deletes on this thread's connection, one transaction per call (SQLite's lock keeps the writer thread
+   * out meanwhile; its busy timeout waits). By the streams table's key and the events' (stream, revision)
+   * index: no scan. The streams row goes too, so a later append starts the stream again at revision 0.
+   */
+  async deleteStreams(streams: string[]): Promise<void> {
+    this.assertOpen();
+    if (this.readOnly) throw new Error(`the event store at ${this.path ?? 'memory'} was opened read-only: it cannot delete`);
+    if (streams.length === 0) return;
+    this.deleteStreamEvents ??= this.db.prepare('DELETE FROM events WHERE stream = ?');
+    this.deleteStreamRow ??= this.db.prepare('DELETE FROM streams WHERE stream = ?');
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const stream of streams) {
+          this.deleteStreamEvents.run(stream);
+          this.deleteStreamRow.run(stream);
+        }
+        this.db.exec('COMMIT');
+      } catch (err) {
+        if (this.db.isTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    } catch (err) {
+      throw wrapSqliteError(err, 'deleting streams failed');
+    }
+  }
+
+  /** By the streams table's primary key: a range read, however many streams there are. */
+  async listStreams(range: { from: string; to: string; limit: number }): Promise<string[]> {
+    this.assertOpen();
+    this.selectStreamRange ??= this.db.prepare('SELECT stream FROM streams WHERE stream >= ? AND stream < ? ORDER BY stream LIMIT ?');
+    try {
+      return (this.selectStreamRange.all(range.from, range.to, range.limit) as { stream: string }[]).map((r) => r.stream);
+    } catch (err) {
+      throw wrapSqliteError(err, 'listing streams failed');
     }
   }
 

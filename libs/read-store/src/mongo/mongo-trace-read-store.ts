@@ -371,6 +371,11 @@ export class MongoTraceReadStore implements TraceReadStore {
         { ordered: false },
       );
     }
+    // Retention: a removed trace's documents go (search fields live on the trace row). Deleting again changes nothing.
+    for (const [projectId, traceIds] of groupBy(plan.removed ?? [], (t) => t.projectId, (t) => t.traceId)) {
+      await b.spans.deleteMany({ projectId, traceId: { $in: traceIds } });
+      await b.traces.deleteMany({ _id: { $in: traceIds.map((traceId) => traceKey(projectId, traceId)) } });
+    }
     await step('claims');
     if (plan.claimLog.length) throw new Error('the MongoDB read store has no bulk loads: a plan with a claim log is not for it');
     const claimOps: AnyBulkWriteOperation<ResponseRow>[] = [

@@ -184,6 +184,18 @@ class Build {
     if (legacy) this.backfillSearch();
   }
 
+  /** Retention: a trace's spans (with their search columns) and summary, by the unique indexes' prefixes. */
+  removeTrace(projectId: string, traceId: string): void {
+    this.deleteTraceSpans ??= this.db.prepare(`DELETE FROM ${this.t.spans} WHERE project_id = ? AND trace_id = ?`);
+    this.deleteTraceRow ??= this.db.prepare(`DELETE FROM ${this.t.traces} WHERE project_id = ? AND trace_id = ?`);
+    this.deleteTraceSpans.run(projectId, traceId);
+    this.deleteTraceRow.run(projectId, traceId);
+    if (this.legacy) this.db.prepare(`DELETE FROM ${this.t.search} WHERE project_id = ? AND trace_id = ?`).run(projectId, traceId);
+  }
+
+  private deleteTraceSpans: StatementSync | undefined;
+  private deleteTraceRow: StatementSync | undefined;
+
   private index(name: string): string {
     return `"${this.t.prefix}${name}"`;
   }
@@ -579,6 +591,7 @@ export class SqliteTraceReadStore implements TraceReadStore {
     for (const s of spans) b.writeSpan(s);
     step('traces');
     for (const t of traces) b.writeTrace(t);
+    for (const t of plan.removed ?? []) b.removeTrace(t.projectId, t.traceId);
     step('claims');
     for (const c of plan.claims.remove) b.writeClaim(c.response, c.claimant, null);
     for (const c of plan.claims.put) b.writeClaim(c.response, c.claimant, c.rows);

@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventStoreDBClient } from '@eventstore/db-client';
+import { AccessService } from '@temps/access';
+import { EventTypes, retentionStream, Streams, usageRowIdPrefix, type IngestMetadata, type SpanReceivedData } from '@temps/domain';
+import { deterministicEventId, type EventStore } from '@temps/event-store';
+import { EsdbEventStore } from '@temps/event-store/esdb';
+import { SqliteEventStore } from '@temps/event-store/sqlite';
+import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
+import { EsdbSimulator } from '../../../test/support/esdb-simulator';
+import { RetentionSweeper, retentionOptionsFromEnv } from './retention-sweeper';
+import { TraceProjectionHandler } from './trace-projection.handler';
+
+const NOW = Date.parse('2026-12-06T20:15:00Z');
+const DAY = 86_400_000;
+
+function spanWrite(traceId: string, startMs: number) {
+  const meta: IngestMetadata = { projectId: '1', receivedAt: new Date(NOW).toISOString(), requestId: 'r', encoding: 'json', schemaVersion: 1 };
+  const data: SpanReceivedData = {
+    span: {
+      traceId,
+      spanId: traceId.slice(0, 16),
+      name: 'chat gpt-4o',
+      kind: 3,
+      startTimeUnixNano: `${startMs}000000`,
+      endTimeUnixNano: `${startMs + 1000}000000`,
+      attributes: [
+        { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+        { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
+        { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
+        { key: 'gen_ai.usage.input_tokens', value: { intValue: '10' } },
+      ],
+      events: [],
+      links: [],
+      status: { code: 1 },
+    },
+    resource: { attributes: [] },
+    scope: { name: 'test', attributes: [] },
+  };
+  return { stream: Streams.trace('1', traceId), events: [{ id: deterministicEventId('span', traceId), type: EventTypes.SpanReceived, data, metadata: meta as unknown as Record<string, unknown> }] };
+}
+
+const stores: [string, () => Promise<EventStore>, boolean][] = [
+  ['SQLite', async () => SqliteEventStore.open(':memory:'), true],
+  ['EventStoreDB (simulator)', async () => EsdbEventStore.fromClient(new EsdbSimulator() as unknown as EventStoreDBClient), false],
+];
+
+describe.each(stores)('RetentionSweeper over the %s event store and the SQLite read store', (_name, open, listsStreams) => {
+  let dir: string;
+  let events: EventStore;
+  let reads: SqliteTraceReadStore;
+  let access: AccessService;
+  let handler: TraceProjectionHandler;
+  let position: bigint | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'temps-retention-sweeper-'));
+    events = await open();
+    reads = SqliteTraceReadStore.open(join(dir, 'reads.db'));
+    access = new AccessService(events);
+    await access.createProject('1', 'one');
+    handler = new TraceProjectionHandler(reads, events, () => undefined);
+    position = undefined;
+  });
+  afterEach(async () => {
+    await reads.close();
+    await events.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The projector: folds what the log holds past its last batch. */
+  async function project(): Promise<void> {
+    const batch = await events.readAll({ ...(position === undefined ? {} : { after: position }), limit: 10_000 });
+    if (!batch.length) return;
+    position = batch[batch.length - 1]!.position;
+    await handler.apply(batch, position);
+  }
+
+  const usageCalls = async () => {
+    const rows = await reads.counterRows({ from: usageRowIdPrefix('1'), to: usageRowIdPrefix('1') + '\uffff' });
+    return rows.reduce((n, r) => n + (r.values.calls ?? 0), 0);
+  };
+
+  it('deletes the expired traces and hourly log streams, the fold removes them (usage kept by default), and a second sweep finds nothing', async () => {
+    const old = ['a'.repeat(32), 'b'.repeat(32)];
+    const fresh = 'c'.repeat(32);
+    await events.appendMany([spanWrite(old[0]!, NOW - 40 * DAY), spanWrite(old[1]!, NOW - 31 * DAY), spanWrite(fresh, NOW - 29 * DAY)]);
+    await events.append('logs-1-2026110519', [{ id: '00000000-0000-8000-8000-000000000001', type: EventTypes.LogRecordReceived, data: {} }]);
+    await events.append('logs-1-2026110620', [{ id: '00000000-0000-8000-8000-000000000002', type: EventTypes.LogRecordReceived, data: {} }]);
+    await project();
+    expect(await usageCalls()).toBe(3);
+
+    const sweeper = new RetentionSweeper(events, reads, access, { ...retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30' }), batch: 1 });
+    const result = await sweeper.sweep(NOW);
+    expect(result.traces).toBe(2);
+    for (const id of old) expect(await events.readStream(Streams.trace('1', id))).toEqual([]);
+    expect(await events.readStream(Streams.trace('1', fresh))).toHaveLength(1);
+    expect(await events.readStream('logs-1-2026110519')).toEqual([]);
+    expect(await events.readStream('logs-1-2026110620')).toHaveLength(1); // the cutoff's own hour stays
+    if (listsStreams) expect(result.logStreams).toBe(1);
+    expect((await events.readStream(retentionStream('1'))).map((e) => e.type)).toEqual([EventTypes.TracesExpired, EventTypes.TracesExpired]);
+
+    // Until the projector folds the markers, the read model still lists them; then they are gone.
+    expect((await reads.listTraces('1', { limit: 10 })).items).toHaveLength(3);
+    await project();
+    expect((await reads.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([fresh]);
+    expect(await usageCalls()).toBe(3);
+    expect(await sweeper.sweep(NOW)).toMatchObject({ traces: 0 });
+  });
+
+  it('given a sweep that dies between deleting the streams and appending the marker (a crash, simulated by a failing append), then the next sweep finds the traces again and finishes: the same end state', async () => {
+    const old = 'f'.repeat(32);
+    await events.appendMany([spanWrite(old, NOW - 40 * DAY), spanWrite('0'.repeat(31) + '1', NOW - DAY)]);
+    await project();
+    let failNext = true;
+    const crashing: EventStore = Object.assign(Object.create(events) as EventStore, {
+      append: (stream: string, list: Parameters<EventStore['append']>[1]) => {
+        if (stream === retentionStream('1') && failNext) {
+          failNext = false;
+          return Promise.reject(new Error('crash before the marker'));
+        }
+        return events.append(stream, list);
+      },
+    });
+    const options = retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30' });
+    await expect(new RetentionSweeper(crashing, reads, access, options).sweep(NOW)).rejects.toThrow('crash before the marker');
+    expect(await events.readStream(Streams.trace('1', old))).toEqual([]); // deleted from the log...
+    await project();
+    expect((await reads.getTrace('1', old))?.trace.traceId).toBe(old); // ...but still listed: the next sweep finds it
+    expect(await new RetentionSweeper(events, reads, access, options).sweep(NOW)).toMatchObject({ traces: 1 });
+    await project();
+    expect(await reads.getTrace('1', old)).toBeNull();
+    expect(await usageCalls()).toBe(2);
+    expect(await events.readStream(retentionStream('1'))).toHaveLength(1);
+  });
+
+  it('given TEMPS_RETENTION_KEEP_USAGE=false and a project retention of 35 days over a default of 30, only traces older than 35 days go, with their usage', async () => {
+    await events.appendMany([spanWrite('d'.repeat(32), NOW - 40 * DAY), spanWrite('e'.repeat(32), NOW - 31 * DAY)]);
+    await project();
+    await access.setProjectRetention('1', 35);
+    const sweeper = new RetentionSweeper(events, reads, access, retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30', TEMPS_RETENTION_KEEP_USAGE: 'false' }));
+    expect(await sweeper.inForce('1')).toEqual({ days: 35, source: 'project', keepUsage: false });
+    expect(await sweeper.sweep(NOW)).toMatchObject({ traces: 1 });
+    await project();
+    expect((await reads.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual(['e'.repeat(32)]);
+    expect(await usageCalls()).toBe(1);
+  });
+});
+
+describe('retentionOptionsFromEnv', () => {
+  it('defaults to no retention, usage kept, hourly sweeps; refuses values it cannot use, naming the variable', () => {
+    expect(retentionOptionsFromEnv({})).toEqual({ defaultDays: null, keepUsage: true, intervalMs: 3_600_000 });
+    expect(retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30', TEMPS_RETENTION_KEEP_USAGE: 'off', TEMPS_RETENTION_SWEEP_MINUTES: '0.5' })).toEqual({ defaultDays: 30, keepUsage: false, intervalMs: 30_000 });
+    expect(() => retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30d' })).toThrow(/TEMPS_RETENTION_DAYS must be a whole number of days/);
+    expect(() => retentionOptionsFromEnv({ TEMPS_RETENTION_KEEP_USAGE: 'maybe' })).toThrow(/TEMPS_RETENTION_KEEP_USAGE must be true/);
+    expect(() => retentionOptionsFromEnv({ TEMPS_RETENTION_SWEEP_MINUTES: '0' })).toThrow(/TEMPS_RETENTION_SWEEP_MINUTES must be/);
+  });
+});

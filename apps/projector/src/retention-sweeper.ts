@@ -1,0 +1,171 @@
+import {
+  EventTypes,
+  hourlyStreamBound,
+  hourlyStreamPrefix,
+  hourlyStreamsBefore,
+  parseRetentionDays,
+  retentionCutoff,
+  retentionDaysOf,
+  retentionStream,
+  Streams,
+  sumCounters,
+  usageCounters,
+  type HourlyStreamKind,
+  type TracesExpiredData,
+} from '@temps/domain';
+import { deterministicEventId, type EventStore } from '@temps/event-store';
+import type { TraceQueries, TraceWriter } from '@temps/read-store';
+
+/** Nest injection token for RetentionOptions. */
+export const RETENTION_OPTIONS = Symbol('RetentionOptions');
+
+export interface RetentionOptions {
+  /** TEMPS_RETENTION_DAYS: null keeps everything, except in projects with a retention of their own. */
+  defaultDays: number | null;
+  /** TEMPS_RETENTION_KEEP_USAGE (default true): model usage of expired traces stays in the usage read model. */
+  keepUsage: boolean;
+  /** TEMPS_RETENTION_SWEEP_MINUTES (default 60): time between sweeps; the first runs soon after start. */
+  intervalMs: number;
+  /** Traces per TracesExpired event (and per deletion call). */
+  batch?: number;
+  /**
+   * A store that cannot list streams (EventStoreDB) gets the hourly streams of this many hours before the
+   * cutoff deleted by name on each sweep (default: two sweep intervals and a day).
+   */
+  lookbackHours?: number;
+}
+
+export function retentionOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RetentionOptions {
+  const days = (env.TEMPS_RETENTION_DAYS ?? '').trim();
+  const keep = (env.TEMPS_RETENTION_KEEP_USAGE ?? '').trim().toLowerCase();
+  if (!['', '1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'].includes(keep)) throw new Error(`TEMPS_RETENTION_KEEP_USAGE must be true (the default) or false, got "${env.TEMPS_RETENTION_KEEP_USAGE}"`);
+  const minutes = (env.TEMPS_RETENTION_SWEEP_MINUTES ?? '').trim();
+  const interval = minutes === '' ? 60 : Number(minutes);
+  if (!Number.isFinite(interval) || interval <= 0 || interval > 7 * 24 * 60) throw new Error(`TEMPS_RETENTION_SWEEP_MINUTES must be a number of minutes above 0 and at most a week, got "${minutes}"`);
+  return {
+    defaultDays: days === '' ? null : parseRetentionDays(days, 'TEMPS_RETENTION_DAYS'),
+    keepUsage: !['0', 'false', 'no', 'off'].includes(keep),
+    intervalMs: Math.round(interval * 60_000),
+  };
+}
+
+/** What a project's retention is, for the API and the dashboard. */
+export interface RetentionInForce {
+  days: number | null;
+  /** `project`: set for this project (temps project retention); `default`: TEMPS_RETENTION_DAYS; `none`: kept forever. */
+  source: 'project' | 'default' | 'none';
+  keepUsage: boolean;
+}
+
+export interface RetentionSweepResult {
+  /** Traces deleted (their streams, and a TracesExpired event each batch). */
+  traces: number;
+  /** Hourly log streams deleted (or, on a store that cannot list streams, named for deletion). */
+  logStreams: number;
+}
+
+/** What the sweep needs of the access state: live projects and their own retention. */
+export interface RetentionAccess {
+  projects(): Promise<string[]>;
+  projectRetention(): Promise<Map<string, number>>;
+}
+
+/** The retention in force for a project: its own, else TEMPS_RETENTION_DAYS, else none (the API's answer). */
+export async function retentionInForce(access: RetentionAccess, options: Pick<RetentionOptions, 'defaultDays' | 'keepUsage'>, projectId: string): Promise<RetentionInForce> {
+  const own = (await access.projectRetention()).get(projectId);
+  const keepUsage = options.keepUsage;
+  if (own !== undefined) return { days: own, source: 'project', keepUsage };
+  if (options.defaultDays !== null) return { days: options.defaultDays, source: 'default', keepUsage };
+  return { days: null, source: 'none', keepUsage };
+}
+
+const HOURLY_KINDS: readonly HourlyStreamKind[] = ['logs'];
+
+/**
+ * Removes what is older than each project's retention. Order, per batch of traces: the streams are deleted
+ * from the log FIRST, then a TracesExpired event names them, which every build of the read models folds in
+ * log order (the projector runs the removal: no second writer races it). Crash between the two: the read
+ * model still lists the traces, so the next sweep finds them again, deletes nothing more and appends the
+ * event. A build in progress folds the event too, and a bulk load that starts later never reads the deleted
+ * events. The caller makes sure the projector has folded every earlier event before a sweep (whenCaughtUp),
+ * so a trace is never named twice.
+ *
+ * Finding expired traces costs one indexed range read of the read model per batch (traces by project and
+ * start time); hourly log streams are a range of the event store's stream names (listStreams), or named
+ * one by one where the store cannot list (EventStoreDB).
+ */
+export class RetentionSweeper {
+  constructor(
+    private readonly events: EventStore,
+    /** The serving build: its trace list by start time, and (load) the spans of the traces whose usage is kept. */
+    private readonly reads: TraceQueries & Pick<TraceWriter, 'load'>,
+    private readonly access: RetentionAccess,
+    private readonly options: RetentionOptions,
+  ) {}
+
+  inForce(projectId: string): Promise<RetentionInForce> {
+    return retentionInForce(this.access, this.options, projectId);
+  }
+
+  async sweep(nowMs = Date.now()): Promise<RetentionSweepResult> {
+    if (!this.events.deleteStreams) throw new Error('retention needs an event store that can delete streams (SQLite, EventStoreDB)');
+    const settings = { defaultDays: this.options.defaultDays, projectDays: await this.access.projectRetention() };
+    const result: RetentionSweepResult = { traces: 0, logStreams: 0 };
+    for (const projectId of await this.access.projects()) {
+      const days = retentionDaysOf(settings, projectId);
+      if (days === null) continue;
+      const cutoff = retentionCutoff(days, nowMs);
+      result.traces += await this.sweepTraces(projectId, cutoff);
+      for (const kind of HOURLY_KINDS) result.logStreams += await this.sweepHourly(kind, projectId, cutoff);
+    }
+    return result;
+  }
+
+  private async sweepTraces(projectId: string, cutoff: string): Promise<number> {
+    const batch = this.options.batch ?? 200;
+    let count = 0;
+    let cursor: string | undefined;
+    do {
+      // Keyset pages over the index on (project, start time): the read model is changed only by the projector, later.
+      const page = await this.reads.listTraces(projectId, { to: cutoff, limit: batch, ...(cursor ? { cursor } : {}) });
+      cursor = page.nextCursor ?? undefined;
+      if (page.items.length === 0) break;
+      const traceIds = page.items.map((t) => t.traceId);
+      const usage = this.options.keepUsage ? await this.usageOf(projectId, traceIds) : null;
+      await this.events.deleteStreams!(traceIds.map((traceId) => Streams.trace(projectId, traceId)));
+      const data: TracesExpiredData = { projectId, traceIds, cutoff, usage };
+      // Named by its traces: a second sweeper racing over the same page appends nothing (a trace named twice would add its kept usage twice).
+      const id = deterministicEventId(EventTypes.TracesExpired, projectId, ...[...traceIds].sort());
+      await this.events.append(retentionStream(projectId), [{ id, type: EventTypes.TracesExpired, data }]);
+      count += traceIds.length;
+    } while (cursor);
+    return count;
+  }
+
+  /** The usage rows these traces add, summed (kept when the traces go): their spans in one read. */
+  private async usageOf(projectId: string, traceIds: string[]) {
+    const { spans } = await this.reads.load({ traces: traceIds.map((traceId) => ({ projectId, traceId })) });
+    const byTrace = new Map<string, typeof spans>();
+    for (const s of spans) byTrace.set(s.traceId, [...(byTrace.get(s.traceId) ?? []), s]);
+    return [...sumCounters([...byTrace.values()].flatMap((trace) => usageCounters(trace))).values()];
+  }
+
+  private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string): Promise<number> {
+    const from = hourlyStreamPrefix(kind, projectId);
+    const to = hourlyStreamBound(kind, projectId, cutoff);
+    if (!this.events.listStreams) {
+      const hours = this.options.lookbackHours ?? Math.ceil((2 * this.options.intervalMs) / 3_600_000) + 24;
+      const names = hourlyStreamsBefore(kind, projectId, cutoff, hours);
+      await this.events.deleteStreams!(names);
+      return names.length;
+    }
+    let count = 0;
+    for (;;) {
+      // Deleted names leave the range: always the first page.
+      const names = await this.events.listStreams({ from, to, limit: 500 });
+      if (names.length === 0) return count;
+      await this.events.deleteStreams!(names);
+      count += names.length;
+    }
+  }
+}
