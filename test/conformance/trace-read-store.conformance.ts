@@ -296,7 +296,7 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       expect(before).toHaveLength(2);
       const delta = traceReadModelDelta(before, [], [], [], removed);
       const plan = await planTraceWrites(
-        { projection: 'traces_v1', position: 2n, spans: [], traces: [], spansAfter: [], counters: delta.counters, responses: delta.responses, sessions: delta.sessions, removed },
+        { projection: 'traces_v1', position: 2n, spans: [], traces: [], spansBefore: before, spansAfter: [], counters: delta.counters, responses: delta.responses, sessions: delta.sessions, removed },
         (request) => store.load(request),
       );
       await store.commit(plan);

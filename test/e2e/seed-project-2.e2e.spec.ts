@@ -86,7 +86,7 @@ if (skipReason) {
       const refused = await runSnippet(python, server, llm);
       // The Python exporter logs only "403, reason: Forbidden"; the server's console names the command.
       expect(refused.stderr).toMatch(/Failed to export.*403/s);
-      await eventually(async () => (server.output().includes('refused an export: project 2 does not exist: create it with "temps project create --id 2 --name NAME"') ? true : undefined), 5000, 'the server console hint');
+      await eventually(async () => (/refused an export: project 2 does not exist: create it with \\?"temps project create --id 2 --name NAME\\?"/.test(server.output()) ? true : undefined), 5000, 'the server console hint');
 
       const create = spawnSync(process.execPath, [join(repoRoot, 'bin/temps.js'), 'project', 'create', '--id', '2', '--name', 'my-ai-app'], {
         env: { ...process.env, TEMPS_DATA_DIR: server.dataDir },

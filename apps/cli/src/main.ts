@@ -59,6 +59,8 @@ Examples (from a clone: npx temps ...; same TEMPS_DATA_DIR as the server):
   temps project create --id 2 --name my-ai-app        temps project list
   temps projections status                            temps projections rebuild traces
   temps demo                                          temps demo --url http://localhost:9090; temps demo --remove
+  echo $OPENAI_API_KEY | temps ai-provider set openai --api-key - --project 1     temps ai-provider list
+  temps project retention --project 1 --days 30       temps project retention --project 1 --default
 
 Environment: PORT (8080), HOST (0.0.0.0), TEMPS_DATA_DIR (./data), TEMPS_BOOTSTRAP_API_KEY,
 TEMPS_DEFAULT_PROJECT (1: the project a first start creates),

@@ -109,7 +109,7 @@ export class TraceProjectionHandler implements ProjectionHandler {
     const delta = traceReadModelDelta(before, [], [], this.extensions, stored.mode === 'bulk' ? [] : removed);
     const counters = [...delta.counters, ...(data.usage ?? [])];
     const plan = await planTraceWrites(
-      { projection: this.name, position: event.position, spans: [], traces: [], spansAfter: [], counters, responses: delta.responses, sessions: delta.sessions, removed: stored.mode === 'bulk' ? [] : removed },
+      { projection: this.name, position: event.position, spans: [], traces: [], spansBefore: before, spansAfter: [], counters, responses: delta.responses, sessions: delta.sessions, removed: stored.mode === 'bulk' ? [] : removed },
       (request) => this.store.load(request),
     );
     await this.store.commit(plan);
