@@ -151,6 +151,7 @@ export class OtlpIngestService {
         if (!write) byStream.set(stream, (write = { stream, events: [], expected: 'any' }));
         write.events.push(event);
       }
+      const itemCount = countItems(decoded.items) - refused.length; // what this request stores
       decoded.items = []; // the events hold them as JSON now: collectable while the commit is awaited
       if (byStream.size > 0) {
         try {
@@ -158,7 +159,7 @@ export class OtlpIngestService {
         } catch (err) {
           if (err instanceof EventStoreUnavailableError) {
             const refused = failure(encoding, 503, `the event store is unavailable, retry later: ${err.message}`, { 'Retry-After': '2' });
-            return { ...refused, outcome: { accepted: 0, rejected: { 'event store unavailable': countItems(decoded.items) } } };
+            return { ...refused, outcome: { accepted: 0, rejected: { 'event store unavailable': itemCount } } };
           }
           throw err;
         }
@@ -170,7 +171,7 @@ export class OtlpIngestService {
         status: 200,
         contentType: OTLP_CONTENT_TYPES[encoding],
         body: encoding === 'json' ? JSON.stringify(response) : (response as Uint8Array),
-        outcome: { accepted: countItems(decoded.items), rejected: byReason },
+        outcome: { accepted: itemCount, rejected: byReason },
       };
     } finally {
       ticket.release();

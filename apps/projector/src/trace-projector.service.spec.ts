@@ -132,10 +132,10 @@ describe('projector options', () => {
     expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '0' })).toEqual({ thread: null });
     expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'false' })).toEqual({ thread: null });
     expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'maybe' })).toThrow(/TEMPS_PROJECTOR_THREAD/);
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'off' })).toEqual({ thread: files, run: false });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'off' })).toEqual({ thread: files, threadNice: 10, run: false });
     expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'on', TEMPS_PROJECTOR_THREAD: '0' })).toEqual({ thread: null });
     expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'sometimes' })).toThrow(/TEMPS_PROJECTOR must be/);
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_IDLE_POLL_MS: '50' })).toEqual({ thread: files, idlePollMs: 50 });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_IDLE_POLL_MS: '50' })).toEqual({ thread: files, threadNice: 10, idlePollMs: 50 });
     expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_IDLE_POLL_MS: '0.5' })).toThrow(/TEMPS_PROJECTOR_IDLE_POLL_MS must be/);
   });
 

@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EventStore } from '@temps/event-store';
@@ -128,6 +129,10 @@ export class ProjectionThread {
     if (this.running) return;
     this.running = true;
     this.unsubscribe = this.events.onAppended(() => this.wake());
+    // libuv's thread pool serves every thread of the process (ingest's gzip and file work too) and is made by
+    // the first thread that uses it; threads inherit their creator's niceness: make it here, not in a
+    // lowered projection thread.
+    if (this.options.nice) await access(ENTRY);
     await new Promise<void>((resolve) => {
       this.firstStart = resolve;
       this.spawn();
