@@ -90,7 +90,8 @@ export function storesConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Store
   let reads: StoresConfig['reads'];
   const readKind = (env.TEMPS_READ_STORE ?? '').trim().toLowerCase() || 'sqlite';
   if (readKind === 'sqlite') {
-    reads = { kind: 'sqlite', path: join(dataDir, 'read.db'), queries: queryThreadsFromEnv(env) };
+    const queries = queryThreadsFromEnv(env);
+    reads = { kind: 'sqlite', path: join(dataDir, 'read.db'), ...(Object.keys(queries).length ? { queries } : {}) };
   } else if (readKind === 'mongo') {
     const url = env.MONGO_URL?.trim();
     if (!url) throw new Error('TEMPS_READ_STORE=mongo needs MONGO_URL, e.g. MONGO_URL=mongodb://localhost:27017/temps?replicaSet=rs0');
@@ -103,7 +104,7 @@ export function storesConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Store
   return { events, reads };
 }
 
-/** TEMPS_QUERY_THREADS (2) and TEMPS_QUERY_TIMEOUT_MS (10000): the embedded read store's query threads and a query's time budget. */
+/** TEMPS_QUERY_THREADS (half the cores, at most 4) and TEMPS_QUERY_TIMEOUT_MS (10000): the embedded read store's query threads and a query's time budget. */
 export function queryThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): { threads?: number; timeoutMs?: number } {
   const positive = (name: string) => {
     const raw = env[name];

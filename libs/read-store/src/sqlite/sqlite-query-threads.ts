@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CounterRow, SessionSummary, SpanDocument, TraceSummary } from '@temps/domain';
@@ -17,7 +18,7 @@ const ADAPTER = join(__dirname, `sqlite-trace-read-store${extname(__filename)}`)
 const STUCK_GRACE_MS = 1000;
 
 export interface SqliteQueryThreadsOptions {
-  /** Threads (each with its own connection); default 2. */
+  /** Threads (each with its own connection); default half the cores (1 on 2 cores: the other is ingest's), at most 4. */
   threads?: number;
   /** Time budget of one call, from its arrival (TEMPS_QUERY_TIMEOUT_MS); default 10 s. */
   timeoutMs?: number;
@@ -131,7 +132,7 @@ export class SqliteQueryThreads implements TraceQueries {
   readonly timeoutMs: number;
 
   constructor(path: string, options: SqliteQueryThreadsOptions = {}) {
-    const count = options.threads ?? 2;
+    const count = options.threads ?? Math.min(4, Math.max(1, Math.floor(availableParallelism() / 2)));
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`query threads must be a positive integer, got ${count}`);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     if (!(this.timeoutMs > 0)) throw new RangeError(`the query time budget must be a positive number of ms, got ${this.timeoutMs}`);

@@ -8,11 +8,15 @@
  * builtins; the adapter is loaded from `workerData.module`.
  */
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { SqliteTraceReadStore } from './sqlite-trace-read-store';
 
 /** Must equal QUERY_WORKER_KIND in sqlite-query-threads.ts (which imports this file's types only). */
 const KIND = 'temps-query-thread';
+
+/** The query threads' nice value (0 is the process's; 19 the lowest priority). */
+const QUERY_THREAD_NICE = 10;
 
 export interface QueryWorkerData {
   kind: typeof KIND;
@@ -38,6 +42,12 @@ export interface QueryRequest {
 export type QueryReply = { id: number; value: unknown } | { id: number; error: { name: string; message: string } };
 
 function serve(data: QueryWorkerData): void {
+  try {
+    // Linux nice values are per thread: this one yields the cores to ingest and the projector when they want them.
+    setPriority(QUERY_THREAD_NICE);
+  } catch {
+    /* not permitted here: same priority as the rest */
+  }
   const { SqliteTraceReadStore: Store } = createRequire(data.module)(data.module) as { SqliteTraceReadStore: typeof SqliteTraceReadStore };
   const store = Store.open(data.path);
   const port = parentPort!;

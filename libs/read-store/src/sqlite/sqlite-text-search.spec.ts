@@ -15,7 +15,7 @@ function span(traceNo: number, spanNo: number, name: string, text: string, extra
   return {
     projectId: '1', traceId: tid(traceNo), spanId: sid(traceNo * 100 + spanNo), parentSpanId: null, name, kind: 'generation', spanKind: 'client', operation: 'chat',
     provider: 'openai', requestModel: 'gpt-4o', responseModel: null, inputTokens: 1, outputTokens: 1, cacheReadInputTokens: null, cacheCreationInputTokens: null,
-    reasoningOutputTokens: null, finishReasons: null, responseId: null, temperature: null, maxTokens: null,
+    reasoningOutputTokens: null, finishReasons: ['stop'], responseId: null, temperature: null, maxTokens: null,
     startTime: new Date(startMs).toISOString(), endTime: new Date(startMs + 1).toISOString(), startTimeUnixNano: `${startMs}000000`, endTimeUnixNano: `${startMs + 1}000000`,
     durationMs: 1, status: 'ok', statusMessage: null, errorType: null, agentName: null, toolName: null, toolCallId: null, toolCallArguments: null, toolCallResult: null,
     inputMessages: [{ role: 'user', parts: [{ type: 'text', content: text }] }], outputMessages: null, systemInstructions: null, conversationId: null,
