@@ -2,7 +2,8 @@
 // `node bench/search-isolation.bench.mjs`). A project with BENCH_SEARCH_SPANS spans (default 50,000) of message
 // text (~500 bytes each), then an exporter posting 20-span requests one after another: its latency p50 / p99
 // alone, then beside BENCH_SEARCH_LOOPS (8) viewers searching that project in loops (`?q=`: rare strings,
-// common words, pairs of words, a word's middle), and /healthz meanwhile. Issue 16: before the query threads,
+// common words, pairs of words, a word's middle), and /healthz meanwhile; and, as the floor, beside 8 loops of a
+// call that reads no store (GET /api/projects). Issue 16: before the query threads,
 // 8 loops on a 190k-span project took ingest p50 from ~8 ms to 3 s. Results: bench/results/search-isolation.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,6 +124,18 @@ export async function runSearchIsolationBench() {
     const idle = await exporter(PHASE_MS);
     idleState.stop = true;
 
+    // The floor: the same 8 loops on a call that reads no store (GET /api/projects): what HTTP handling alone on
+    // the main thread costs the exporter, whatever the queries do.
+    const floorState = { stop: false };
+    const floorCalls = [];
+    const floorLoops = Array.from({ length: LOOPS }, async () => {
+      while (!floorState.stop) floorCalls.push(await timed(() => get(url, '/api/projects')));
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const floor = await exporter(PHASE_MS);
+    floorState.stop = true;
+    await Promise.all(floorLoops);
+
     const state = { stop: false };
     const searches = [];
     const loops = Array.from({ length: LOOPS }, async (_, i) => {
@@ -146,6 +159,7 @@ export async function runSearchIsolationBench() {
         idle: { p50: Number(pct(idle, 50).toFixed(1)), p99: Number(pct(idle, 99).toFixed(1)), samples: idle.length },
         beside: { p50: Number(pct(busy, 50).toFixed(1)), p99: Number(pct(busy, 99).toFixed(1)), samples: busy.length },
         p99Ratio: Number((pct(busy, 99) / pct(idle, 99)).toFixed(2)),
+        besideTrivialCalls: { p50: Number(pct(floor, 50).toFixed(1)), p99: Number(pct(floor, 99).toFixed(1)), samples: floor.length, calls: floorCalls.length },
       },
       healthzP99Ms: { idle: Number(pct(await idleHealth, 99).toFixed(1)), beside: Number(pct(await busyHealth, 99).toFixed(1)) },
       searches: {
@@ -162,6 +176,7 @@ export async function runSearchIsolationBench() {
     console.log(`search    ${result.spans.toLocaleString('en-US')} spans loaded and projected in ${result.loadSeconds} s`);
     console.log(`search    ingest (20-span exports) alone:               p50 ${r.idle.p50} ms   p99 ${r.idle.p99} ms   (${r.idle.samples} exports)`);
     console.log(`search    ingest beside ${LOOPS} search loops:             p50 ${r.beside.p50} ms   p99 ${r.beside.p99} ms   p99 ratio ${r.p99Ratio} (goal <= 2)`);
+    console.log(`search    ingest beside ${LOOPS} loops of GET /api/projects: p50 ${r.besideTrivialCalls.p50} ms   p99 ${r.besideTrivialCalls.p99} ms   (no store read: HTTP handling alone)`);
     console.log(`search    /healthz p99: alone ${result.healthzP99Ms.idle} ms, beside the searches ${result.healthzP99Ms.beside} ms`);
     console.log(`search    searches: ${result.searches.count} in ${PHASE_MS / 1000} s, p50 ${result.searches.p50Ms} ms, ${result.searches.status503} answered 503 (over TEMPS_QUERY_TIMEOUT_MS)`);
     return result;
