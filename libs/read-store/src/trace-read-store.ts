@@ -13,8 +13,9 @@ export interface TraceQuery {
   service?: string;
   /**
    * Free text, case-insensitive, over span names (and agent/tool names) and message text (system
-   * instructions, input and output messages): a substring on SQLite, whole words on MongoDB (see its
-   * listTraces: every word of `q` must be a word of the trace).
+   * instructions, input and output messages): a substring on SQLite (3+ characters through a trigram
+   * index; 1-2 characters by a scan, newest trace first), whole words on MongoDB (see its listTraces:
+   * every word of `q` must be a word of the trace).
    */
   q?: string;
   limit: number;
