@@ -157,12 +157,19 @@ describe('query work never blocks ingest: searches on a big project beside anoth
     const during = await otherTenantExports(8_000);
     stop = true;
     await Promise.all([...loops, probe]);
+    // Idle again after: this shared machine's load drifts from minute to minute, so the idle reference is the
+    // larger of the two idle figures that bracket the busy one (both printed).
+    const after = await otherTenantExports(8_000);
 
-    const idle = { p50: percentile(alone.latencies, 50), p99: percentile(alone.latencies, 99) };
+    const idle = {
+      p50: Math.max(percentile(alone.latencies, 50), percentile(after.latencies, 50)),
+      p99: Math.max(percentile(alone.latencies, 99), percentile(after.latencies, 99)),
+    };
     const busy = { p50: percentile(during.latencies, 50), p99: percentile(during.latencies, 99) };
     const ok = searches.filter((s) => s.status === 200);
     console.log(
-      `other tenant alone: ${alone.latencies.length} exports, p50 ${idle.p50.toFixed(1)} ms, p99 ${idle.p99.toFixed(1)} ms; ` +
+      `other tenant alone: ${alone.latencies.length} exports, p50 ${percentile(alone.latencies, 50).toFixed(1)} ms, p99 ${percentile(alone.latencies, 99).toFixed(1)} ms; ` +
+        `alone again after: p50 ${percentile(after.latencies, 50).toFixed(1)} ms, p99 ${percentile(after.latencies, 99).toFixed(1)} ms; ` +
         `beside ${SEARCHERS} search loops: ${during.latencies.length} exports, p50 ${busy.p50.toFixed(1)} ms, p99 ${busy.p99.toFixed(1)} ms; ` +
         `searches: ${searches.length} (${ok.length} answered 200, ${searches.length - ok.length} 503), p50 ${percentile(searches.map((s) => s.ms), 50).toFixed(0)} ms; ` +
         `/healthz idle p50 ${percentile(idleHealth, 50).toFixed(1)} ms p99 ${percentile(idleHealth, 99).toFixed(1)} ms, during p50 ${percentile(health, 50).toFixed(1)} ms p99 ${percentile(health, 99).toFixed(1)} ms`,
@@ -171,12 +178,13 @@ describe('query work never blocks ingest: searches on a big project beside anoth
     expect(new Set(searches.map((s) => s.status)).size).toBeGreaterThan(0);
     expect(ok.length).toBeGreaterThan(SEARCHERS); // the searches did run (not all refused)
     for (const s of searches) expect([200, 503]).toContain(s.status);
+    expect(busy.p50).toBeLessThan(2 * idle.p50 + 5);
     expect(busy.p99).toBeLessThan(2 * idle.p99 + 20); // + 20 ms: a loaded shared machine's jitter on a ~10 ms figure
     // Before the query threads: 1.9 s. Here its usual answer stays near idle; the bound on the slowest is what this
     // shared machine's scheduling jitter allows (a load average of ~15 on 2 cores while this was written).
     expect(percentile(health, 50)).toBeLessThan(Math.max(50, 4 * percentile(idleHealth, 50)));
     expect(percentile(health, 99)).toBeLessThan(1_000);
-  }, 90_000);
+  }, 120_000);
 
   it('a query over its time budget answers 503 with a clear message; others still answer', async () => {
     await server.stop();
