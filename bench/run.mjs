@@ -18,7 +18,8 @@
 //  8. EventStoreDB on the simulator (bench/esdb-simulator.bench.mjs): ingest and a first build through the ESDB
 //     adapter at 8 ms per append, beside the embedded store in the same run; round trips per request.
 //
-// BENCH_PARTS=ingest,rebuild,gateway,esdb (default all four) runs a part alone.
+// BENCH_PARTS=ingest,search,rebuild,gateway,esdb (default all five) runs a part alone; `search`: ingest p50 / p99
+// alone and beside 8 search loops on a 50k-span project, and /healthz (bench/search-isolation.bench.mjs).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,6 +35,7 @@ import { gzipSync } from 'node:zlib';
 import { runGatewayBench } from './gateway.bench.mjs';
 import { runRebuildQueryBench } from './rebuild-query.bench.mjs';
 import { runEsdbSimulatorBench } from './esdb-simulator.bench.mjs';
+import { runSearchIsolationBench } from './search-isolation.bench.mjs';
 
 const root = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -154,10 +156,14 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ratio = (a, b) => Number((a / b).toFixed(3));
 
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,rebuild,gateway,esdb').split(',').map((p) => p.trim()));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,search,rebuild,gateway,esdb').split(',').map((p) => p.trim()));
 
 async function main() {
   if (PARTS.has('ingest')) await ingestBench();
+  if (PARTS.has('search')) {
+    console.log('');
+    await runSearchIsolationBench();
+  }
   if (PARTS.has('rebuild')) {
     console.log('');
     await runRebuildQueryBench();

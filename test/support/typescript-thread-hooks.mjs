@@ -63,5 +63,6 @@ function install() {
 }
 
 // Only threads that run a module of the repo's source (projection threads, bulk-load partitions: see
-// projection-worker-entry.ts); other threads (the SQLite writer) are erasable TypeScript Node loads alone.
-if (!isMainThread && workerData?.kind === 'temps-projection-thread' && String(workerData.module).endsWith('.ts')) install();
+// projection-worker-entry.ts; query threads: sqlite-query-worker.ts); other threads (the SQLite writer)
+// are erasable TypeScript Node loads alone.
+if (!isMainThread && (workerData?.kind === 'temps-projection-thread' || workerData?.kind === 'temps-query-thread') && String(workerData.module).endsWith('.ts')) install();

@@ -11,6 +11,14 @@ describe('store selection (TEMPS_EVENT_STORE, TEMPS_READ_STORE)', () => {
     });
   });
 
+  it('given the query threads and time budget, then the embedded read store carries them', () => {
+    expect(storesConfigFromEnv({ TEMPS_DATA_DIR: dataDir, TEMPS_QUERY_THREADS: '3', TEMPS_QUERY_TIMEOUT_MS: '2500' }).reads).toEqual({
+      kind: 'sqlite',
+      path: join(dataDir, 'read.db'),
+      queries: { threads: 3, timeoutMs: 2500 },
+    });
+  });
+
   it('given esdb and mongo with their URLs, then they are selected, the database coming from the URL path', () => {
     const config = storesConfigFromEnv({
       TEMPS_EVENT_STORE: 'esdb',
@@ -33,6 +41,8 @@ describe('store selection (TEMPS_EVENT_STORE, TEMPS_READ_STORE)', () => {
     [{ TEMPS_READ_STORE: 'mongo', MONGO_URL: ' ' }, /TEMPS_READ_STORE=mongo needs MONGO_URL/],
     [{ TEMPS_READ_STORE: 'mongo', MONGO_URL: 'localhost:27017' }, /MONGO_URL must start with mongodb:\/\//],
     [{ TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS: 'soon' }, /TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS must be a positive number/],
+    [{ TEMPS_QUERY_TIMEOUT_MS: '0' }, /TEMPS_QUERY_TIMEOUT_MS must be a positive integer, got "0"/],
+    [{ TEMPS_QUERY_THREADS: 'two' }, /TEMPS_QUERY_THREADS must be a positive integer, got "two"/],
   ])('given %j, then it fails with a message saying what to set', (env, message) => {
     expect(() => storesConfigFromEnv(env)).toThrow(message);
   });

@@ -90,7 +90,8 @@ export function storesConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Store
   let reads: StoresConfig['reads'];
   const readKind = (env.TEMPS_READ_STORE ?? '').trim().toLowerCase() || 'sqlite';
   if (readKind === 'sqlite') {
-    reads = { kind: 'sqlite', path: join(dataDir, 'read.db') };
+    const queries = queryThreadsFromEnv(env);
+    reads = { kind: 'sqlite', path: join(dataDir, 'read.db'), ...(Object.keys(queries).length ? { queries } : {}) };
   } else if (readKind === 'mongo') {
     const url = env.MONGO_URL?.trim();
     if (!url) throw new Error('TEMPS_READ_STORE=mongo needs MONGO_URL, e.g. MONGO_URL=mongodb://localhost:27017/temps?replicaSet=rs0');
@@ -101,4 +102,18 @@ export function storesConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Store
     throw new Error(`TEMPS_READ_STORE must be sqlite (the default: read.db in TEMPS_DATA_DIR) or mongo (MongoDB at MONGO_URL), got "${env.TEMPS_READ_STORE}"`);
   }
   return { events, reads };
+}
+
+/** TEMPS_QUERY_THREADS (half the cores, at most 4) and TEMPS_QUERY_TIMEOUT_MS (10000): the embedded read store's query threads and a query's time budget. */
+export function queryThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): { threads?: number; timeoutMs?: number } {
+  const positive = (name: string) => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const n = Number(raw);
+    if (!(Number.isInteger(n) && n > 0)) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+    return n;
+  };
+  const threads = positive('TEMPS_QUERY_THREADS');
+  const timeoutMs = positive('TEMPS_QUERY_TIMEOUT_MS');
+  return { ...(threads === undefined ? {} : { threads }), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
 }

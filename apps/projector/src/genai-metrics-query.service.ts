@@ -10,7 +10,7 @@ import {
   type GenaiMetricsBucket,
   type GenaiMetricsGroupBy,
 } from '@temps/domain';
-import { TRACE_READ_STORE, type TraceQueries } from '@temps/read-store';
+import { TRACE_QUERIES, type TraceQueries } from '@temps/read-store';
 import type { GenaiMetricsQuery } from './query-dtos';
 import { decodePointCursor, encodePointCursor, hourlyRange, hourRowsRange } from './query-params';
 
@@ -27,7 +27,7 @@ export interface GenaiMetricsResponse {
 /** GenAI metrics received over OTLP, from the counter rows of the read model (hour rows rolled up). */
 @Injectable()
 export class GenaiMetricsQueryService {
-  constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceQueries) {}
+  constructor(@Inject(TRACE_QUERIES) private readonly store: TraceQueries) {}
 
   /** Rows are kept per hour: `from` is rounded down and `to` up to whole hours, as for usage. */
   async metrics(projectId: string, query: GenaiMetricsQuery): Promise<GenaiMetricsResponse> {

@@ -1,14 +1,14 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { SessionSummary } from '@temps/domain';
 import { toTraceListItem, type TraceListItem } from '@temps/realtime';
-import { TRACE_READ_STORE, type TraceQueries } from '@temps/read-store';
+import { TRACE_QUERIES, type TraceQueries } from '@temps/read-store';
 import type { SessionListQuery, SessionTracesQuery } from './query-dtos';
 import { badCursorIs400 } from './query-params';
 
 /** Conversations (gen_ai.conversation.id, session.id, ...) and their traces, oldest first. */
 @Injectable()
 export class SessionsQueryService {
-  constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceQueries) {}
+  constructor(@Inject(TRACE_QUERIES) private readonly store: TraceQueries) {}
 
   async list(projectId: string, query: SessionListQuery): Promise<{ items: SessionSummary[]; nextCursor: string | null }> {
     return badCursorIs400(() => this.store.listSessions(projectId, { limit: query.limit, cursor: query.cursor }));

@@ -1,13 +1,13 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { toTraceListItem, type TraceListItem } from '@temps/realtime';
-import { TRACE_READ_STORE, type TraceQueries } from '@temps/read-store';
+import { TRACE_QUERIES, type TraceQueries } from '@temps/read-store';
 import type { TraceListQuery } from './query-dtos';
 import { badCursorIs400 } from './query-params';
 
 /** Pages of traces for a validated query (TraceListQuery), and documents into API shapes. */
 @Injectable()
 export class TracesQueryService {
-  constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceQueries) {}
+  constructor(@Inject(TRACE_QUERIES) private readonly store: TraceQueries) {}
 
   /** A page of traces, plus `serviceNames`: every service seen in the project (for the service filter). */
   async list(

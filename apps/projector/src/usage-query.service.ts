@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { mappingReport, mappingRowIdPrefix, pageUsagePoints, rollupUsage, usageRowIdPrefix, type MappingReport, type UsageBucket, type UsageCounters, type UsageGroupBy, type UsagePoint } from '@temps/domain';
-import { TRACE_READ_STORE, type TraceQueries } from '@temps/read-store';
+import { TRACE_QUERIES, type TraceQueries } from '@temps/read-store';
 import type { UsageQuery } from './query-dtos';
 import { decodePointCursor, encodePointCursor, hourlyRange, hourRowsRange, prefixRange } from './query-params';
 
@@ -19,7 +19,7 @@ export interface UsageResponse {
 /** Model usage over time and the mapping report, from the counter rows of the read model (no scan of spans). */
 @Injectable()
 export class UsageQueryService {
-  constructor(@Inject(TRACE_READ_STORE) private readonly store: TraceQueries) {}
+  constructor(@Inject(TRACE_QUERIES) private readonly store: TraceQueries) {}
 
   /** Usage is kept per hour: `from` is rounded down and `to` up to whole hours. */
   async usage(projectId: string, query: UsageQuery): Promise<UsageResponse> {

@@ -13,8 +13,9 @@ export interface TraceQuery {
   service?: string;
   /**
    * Free text, case-insensitive, over span names (and agent/tool names) and message text (system
-   * instructions, input and output messages): a substring on SQLite, whole words on MongoDB (see its
-   * listTraces: every word of `q` must be a word of the trace).
+   * instructions, input and output messages): a substring on SQLite (3+ characters through a trigram
+   * index; 1-2 characters by a scan, newest trace first), whole words on MongoDB (see its listTraces:
+   * every word of `q` must be a word of the trace).
    */
   q?: string;
   limit: number;
@@ -110,6 +111,21 @@ export class InvalidCursorError extends Error {
 }
 
 /**
+ * A query that ran out of its time budget (TEMPS_QUERY_TIMEOUT_MS): answered 503 with this message.
+ * Shaped as an "http-errors" error (statusCode, status, expose), which Nest's exception filter answers
+ * with its status and message, wherever the query was called from.
+ */
+export class QueryTimeoutError extends Error {
+  readonly statusCode = 503;
+  readonly status = 503;
+  readonly expose = true;
+  constructor(budgetMs: number) {
+    super(`query took longer than its time budget of ${budgetMs} ms and was stopped: narrow it (a time range, a longer search text) or try again`);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/**
  * One adapter's whole surface: the catalog, the writer, the queries and (optionally) bulk loads. Each
  * consumer depends on the narrow port it uses; one conformance suite (test/conformance) runs against
  * every adapter.
@@ -193,3 +209,6 @@ export function decodeCursor(cursor: string): { startKey: string; traceId: strin
 
 /** Nest injection token for the TraceReadStore port. */
 export const TRACE_READ_STORE = Symbol('TraceReadStore');
+
+/** Nest injection token for the query port the API reads through (the embedded store: on query threads). */
+export const TRACE_QUERIES = Symbol('TraceQueries');

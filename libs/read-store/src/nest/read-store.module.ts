@@ -1,7 +1,7 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { ReadStoreConfig } from '../read-store-config';
-import { TRACE_READ_STORE, type TraceReadStore } from '../trace-read-store';
-import { openReadStore } from './open-read-store';
+import { TRACE_QUERIES, TRACE_READ_STORE, type TraceQueries, type TraceReadStore } from '../trace-read-store';
+import { openQueries, openReadStore } from './open-read-store';
 
 /**
  * `ReadStoreModule.forRoot(config)` in the root module opens the configured adapter once and provides it as
@@ -10,18 +10,26 @@ import { openReadStore } from './open-read-store';
  */
 @Module({})
 export class ReadStoreModule implements OnApplicationShutdown {
-  constructor(@Inject(TRACE_READ_STORE) private readonly reads: TraceReadStore) {}
+  constructor(
+    @Inject(TRACE_READ_STORE) private readonly reads: TraceReadStore,
+    @Inject(TRACE_QUERIES) private readonly queries: TraceQueries & { close(): Promise<void> },
+  ) {}
 
   static forRoot(config: ReadStoreConfig): DynamicModule {
     return {
       module: ReadStoreModule,
       global: true,
-      providers: [{ provide: TRACE_READ_STORE, useFactory: () => openReadStore(config) }],
-      exports: [TRACE_READ_STORE],
+      providers: [
+        { provide: TRACE_READ_STORE, useFactory: () => openReadStore(config) },
+        // TRACE_QUERIES: what the API reads through (query threads on the embedded store; started on first use).
+        { provide: TRACE_QUERIES, useFactory: (reads: TraceReadStore) => openQueries(config, reads), inject: [TRACE_READ_STORE] },
+      ],
+      exports: [TRACE_READ_STORE, TRACE_QUERIES],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.queries !== this.reads) await this.queries.close();
     await this.reads.close();
   }
 }

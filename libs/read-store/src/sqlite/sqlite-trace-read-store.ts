@@ -16,6 +16,7 @@ import {
   type PageQuery,
   type ProjectionBuild,
   type ProjectionCatalogEntry,
+  QueryTimeoutError,
   type TraceQuery,
   type TraceReadStore,
 } from '../trace-read-store';
@@ -49,7 +50,9 @@ const LEGACY_CHECKPOINT = 'traces_v1';
 const tableNames = (ns: string) => {
   const p = ns === LEGACY_NAMESPACE ? '' : `${ns}__`;
   const search = ns === LEGACY_NAMESPACE ? `"span_search"` : `"${p}spans"`;
-  return { spans: `"${p}spans"`, traces: `"${p}traces"`, search, counters: `"${p}counters"`, sessions: `"${p}sessions"`, responses: `"${p}responses"`, prefix: p };
+  // spanText: the trigram index over spans.text (version 1 has none: its searches scan).
+  const spanText = ns === LEGACY_NAMESPACE ? null : `${p}span_text`;
+  return { spans: `"${p}spans"`, traces: `"${p}traces"`, search, spanText, counters: `"${p}counters"`, sessions: `"${p}sessions"`, responses: `"${p}responses"`, prefix: p };
 };
 
 /** Runs `work` in one write transaction (BEGIN IMMEDIATE: the write lock first, so it cannot fail half way on a busy file). */
@@ -67,6 +70,9 @@ function inTransaction(db: DatabaseSync, work: () => void): void {
     throw err;
   }
 }
+
+/** SQL: true while the running query is within its time budget, else the query fails (see withDeadline). */
+const IN_BUDGET = 'temps_in_budget()';
 
 /** Positions as zero-padded text: checkpoints and counter guards sort like the positions they are (any store's, ESDB's included). */
 const sortablePosition = (position: bigint | string) => position.toString().padStart(20, '0');
@@ -87,6 +93,12 @@ interface TraceRow {
 class Build {
   /** Outside bulk loads (the unique indexes they need are made at a load's end). */
   private readonly upsertSpan: StatementSync | null;
+  /** Outside bulk loads, with the text index: a span's row and text, then an insert or an update by rowid. */
+  private readonly selectSpanText: StatementSync | null;
+  private readonly insertSpan: StatementSync | null;
+  private readonly updateSpanRow: StatementSync | null;
+  /** The text index's writes, prepared once it exists. */
+  private textIndexWrites: { insert: StatementSync; remove: StatementSync } | null = null;
   private readonly upsertTrace: StatementSync | null;
   /** In a bulk load: spans and traces written by rowid (see BulkLoadRows). */
   readonly loading: BulkLoadRows | null;
@@ -116,10 +128,13 @@ class Build {
     readonly namespace: string,
     /** Bulk loading (see SqliteTraceReadStore.bulkLoads): no indexes, no sessions, no counter guard. */
     readonly bulk = false,
+    /** The build's writer (a projector's view): makes the text index of a build written before it existed. */
+    writer = false,
   ) {
     const t = (this.t = tableNames(namespace));
     const legacy = (this.legacy = namespace === LEGACY_NAMESPACE);
     if (bulk && legacy) throw new Error('version 1 tables are never bulk-loaded');
+    const fresh = !legacy && !db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").get(`${t.prefix}spans`);
     db.exec(`
       -- Documents are large: rowid tables with unique indexes (WITHOUT ROWID suits small rows only).
       CREATE TABLE IF NOT EXISTS ${t.spans} (
@@ -161,6 +176,10 @@ class Build {
       `INSERT INTO ${t.traces} (project_id, trace_id, start_key, status, providers, models, doc, conversation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
       'ON CONFLICT (project_id, trace_id) DO UPDATE SET start_key = excluded.start_key, status = excluded.status, providers = excluded.providers, models = excluded.models, doc = excluded.doc, conversation_id = excluded.conversation_id';
     this.upsertSpan = bulk ? null : db.prepare(upsertSpan);
+    const indexed = !bulk && !legacy;
+    this.selectSpanText = indexed ? db.prepare(`SELECT rowid, text FROM ${t.spans} WHERE project_id = ? AND trace_id = ? AND span_id = ?`) : null;
+    this.insertSpan = indexed ? db.prepare(`INSERT INTO ${t.spans} (project_id, trace_id, span_id, doc, service, text) VALUES (?, ?, ?, ?, ?, ?)`) : null;
+    this.updateSpanRow = indexed ? db.prepare(`UPDATE ${t.spans} SET doc = ?, service = ?, text = ? WHERE rowid = ?`) : null;
     this.upsertTrace = bulk ? null : db.prepare(upsertTrace);
     this.selectTraceSpans = db.prepare(`SELECT doc FROM ${t.spans} WHERE project_id = ? AND trace_id = ?`);
     this.selectTrace = db.prepare(`SELECT doc FROM ${t.traces} WHERE project_id = ? AND trace_id = ?`);
@@ -182,6 +201,43 @@ class Build {
     this.deleteSession = db.prepare(`DELETE FROM ${t.sessions} WHERE project_id = ? AND session_id = ?`);
     this.selectSession = db.prepare(`SELECT doc FROM ${t.sessions} WHERE project_id = ? AND session_id = ?`);
     if (legacy) this.backfillSearch();
+    // A new build gets its text index with its tables (a bulk-loaded one at the load's end); an older
+    // build gets it from its writer, once (see ensureTextIndex); until then its searches scan.
+    else if (!bulk && (fresh || writer) && !this.hasTextIndex()) {
+      if (db.isTransaction) this.ensureTextIndex();
+      else inTransaction(db, () => this.ensureTextIndex());
+    }
+  }
+
+  private textIndexSeen = false;
+
+  /** Whether this build's text index exists (asked again until it does: another connection may make it). */
+  hasTextIndex(): boolean {
+    if (this.textIndexSeen || !this.t.spanText) return this.textIndexSeen;
+    return (this.textIndexSeen = !!this.db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").get(this.t.spanText));
+  }
+
+  /**
+   * The trigram index over the spans' search text (FTS5, external content: the text is stored once, in
+   * spans), written with each span in the commit's transaction (see writeSpan: a trigger costs 3-4x the
+   * same insert made directly); a trigger only for rows deleted by others (retention). Made here from the rows already stored: a
+   * bulk load's end, or once for a build written before the index existed (a migration in place: one
+   * pass over one column, not a rebuild from the event log; a crash rolls it back and the next open redoes it).
+   * detail=none: no positions (a third of the size and build time); LIKE / GLOB still use the trigrams to
+   * find candidates and FTS5 checks each candidate's text against the whole pattern.
+   */
+  ensureTextIndex(): void {
+    const { spans, spanText } = this.t;
+    if (!spanText || this.hasTextIndex()) return;
+    const fts = `"${spanText}"`;
+    const trigger = (name: string) => this.index(`span_text_${name}`);
+    this.db.exec(`
+      CREATE VIRTUAL TABLE IF NOT EXISTS ${fts} USING fts5(text, content=${spans}, content_rowid=rowid, tokenize='trigram', detail=none);
+      CREATE TRIGGER IF NOT EXISTS ${trigger('delete')} AFTER DELETE ON ${spans} BEGIN
+        INSERT INTO ${fts} (${fts}, rowid, text) VALUES ('delete', old.rowid, old.text); END;
+      INSERT INTO ${fts} (${fts}) VALUES ('rebuild');
+    `);
+    this.textIndexSeen = true;
   }
 
   /** Retention: a trace's spans (with their search columns) and summary, by the unique indexes' prefixes. */
@@ -283,7 +339,26 @@ class Build {
       return this.indexSpan(s);
     }
     if (this.loading) this.loading.writeSpan(s.projectId, s.traceId, s.spanId, doc, service, text);
+    else if (this.hasTextIndex()) this.writeIndexedSpan(s, doc, service, text);
     else this.upsertSpan!.run(s.projectId, s.traceId, s.spanId, doc, service, text);
+  }
+
+  /** A span and its text index entry: a re-sent span whose text is unchanged leaves the index alone. */
+  private writeIndexedSpan(s: SpanDocument, doc: string, service: string | null, text: string): void {
+    const fts = (this.textIndexWrites ??= {
+      insert: this.db.prepare(`INSERT INTO "${this.t.spanText}" (rowid, text) VALUES (?, ?)`),
+      remove: this.db.prepare(`INSERT INTO "${this.t.spanText}" ("${this.t.spanText}", rowid, text) VALUES ('delete', ?, ?)`),
+    });
+    const old = this.selectSpanText!.get(s.projectId, s.traceId, s.spanId) as { rowid: number; text: string } | undefined;
+    if (!old) {
+      fts.insert.run(this.insertSpan!.run(s.projectId, s.traceId, s.spanId, doc, service, text).lastInsertRowid, text);
+      return;
+    }
+    this.updateSpanRow!.run(doc, service, text, old.rowid);
+    if (old.text !== text) {
+      fts.remove.run(old.rowid, old.text);
+      fts.insert.run(old.rowid, text);
+    }
   }
 
   traceRow(t: TraceSummary): TraceRow {
@@ -348,6 +423,9 @@ class Build {
   }
 
   drop() {
+    if (this.t.spanText) this.db.exec(`DROP TABLE IF EXISTS "${this.t.spanText}"`);
+    this.textIndexSeen = false;
+    this.textIndexWrites = null;
     for (const table of [this.t.spans, this.t.traces, this.t.search, this.t.counters, this.t.sessions, this.t.responses]) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
   }
 }
@@ -363,6 +441,8 @@ export class SqliteTraceReadStore implements TraceReadStore {
   private readonly selectCheckpoint: StatementSync;
   private readonly selectCatalog: StatementSync;
   private readonly selectBulkTarget: StatementSync;
+  /** The running query's time budget (see withDeadline): its end (epoch ms) and length. */
+  private budget: { deadline: number; ms: number } | null = null;
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -372,12 +452,13 @@ export class SqliteTraceReadStore implements TraceReadStore {
     private readonly failpoint?: (step: SqliteCommitStep) => void,
   ) {
     db.exec(`
+      -- First: two processes opening a new file at once wait for each other's journal_mode switch instead of failing.
+      PRAGMA busy_timeout = 5000;
       -- A new file only (ignored once the file has pages): span documents are ~2-3 KB, and at the default
       -- 4 KB page one fits per page (a third of the file wasted) and a commit writes more, smaller pages.
       PRAGMA page_size = 16384;
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
-      PRAGMA busy_timeout = 5000;
       -- Read models are rebuildable: a bigger cache and rarer WAL checkpoints buy projector speed.
       PRAGMA cache_size = -65536;
       PRAGMA wal_autocheckpoint = 4000;
@@ -392,6 +473,13 @@ export class SqliteTraceReadStore implements TraceReadStore {
     this.upsertCheckpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)');
     this.selectCheckpoint = db.prepare('SELECT position FROM checkpoints WHERE name = ?');
     this.selectCatalog = db.prepare('SELECT * FROM projection_catalog WHERE name = ?');
+    // Evaluated per candidate row of the scans a query may do: the way to stop a statement from the
+    // thread running it (node:sqlite has no sqlite3_interrupt).
+    if (ownsDb)
+      db.function('temps_in_budget', { deterministic: false, directOnly: true }, () => {
+        if (this.budget && Date.now() > this.budget.deadline) throw new QueryTimeoutError(this.budget.ms);
+        return 1;
+      });
     if (fixedNamespace !== undefined) this.build(fixedNamespace);
   }
 
@@ -406,7 +494,7 @@ export class SqliteTraceReadStore implements TraceReadStore {
 
   private build(namespace: string): Build {
     let b = this.builds.get(namespace);
-    if (!b) this.builds.set(namespace, (b = new Build(this.db, namespace, this.selectBulkTarget.get(namespace) !== undefined)));
+    if (!b) this.builds.set(namespace, (b = new Build(this.db, namespace, this.selectBulkTarget.get(namespace) !== undefined, this.fixedNamespace === namespace)));
     return b;
   }
 
@@ -446,6 +534,7 @@ export class SqliteTraceReadStore implements TraceReadStore {
       inTransaction(this.db, () => {
         this.db.prepare('DELETE FROM bulk_loads WHERE namespace = ?').run(namespace);
         const b = this.build(namespace); // not bulk any more: makes the secondary indexes
+        b.ensureTextIndex();
         b.settleBulkClaims(sortablePosition(row.target), readModels);
         b.computeAllSessions(readModels.summarizeSession);
         this.deletePartitionCheckpoints(namespace);
@@ -610,8 +699,23 @@ export class SqliteTraceReadStore implements TraceReadStore {
 
   // ---- queries ------------------------------------------------------------------------------
 
+  /**
+   * Runs queries with a time budget: a search still scanning at `deadline` (epoch ms) fails with
+   * QueryTimeoutError (`budgetMs` names the budget in its message). One at a time per connection.
+   */
+  async withDeadline<T>(deadline: number, budgetMs: number, query: () => Promise<T>): Promise<T> {
+    if (Date.now() > deadline) throw new QueryTimeoutError(budgetMs);
+    this.budget = { deadline, ms: budgetMs };
+    try {
+      return await query();
+    } finally {
+      this.budget = null;
+    }
+  }
+
   async listTraces(projectId: string, q: TraceQuery): Promise<Page<TraceSummary>> {
-    const { t } = this.current();
+    const b = this.current();
+    const { t } = b;
     const where = ['project_id = ?'];
     const args: (string | number)[] = [projectId];
     if (q.status) (where.push('status = ?'), args.push(q.status));
@@ -624,9 +728,22 @@ export class SqliteTraceReadStore implements TraceReadStore {
       args.push(q.service);
     }
     if (q.q) {
-      const like = `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(`EXISTS (SELECT 1 FROM ${t.search} s WHERE s.project_id = tr.project_id AND s.trace_id = tr.trace_id AND s.text LIKE ? ESCAPE '\\')`);
-      args.push(like);
+      const text = q.q.toLowerCase();
+      if ([...text].length >= 3 && b.hasTextIndex()) {
+        // The trigram index finds the spans whose text holds `q` (GLOB on lower-cased text and pattern: the
+        // same match as a case-insensitive LIKE; LIKE with ESCAPE is never handed to the index), then their traces.
+        const glob = `*${text.replace(/[*?[]/g, (c) => `[${c}]`)}*`;
+        where.push(
+          `tr.trace_id IN (SELECT s.trace_id FROM ${t.spans} s WHERE s.project_id = ? AND s.rowid IN (SELECT rowid FROM "${t.spanText}" WHERE text GLOB ? AND ${IN_BUDGET}))`,
+        );
+        args.push(projectId, glob);
+      } else {
+        // Below 3 characters (no trigram to look up), or a build without the index: each trace's spans are
+        // scanned, newest trace first, until a page is found (short strings match often, so that is soon).
+        const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        where.push(`EXISTS (SELECT 1 FROM ${t.search} s WHERE s.project_id = tr.project_id AND s.trace_id = tr.trace_id AND ${IN_BUDGET} AND s.text LIKE ? ESCAPE '\\')`);
+        args.push(like);
+      }
     }
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
@@ -634,7 +751,7 @@ export class SqliteTraceReadStore implements TraceReadStore {
       args.push(c.startKey, c.startKey, c.traceId);
     }
     const rows = this.db
-      .prepare(`SELECT doc FROM ${t.traces} tr WHERE ${where.join(' AND ')} ORDER BY start_key DESC, trace_id DESC LIMIT ?`)
+      .prepare(`SELECT doc FROM ${t.traces} tr WHERE ${where.join(' AND ')} AND ${IN_BUDGET} ORDER BY start_key DESC, trace_id DESC LIMIT ?`)
       .all(...args, q.limit + 1) as { doc: string }[];
     const items = rows.slice(0, q.limit).map((r) => JSON.parse(r.doc) as TraceSummary);
     return { items, nextCursor: rows.length > q.limit ? encodeCursor(items[items.length - 1]!) : null };
