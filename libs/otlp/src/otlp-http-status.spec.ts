@@ -32,10 +32,11 @@ describe('OTLP/HTTP status mapping', () => {
   });
 
   it('sums rejections by reason, metric points by their count', () => {
-    expect(summarizeRejections([])).toEqual({ rejected: 0, message: '' });
+    expect(summarizeRejections([])).toEqual({ rejected: 0, message: '', byReason: {} });
     expect(summarizeRejections([{ reason: 'bad id' }, { reason: 'too deep' }, { reason: 'bad id' }, { reason: 'no points', count: 3 }])).toEqual({
       rejected: 6,
       message: '2 rejected: bad id; 1 rejected: too deep; 3 rejected: no points',
+      byReason: { 'bad id': 2, 'too deep': 1, 'no points': 3 },
     });
   });
 });
