@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { leaseHolderId } from '@temps/projection-runtime';
+import type { TraceProjectionLease } from './create-trace-projection';
 import type { StoresConfig } from './open-stores';
 
 /** Nest injection token for ProjectorOptions (optional: without it the projector runs in-process). */
@@ -21,6 +24,11 @@ export interface ProjectorOptions {
   thread: ProjectorThreadOptions | null;
   /** How often an idle projector looks for events appended by another process (default 250 ms). */
   idlePollMs?: number;
+  /**
+   * The projection's lease (one projector writes at a time; see createLeasedTraceProjection). Absent or
+   * null: the projection runs unleased (tests of the projection alone).
+   */
+  lease?: TraceProjectionLease | null;
 }
 
 /**
@@ -29,8 +37,9 @@ export interface ProjectorOptions {
  */
 export function projectorOptionsFromEnv(files: ProjectorThreadOptions, env: NodeJS.ProcessEnv = process.env): ProjectorOptions {
   const raw = (env.TEMPS_PROJECTOR_THREAD ?? '').trim().toLowerCase();
-  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files };
-  if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null };
+  const lease = leaseFromEnv(env);
+  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files, lease };
+  if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null, lease };
   throw new Error(`TEMPS_PROJECTOR_THREAD must be 1 (the projector runs on its own thread, the default) or 0 (on the main thread), got "${env.TEMPS_PROJECTOR_THREAD}"`);
 }
 
@@ -45,4 +54,16 @@ export function buildThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): numbe
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 1 || n > 64) throw new Error(`TEMPS_BUILD_THREADS must be a whole number from 1 to 64, got "${env.TEMPS_BUILD_THREADS}"`);
   return n;
+}
+
+/**
+ * TEMPS_LEASE_TTL_MS (default 5000): how long the projection's lease lasts without renewal, so how long
+ * after a holder's death (another host's; a dead process of this host is replaced at once) a standby takes
+ * over. The holder renews it every quarter of that. Projectors' clocks must agree within a fraction of it.
+ */
+export function leaseFromEnv(env: NodeJS.ProcessEnv = process.env): TraceProjectionLease {
+  const raw = (env.TEMPS_LEASE_TTL_MS ?? '').trim();
+  const ttlMs = raw === '' ? 5000 : Number(raw);
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 200 || ttlMs > 600_000) throw new Error(`TEMPS_LEASE_TTL_MS must be a whole number of milliseconds from 200 to 600000, got "${env.TEMPS_LEASE_TTL_MS}"`);
+  return { holder: leaseHolderId(randomBytes(4).toString('hex')), ttlMs, intervalMs: Math.max(50, Math.floor(ttlMs / 4)) };
 }

@@ -2,14 +2,14 @@ import { extname, join } from 'node:path';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { TRACE_PROJECTION, type TraceSummary } from '@temps/domain';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
-import { ProjectionThread, type BlueGreenProjection, type ProjectionStatus } from '@temps/projection-runtime';
+import { ProjectionThread, type BlueGreenProjection, type LeasedProjection, type ProjectionStatus } from '@temps/projection-runtime';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
 import { LiveGateway } from '@temps/realtime';
 import { DIALECT_MAPPERS, type DialectMapperRef } from './dialect-mappers.module';
 import { loadDialectMappers } from './load-dialect-mappers';
 import { loadReadModelExtensions, READ_MODEL_EXTENSIONS, type ReadModelExtensionRef } from './read-model-extensions.module';
 import { PROJECTOR_OPTIONS, type ProjectorOptions } from './projector-options';
-import { createTraceProjection } from './create-trace-projection';
+import { createLeasedTraceProjection, createTraceProjection } from './create-trace-projection';
 
 /** What the projector thread runs: this module's sibling, .ts under jest, .js in dist. */
 const THREAD_MODULE = join(__dirname, `trace-projector.worker${extname(__filename)}`);
@@ -25,13 +25,14 @@ const THREAD_MODULE = join(__dirname, `trace-projector.worker${extname(__filenam
 @Injectable()
 export class TraceProjectorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Projector');
-  private readonly projection: BlueGreenProjection | ProjectionThread;
+  private readonly projection: BlueGreenProjection | LeasedProjection | ProjectionThread;
   readonly mode: 'thread' | 'in-process';
 
   constructor(
     @Inject(EVENT_STORE) events: EventStore,
     @Inject(TRACE_READ_STORE) store: TraceReadStore,
-    live: LiveGateway,
+    // Absent in a projector-only process (no socket.io there): its commits reach api instances another way.
+    @Optional() live: LiveGateway | null,
     @Optional() @Inject(PROJECTOR_OPTIONS) options?: ProjectorOptions | null,
     @Optional() @Inject(DIALECT_MAPPERS) dialects?: readonly DialectMapperRef[] | null,
     @Optional() @Inject(READ_MODEL_EXTENSIONS) readModels?: readonly ReadModelExtensionRef[] | null,
@@ -46,23 +47,24 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
         name: TRACE_PROJECTION.name,
         module: THREAD_MODULE,
         export: 'runTraceProjectorThread',
-        data: { ...thread, idlePollMs: options?.idlePollMs, dialects: dialects ?? [], readModels: readModels ?? [] },
+        data: { ...thread, idlePollMs: options?.idlePollMs, dialects: dialects ?? [], readModels: readModels ?? [], lease: options?.lease ?? null },
         threadName: 'temps-projector',
-        onPublished: (traces) => live.publishTraces(traces as TraceSummary[]),
+        onPublished: (traces) => live?.publishTraces(traces as TraceSummary[]),
         onError: (message) => this.logger.error(message),
       });
     } else {
       this.mode = 'in-process';
-      this.projection = createTraceProjection({
+      const wiring = {
         events,
         reads: store,
         extraMappers,
         extensions,
-        onCommitted: (traces) => live.publishTraces(traces),
-        onError: (err) => this.logger.error(`trace projection failed, retrying: ${(err as Error).stack ?? String(err)}`),
-        log: (message) => this.logger.log(message),
+        onCommitted: (traces: TraceSummary[]) => live?.publishTraces(traces),
+        onError: (err: unknown) => this.logger.error(`trace projection failed, retrying: ${(err as Error).stack ?? String(err)}`),
+        log: (message: string) => this.logger.log(message),
         idlePollMs: options?.idlePollMs,
-      });
+      };
+      this.projection = options?.lease ? createLeasedTraceProjection({ ...wiring, lease: options.lease }) : createTraceProjection(wiring);
     }
   }
 

@@ -6,7 +6,7 @@ import { loadDialectMappers } from './load-dialect-mappers';
 import { loadReadModelExtensions, type ReadModelExtensionRef } from './read-model-extensions.module';
 import { openStores } from './open-stores';
 import { buildThreadsFromEnv, type ProjectorThreadOptions } from './projector-options';
-import { createTraceProjection } from './create-trace-projection';
+import { createLeasedTraceProjection, createTraceProjection, type TraceProjectionLease } from './create-trace-projection';
 
 /**
  * Runs in the projector thread (TraceProjectorService starts it through ProjectionThread): its own
@@ -14,7 +14,7 @@ import { createTraceProjection } from './create-trace-projection';
  * trace summaries go to the main thread, which pushes them to the live gateway.
  */
 export function runTraceProjectorThread(
-  files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[] },
+  files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[]; lease?: TraceProjectionLease | null },
   port: MessagePort,
 ): Promise<void> {
   // JSON lines like the main thread's log (TEMPS_LOG_LEVEL, checked when the process started).
@@ -26,7 +26,7 @@ export function runTraceProjectorThread(
     // The same kinds of stores as the process (TEMPS_EVENT_STORE, TEMPS_READ_STORE), opened here.
     const { events, reads, close } = await openStores(files.stores, { reads: true, readOnlyEvents: true });
     const threads = buildThreadsFromEnv();
-    const process = createTraceProjection({
+    const wiring = {
       events,
       reads: reads!,
       // A fresh build's partitions open the same stores on threads of their own.
@@ -36,9 +36,10 @@ export function runTraceProjectorThread(
       onCommitted: publish,
       onApplied: applied,
       onError: error,
-      log: (message) => logger.info(message),
+      log: (message: string) => logger.info(message),
       idlePollMs: files.idlePollMs,
-    });
+    };
+    const process = files.lease ? createLeasedTraceProjection({ ...wiring, lease: files.lease }) : createTraceProjection(wiring);
     return { events, process, close };
   });
 }
