@@ -114,11 +114,20 @@ describe.each([
 describe('projector options', () => {
   const files = { stores: { events: { kind: 'sqlite', path: 'e.db' }, reads: { kind: 'sqlite', path: 'r.db' } } } as const;
   it('runs the projector on its own thread unless TEMPS_PROJECTOR_THREAD=0', () => {
-    expect(projectorOptionsFromEnv(files, {})).toEqual({ thread: files });
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '1' })).toEqual({ thread: files });
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '0' })).toEqual({ thread: null });
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'false' })).toEqual({ thread: null });
+    expect(projectorOptionsFromEnv(files, {})).toMatchObject({ thread: files });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '1' })).toMatchObject({ thread: files });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '0' })).toMatchObject({ thread: null });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'false' })).toMatchObject({ thread: null });
     expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'maybe' })).toThrow(/TEMPS_PROJECTOR_THREAD/);
+  });
+
+  it('runs it under a lease: a holder id unique to this process start, TEMPS_LEASE_TTL_MS (default 5 s) renewed every quarter', () => {
+    const a = projectorOptionsFromEnv(files, {}).lease!;
+    const b = projectorOptionsFromEnv(files, {}).lease!;
+    expect(a).toMatchObject({ ttlMs: 5000, intervalMs: 1250, holder: expect.stringContaining(`:${process.pid}:`) });
+    expect(a.holder).not.toBe(b.holder);
+    expect(projectorOptionsFromEnv(files, { TEMPS_LEASE_TTL_MS: '2000' }).lease).toMatchObject({ ttlMs: 2000, intervalMs: 500 });
+    expect(() => projectorOptionsFromEnv(files, { TEMPS_LEASE_TTL_MS: '10' })).toThrow(/TEMPS_LEASE_TTL_MS must be a whole number of milliseconds from 200 to 600000/);
   });
 });
 
