@@ -48,7 +48,9 @@ export interface TraceRow {
 }
 
 interface LeaseRow {
+  /** "<name>@<epoch>" */
   _id: string;
+  name: string;
   holder: string;
   epoch: number;
   expiresAt: number;
@@ -191,6 +193,14 @@ export class MongoTraceReadStore implements TraceReadStore {
   }
 
   private readonly leases: Collection<LeaseRow>;
+  /** The index the current lease is found by (the highest epoch of a name), made at the first acquisition. */
+  private leaseIndexMade: Promise<unknown> | null = null;
+  private get leaseIndex(): Promise<unknown> {
+    return (this.leaseIndexMade ??= createIndexesOneByOne(this.leases, [{ key: { name: 1, epoch: -1 }, name: 'by_epoch' }]).catch((err: unknown) => {
+      this.leaseIndexMade = null;
+      throw err;
+    }));
+  }
 
   /** The same database, working on one build (a projector's): shares this client, which stays this instance's to close. */
   async forNamespace(namespace: string): Promise<MongoTraceReadStore> {
@@ -265,39 +275,49 @@ export class MongoTraceReadStore implements TraceReadStore {
   // ---- leases -------------------------------------------------------------------------------
 
   /**
-   * A compare-and-set on the lease document (one document write is atomic, no transaction needed): the
-   * lease read, then replaced only if it still has the holder and epoch that were read.
+   * One document per epoch (`_id` "<name>@<epoch>"): taking the lease over is inserting the next epoch's
+   * document, which exactly one of several racing projectors can do (a unique key). An update with a filter
+   * is no compare-and-set on FerretDB v1 (two racing updates may both match), an insert is. The current
+   * lease is the highest epoch; renewing and releasing touch only the holder's own epoch document.
    */
+  private async latestLease(name: string): Promise<LeaseRow | null> {
+    return (await this.leases.find({ name }).sort({ epoch: -1 }).limit(1).toArray())[0] ?? null;
+  }
+
   async acquireLease(name: string, holder: string, ttlMs: number, options: { now?: number; replacing?: { holder: string; epoch: number } } = {}): Promise<ProjectionLease | null> {
     const now = options.now ?? Date.now();
-    const lease = await this.currentLease(name);
-    if (!lease) {
-      try {
-        await this.leases.insertOne({ _id: name, holder, epoch: 1, expiresAt: now + ttlMs });
-        return { name, holder, epoch: 1, expiresAt: now + ttlMs };
-      } catch (err) {
-        if ((err as { code?: number }).code === 11000) return null; // another took it first
-        throw err;
-      }
+    await this.leaseIndex;
+    const lease = await this.latestLease(name);
+    if (lease && lease.holder === holder) {
+      await this.leases.updateOne({ _id: lease._id, holder }, { $set: { expiresAt: now + ttlMs } });
+      // taken over meanwhile: a newer epoch exists
+      if ((await this.latestLease(name))?.epoch !== lease.epoch) return null;
+      return { name, holder, epoch: lease.epoch, expiresAt: now + ttlMs };
     }
-    const replaced = options.replacing && lease.holder === options.replacing.holder && lease.epoch === options.replacing.epoch;
-    if (lease.holder !== holder && lease.expiresAt > now && !replaced) return null;
-    const epoch = lease.holder === holder ? lease.epoch : lease.epoch + 1;
-    const done = await this.leases.updateOne({ _id: name, holder: lease.holder, epoch: lease.epoch }, { $set: { holder, epoch, expiresAt: now + ttlMs } });
-    return done.matchedCount === 1 ? { name, holder, epoch, expiresAt: now + ttlMs } : null;
+    const replaced = options.replacing && lease && lease.holder === options.replacing.holder && lease.epoch === options.replacing.epoch;
+    if (lease && lease.expiresAt > now && !replaced) return null;
+    const epoch = (lease?.epoch ?? 0) + 1;
+    try {
+      await this.leases.insertOne({ _id: `${name}@${epoch}`, name, holder, epoch, expiresAt: now + ttlMs });
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return null; // another projector took this epoch first
+      throw err;
+    }
+    await this.leases.deleteMany({ name, epoch: { $lt: epoch - 1 } }); // keep the previous one: a paused holder's renewals find it
+    return { name, holder, epoch, expiresAt: now + ttlMs };
   }
 
   async renewLease(name: string, holder: string, epoch: number, ttlMs: number, now = Date.now()): Promise<boolean> {
-    const done = await this.leases.updateOne({ _id: name, holder, epoch }, { $set: { expiresAt: now + ttlMs } });
-    return done.matchedCount === 1;
+    const done = await this.leases.updateOne({ _id: `${name}@${epoch}`, holder }, { $set: { expiresAt: now + ttlMs } });
+    return done.matchedCount === 1 && (await this.latestLease(name))?.epoch === epoch;
   }
 
   async releaseLease(name: string, holder: string, epoch: number): Promise<void> {
-    await this.leases.updateOne({ _id: name, holder, epoch }, { $set: { expiresAt: 0 } });
+    await this.leases.updateOne({ _id: `${name}@${epoch}`, holder }, { $set: { expiresAt: 0 } });
   }
 
   async currentLease(name: string): Promise<ProjectionLease | null> {
-    const row = await this.leases.findOne({ _id: name });
+    const row = await this.latestLease(name);
     return row ? { name, holder: row.holder, epoch: row.epoch, expiresAt: row.expiresAt } : null;
   }
 
