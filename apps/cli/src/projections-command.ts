@@ -82,6 +82,12 @@ async function status(): Promise<void> {
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    // Which projector writes (the lease; README "Scaling out").
+    for (const name of PROJECTIONS) {
+      const lease = await reads.currentLease(name);
+      const left = lease ? (lease.expiresAt - Date.now()) / 1000 : 0;
+      console.log(`${name} lease: ${!lease ? 'never taken' : left > 0 ? `held by ${lease.holder} (epoch ${lease.epoch}, expires in ${left.toFixed(1)} s unless renewed)` : `free (epoch ${lease.epoch}, last held by ${lease.holder})`}`);
+    }
   } finally {
     await close();
   }
