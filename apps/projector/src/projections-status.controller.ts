@@ -21,7 +21,7 @@ export class ProjectionsStatusController {
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(TRACE_READ_STORE) private readonly reads: TraceReadStore,
-    @Optional() private readonly projector: TraceProjectorService | null,
+    @Optional() @Inject(TraceProjectorService) private readonly projector: TraceProjectorService | null,
   ) {}
 
   @Get()

@@ -32,7 +32,7 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
     @Inject(EVENT_STORE) events: EventStore,
     @Inject(TRACE_READ_STORE) store: TraceReadStore,
     // Absent in a projector-only process (no socket.io there): its commits reach api instances another way.
-    @Optional() live: LiveGateway | null,
+    @Optional() @Inject(LiveGateway) live: LiveGateway | null,
     @Optional() @Inject(PROJECTOR_OPTIONS) options?: ProjectorOptions | null,
     @Optional() @Inject(DIALECT_MAPPERS) dialects?: readonly DialectMapperRef[] | null,
     @Optional() @Inject(READ_MODEL_EXTENSIONS) readModels?: readonly ReadModelExtensionRef[] | null,

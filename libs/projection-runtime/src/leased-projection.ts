@@ -69,6 +69,8 @@ export class LeasedProjection implements ProjectionProcess {
   private ticking: Promise<void> = Promise.resolve();
   private stopped = true;
   private acquisitions = 0;
+  /** Why the last try to take or renew the lease failed (e.g. a full disk), until one succeeds. */
+  private lastError: string | null = null;
 
   constructor(private readonly o: LeasedProjectionOptions) {}
 
@@ -120,7 +122,9 @@ export class LeasedProjection implements ProjectionProcess {
 
   async status(): Promise<ProjectionStatus> {
     const base = this.inner ? await this.inner.status() : await this.o.standbyStatus();
-    return { ...base, lease: this.leaseStatus() };
+    // Not standing by of its own will: the lease could not be taken or renewed (the store failing).
+    const failed = !this.inner && this.lastError !== null ? { state: 'failed' as const, lastError: this.lastError } : {};
+    return { ...base, ...failed, lease: this.leaseStatus() };
   }
 
   private async tick(): Promise<void> {
@@ -129,6 +133,7 @@ export class LeasedProjection implements ProjectionProcess {
       if (this.held) await this.renew();
       else await this.acquire();
     } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
       this.o.onError?.(err);
       // Cut off from the store: past its lease by its own clock, the holder stops (a standby may have taken over).
       if (this.held && Date.now() >= this.held.expiresAt) await this.lose('could not renew the lease before it expired');
@@ -140,13 +145,16 @@ export class LeasedProjection implements ProjectionProcess {
     const expiresAt = Date.now() + this.o.ttlMs;
     if (await this.o.leases.renewLease(this.o.name, this.o.holder, held.epoch, this.o.ttlMs)) {
       held.expiresAt = expiresAt;
+      this.lastError = null;
       return;
     }
+    this.lastError = null;
     await this.lose('another projector took the lease over');
   }
 
   private async acquire(): Promise<void> {
     let lease = await this.o.leases.acquireLease(this.o.name, this.o.holder, this.o.ttlMs);
+    this.lastError = null;
     if (!lease) {
       const current = await this.o.leases.currentLease(this.o.name);
       this.lastSeen = current;

@@ -423,12 +423,15 @@ export class SqliteTraceReadStore implements TraceReadStore {
   }
 
   async renewLease(name: string, holder: string, epoch: number, ttlMs: number, now = Date.now()): Promise<boolean> {
-    const done = this.db.prepare('UPDATE projection_leases SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?').run(now + ttlMs, name, holder, epoch);
-    return Number(done.changes) === 1;
+    let changed = false;
+    inTransaction(this.db, () => {
+      changed = Number(this.db.prepare('UPDATE projection_leases SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?').run(now + ttlMs, name, holder, epoch).changes) === 1;
+    });
+    return changed;
   }
 
   async releaseLease(name: string, holder: string, epoch: number): Promise<void> {
-    this.db.prepare('UPDATE projection_leases SET expires_at = 0 WHERE name = ? AND holder = ? AND epoch = ?').run(name, holder, epoch);
+    inTransaction(this.db, () => void this.db.prepare('UPDATE projection_leases SET expires_at = 0 WHERE name = ? AND holder = ? AND epoch = ?').run(name, holder, epoch));
   }
 
   async currentLease(name: string): Promise<ProjectionLease | null> {
