@@ -16,7 +16,7 @@ import {
   type SpanDocument,
   type TraceSummary,
 } from '@temps/domain';
-import { InvalidCursorError, type TraceQuery, type TraceReadStore } from '@temps/read-store';
+import { InvalidCursorError, LeaseLostError, type TraceQuery, type TraceReadStore } from '@temps/read-store';
 
 type Store = TraceReadStore;
 
@@ -448,6 +448,91 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         await expect(store.listSessions('1', { limit: 1, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
         await expect(store.listSessionTraces('1', 'conv', { limit: 1, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
       }
+    });
+
+    describe('projection leases (ProjectionLeases): one writer at a time, fenced by epoch', () => {
+      const T0 = 1_000_000;
+
+      it('takes a free lease at epoch 1, refuses another holder until it expires, renews only for its holder and epoch, and a takeover increments the epoch', async () => {
+        const other = await factory({ namespace: 'traces_v1' }); // a second connection to the same storage (another projector)
+        try {
+          expect(await store.currentLease('traces')).toBeNull();
+          const a = await store.acquireLease('traces', 'a', 5000, { now: T0 });
+          expect(a).toEqual({ name: 'traces', holder: 'a', epoch: 1, expiresAt: T0 + 5000 });
+          expect(await other.acquireLease('traces', 'b', 5000, { now: T0 + 4999 })).toBeNull();
+          expect(await other.currentLease('traces')).toEqual(a);
+          // renewal: same epoch, later expiry; re-acquiring one's own lease is a renewal too
+          expect(await store.renewLease('traces', 'a', 1, 5000, T0 + 3000)).toBe(true);
+          expect(await other.acquireLease('traces', 'b', 5000, { now: T0 + 7999 })).toBeNull();
+          expect(await store.acquireLease('traces', 'a', 5000, { now: T0 + 4000 })).toMatchObject({ epoch: 1, expiresAt: T0 + 9000 });
+          // expired: another holder takes it over at the next epoch; the old holder can no longer renew
+          const b = await other.acquireLease('traces', 'b', 5000, { now: T0 + 9000 });
+          expect(b).toEqual({ name: 'traces', holder: 'b', epoch: 2, expiresAt: T0 + 14_000 });
+          expect(await store.renewLease('traces', 'a', 1, 5000, T0 + 9001)).toBe(false);
+          expect(await store.acquireLease('traces', 'a', 5000, { now: T0 + 9001 })).toBeNull();
+          // a lease is per projection name
+          expect(await store.acquireLease('other_projection', 'a', 5000, { now: T0 + 9001 })).toMatchObject({ holder: 'a', epoch: 1 });
+          // released: the standby takes over at once, at the next epoch
+          await other.releaseLease('traces', 'b', 2);
+          expect(await store.acquireLease('traces', 'a', 5000, { now: T0 + 9002 })).toMatchObject({ holder: 'a', epoch: 3 });
+          // replacing a holder known to be dead (its exact holder and epoch): taken before expiry; a stale `replacing` is not enough
+          expect(await other.acquireLease('traces', 'b', 5000, { now: T0 + 9003, replacing: { holder: 'a', epoch: 2 } })).toBeNull();
+          expect(await other.acquireLease('traces', 'b', 5000, { now: T0 + 9003, replacing: { holder: 'a', epoch: 3 } })).toMatchObject({ holder: 'b', epoch: 4 });
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('gives a contested free or expired lease to exactly one of several connections racing for it', async () => {
+        const others = await Promise.all([1, 2, 3].map(() => factory({ namespace: 'traces_v1' })));
+        try {
+          const all = [store, ...others];
+          const first = await Promise.all(all.map((s, i) => s.acquireLease('traces', `h${i}`, 1000, { now: T0 })));
+          expect(first.filter((l) => l !== null)).toHaveLength(1);
+          // takeovers of an expired lease, raced again and again (an update that is no compare-and-set fails this)
+          for (let round = 1; round <= 6; round++) {
+            const later = await Promise.all(all.map((s, i) => s.acquireLease('traces', `g${round}.${i}`, 1000, { now: T0 + round * 5000 })));
+            const winners = later.filter((l) => l !== null);
+            expect(winners).toEqual([expect.objectContaining({ epoch: round + 1 })]);
+            expect(await store.currentLease('traces')).toEqual(winners[0]);
+          }
+        } finally {
+          await Promise.all(others.map((o) => o.close()));
+        }
+      });
+
+      it('fences writes: once another holder took the lease over, a fenced connection commits nothing and changes no catalog entry', async () => {
+        const old = await factory({ namespace: 'traces_v1' });
+        const next = await factory({ namespace: 'traces_v1' });
+        try {
+          const a = (await old.acquireLease('traces', 'old', 1000, { now: T0 }))!;
+          old.fenceWrites({ name: 'traces', epoch: a.epoch });
+          await commitBatch(old, 'traces_v1', 1n, [span('1', tid(1), 'a'.repeat(16), 1_000)]);
+          expect(await store.checkpoint('traces_v1')).toBe(1n);
+          // the old holder pauses past its lease; the standby takes over
+          const b = (await next.acquireLease('traces', 'next', 1000, { now: T0 + 2000 }))!;
+          next.fenceWrites({ name: 'traces', epoch: b.epoch });
+          // the old holder wakes: its batch is refused, whole
+          await expect(commitBatch(old, 'traces_v1', 2n, [span('1', tid(2), 'b'.repeat(16), 2_000)])).rejects.toBeInstanceOf(LeaseLostError);
+          expect(await store.checkpoint('traces_v1')).toBe(1n);
+          expect(await next.getTrace('1', tid(2))).toBeNull();
+          await expect(old.beginBuild('traces', { namespace: 'traces_v9', version: 9 })).rejects.toBeInstanceOf(LeaseLostError);
+          await expect(old.activate('traces', { namespace: 'traces_v9', version: 9 })).rejects.toBeInstanceOf(LeaseLostError);
+          await expect(old.dropNamespace('traces_v1')).rejects.toBeInstanceOf(LeaseLostError);
+          expect((await store.catalogEntry('traces')).active?.namespace).not.toBe('traces_v9');
+          expect(await old.renewLease('traces', 'old', a.epoch, 1000, T0 + 2001)).toBe(false);
+          // the new holder continues from the checkpoint
+          await commitBatch(next, 'traces_v1', 2n, [span('1', tid(2), 'b'.repeat(16), 2_000)]);
+          expect(await store.checkpoint('traces_v1')).toBe(2n);
+          expect(await next.getTrace('1', tid(2))).not.toBeNull();
+          expect(await next.getTrace('1', tid(1))).not.toBeNull();
+          // an unfenced connection (the CLI's rebuild request) is not refused
+          await store.requestRebuild('traces');
+        } finally {
+          await old.close();
+          await next.close();
+        }
+      });
     });
 
     it('drops a build: its documents, counters and checkpoint go; other builds stay', async () => {

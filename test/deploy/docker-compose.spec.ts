@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { leaseFromEnv } from '../../apps/projector/src/projector-options';
 import { roleFromEnv, storesConfigFromEnv } from '../../apps/cli/src/temps-config';
 import { repoRoot } from '../support/temps-server';
 
@@ -16,13 +17,20 @@ type Service = {
   healthcheck?: { test: string[]; interval?: string };
   ports?: string[];
   volumes?: string[];
+  deploy?: { replicas?: number };
+  stop_grace_period?: string;
 };
 const compose = safeLoad(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
 const services = Object.entries(compose.services);
 
 describe('docker-compose.yml (parsed, not run: no Docker here)', () => {
-  it('has the event store, the read store, ingest, projector and one proxy', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['eventstore', 'ingest', 'mongo', 'projector', 'proxy']);
+  it('has the event store, the read store, the roles (2 ingest, 2 api, 2 projectors: one active, one standby) and one proxy', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'eventstore', 'ingest', 'mongo', 'projector', 'proxy']);
+    expect(compose.services.ingest!.deploy?.replicas).toBe(2);
+    expect(compose.services.api!.deploy?.replicas).toBe(2);
+    expect(compose.services.projector!.deploy?.replicas).toBe(2);
+    // SIGTERM drains (and a projector releases its lease) within the grace period
+    for (const s of ['ingest', 'api', 'projector']) expect(compose.services[s]!.stop_grace_period).toBe('30s');
     expect(compose.services.eventstore!.image).toMatch(/kurrentdb/);
     expect(compose.services.mongo!.image).toMatch(/^mongo:/);
   });
@@ -51,7 +59,9 @@ describe('docker-compose.yml (parsed, not run: no Docker here)', () => {
     const mongo = compose.services.mongo!.healthcheck!.test.join(' ');
     expect(mongo).toContain('ping');
     expect(mongo).toContain('rs.initiate');
-    for (const s of ['ingest', 'projector', 'proxy']) expect(compose.services[s]!.healthcheck!.test.join(' ')).toContain('/healthz');
+    // ingest and api: /readyz (the stores answer, not draining); a projector: /healthz (alive while it catches up)
+    for (const s of ['ingest', 'api']) expect(compose.services[s]!.healthcheck!.test.join(' ')).toContain('/readyz');
+    for (const s of ['projector', 'proxy']) expect(compose.services[s]!.healthcheck!.test.join(' ')).toContain('/healthz');
   });
 
   it('every named volume is declared, and only the proxy publishes a port (one origin)', () => {
@@ -65,21 +75,23 @@ describe('docker-compose.yml (parsed, not run: no Docker here)', () => {
     expect(compose.services.proxy!.ports).toEqual(['8080:8080']);
   });
 
-  it('the temps services configure what the real config parser accepts: ingest on EventStoreDB, projector on EventStoreDB + MongoDB', () => {
-    const ingest = compose.services.ingest!.environment!;
-    const projector = compose.services.projector!.environment!;
-    expect(roleFromEnv(ingest)).toBe('ingest');
-    expect(roleFromEnv(projector)).toBe('projector');
-    expect(storesConfigFromEnv(ingest).events).toEqual({ kind: 'esdb', url: 'esdb://eventstore:2113?tls=false' });
-    expect(storesConfigFromEnv(projector)).toEqual({
-      events: { kind: 'esdb', url: 'esdb://eventstore:2113?tls=false' },
-      reads: { kind: 'mongo', url: 'mongodb://mongo:27017/temps?replicaSet=rs0', database: 'temps' },
-    });
-    // One admin key for both (access is read from the shared event store); compose refuses to start without it.
-    expect(ingest.TEMPS_BOOTSTRAP_API_KEY).toMatch(/^\$\{TEMPS_BOOTSTRAP_API_KEY:\?/);
-    expect(projector.TEMPS_BOOTSTRAP_API_KEY).toBe(ingest.TEMPS_BOOTSTRAP_API_KEY);
-    expect(compose.services.ingest!.build).toBe('.');
-    expect(compose.services.projector!.build).toBe('.');
+  it('the temps services configure what the real config parser accepts: every role on EventStoreDB + MongoDB, one admin key', () => {
+    const env = (name: string) => compose.services[name]!.environment!;
+    expect(roleFromEnv(env('ingest'))).toBe('ingest');
+    expect(roleFromEnv(env('api'))).toBe('api');
+    expect(roleFromEnv(env('projector'))).toBe('projector');
+    for (const name of ['ingest', 'api', 'projector']) {
+      expect(storesConfigFromEnv(env(name))).toEqual({
+        events: { kind: 'esdb', url: 'esdb://eventstore:2113?tls=false' },
+        reads: { kind: 'mongo', url: 'mongodb://mongo:27017/temps?replicaSet=rs0', database: 'temps' },
+      });
+      // One admin key for all (access is read from the shared event store); compose refuses to start without it.
+      expect(env(name).TEMPS_BOOTSTRAP_API_KEY).toMatch(/^\$\{TEMPS_BOOTSTRAP_API_KEY:\?/);
+      expect(compose.services[name]!.build).toBe('.');
+    }
+    // the api replicas share the AI Gateway's secrets key; the projectors' lease is the real parser's
+    expect(env('api').TEMPS_SECRETS_KEY).toMatch(/^\$\{TEMPS_SECRETS_KEY:\?/);
+    expect(leaseFromEnv(env('projector'))).toMatchObject({ ttlMs: 5000 });
   });
 });
 
@@ -87,13 +99,24 @@ describe('deploy/Caddyfile: the one origin', () => {
   const caddyfile = readFileSync(join(repoRoot, 'deploy/Caddyfile'), 'utf8');
   const mounted = compose.services.proxy!.volumes!.find((v) => v.endsWith(':/etc/caddy/Caddyfile:ro'));
 
-  /** Where the Caddyfile sends a path: its @otlp matcher (Caddy path globs: a trailing * matches any rest) to the handle naming it, else the catch-all. */
+  /**
+   * Where the Caddyfile sends a path: its @otlp matcher (Caddy path globs: a trailing * matches any rest) to
+   * the handle naming it, else the catch-all; each handle's upstreams are a service's replicas (dynamic a NAME PORT).
+   */
   function route(path: string): string {
     const globs = /@otlp\s+path\s+([^\n]+)/.exec(caddyfile)![1]!.trim().split(/\s+/);
-    const upstream = (block: RegExp) => block.exec(caddyfile)![1]!;
+    const upstream = (block: RegExp) => {
+      const m = block.exec(caddyfile)!;
+      return `${m[1]}:${m[2]}`;
+    };
     const matches = globs.some((g) => (g.endsWith('*') ? path.startsWith(g.slice(0, -1)) : path === g));
-    return matches ? upstream(/handle @otlp \{\s*reverse_proxy (\S+)/) : upstream(/handle \{\s*reverse_proxy (\S+)/);
+    return matches ? upstream(/handle @otlp \{\s*reverse_proxy \{\s*dynamic a (\S+) (\d+)/) : upstream(/handle \{\s*reverse_proxy \{\s*dynamic a (\S+) (\d+)/);
   }
+
+  it('balances the api replicas by cookie (socket.io polling stays on one instance) and the ingest replicas round robin', () => {
+    expect(/handle \{\s*reverse_proxy \{[^}]*\}\s*lb_policy cookie \S+/.test(caddyfile)).toBe(true);
+    expect(/handle @otlp \{\s*reverse_proxy \{[^}]*\}\s*lb_policy round_robin/.test(caddyfile)).toBe(true);
+  });
 
   it('is the file the proxy service mounts', () => {
     expect(mounted).toBe('./deploy/Caddyfile:/etc/caddy/Caddyfile:ro');
@@ -106,12 +129,13 @@ describe('deploy/Caddyfile: the one origin', () => {
     ['/api/otel/v1/1/production/web-42/traces', 'ingest:8080'],
     ['/api/v1/traces', 'ingest:8080'],
     ['/v1/metrics', 'ingest:8080'],
-    ['/', 'projector:8080'],
-    ['/projects/1/ai/traces', 'projector:8080'],
-    ['/_app/immutable/entry/start.js', 'projector:8080'],
-    ['/api/projects/1/ai/traces', 'projector:8080'],
-    ['/socket.io/', 'projector:8080'],
-    ['/healthz', 'projector:8080'],
+    ['/', 'api:8080'],
+    ['/projects/1/ai/traces', 'api:8080'],
+    ['/_app/immutable/entry/start.js', 'api:8080'],
+    ['/api/projects/1/ai/traces', 'api:8080'],
+    ['/api/ai/v1/chat/completions', 'api:8080'],
+    ['/socket.io/', 'api:8080'],
+    ['/healthz', 'api:8080'],
   ])('sends %s to %s', (path, upstream) => {
     expect(route(path)).toBe(upstream);
   });

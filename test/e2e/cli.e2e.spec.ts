@@ -27,6 +27,8 @@ describe('temps projections status', () => {
     expect(cells[3]).toBe(cells[4]); // position = head
     expect(cells[5]).toBe('0');
     expect(cells[7]).toBe('caught up');
+    // the running server's projector holds the lease
+    expect(status).toMatch(/^traces lease: held by \S+:\d+:\S+ \(epoch 1, expires in \d+\.\d s unless renewed\)$/m);
   });
 
   it('refuses a data dir without an event store, with a clear message', async () => {

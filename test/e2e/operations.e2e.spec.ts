@@ -189,6 +189,7 @@ describe('GET /readyz, and /metrics on its own port', () => {
       'read store reachable',
       'read store writable',
       'projector running and caught up',
+      'projector lease held or followed',
     ]);
     freeze(server.dataDir, true);
     try {

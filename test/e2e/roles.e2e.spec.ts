@@ -5,10 +5,11 @@ import { sendAgentTrace } from '../support/send-spans';
 import { eventually, getJson, startServer, type RunningServer } from '../support/temps-server';
 
 /**
- * The scaled-out topology on one machine: an ingest-only and a projector-only `temps serve`, two
- * processes on the same SQLite data dir (the shared event store), started at the same time.
+ * The scaled-out topology on one machine: an ingest-only and an `api,projector` `temps serve` (what
+ * `projector` meant before the api role), two processes on the same SQLite data dir (the shared event
+ * store), started at the same time. The roles one by one, two of each: projector-lease.e2e.spec.ts.
  */
-describe('temps serve roles: TEMPS_ROLE=ingest and TEMPS_ROLE=projector as two processes', () => {
+describe('temps serve roles: TEMPS_ROLE=ingest and TEMPS_ROLE=api,projector as two processes', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'temps-roles-'));
   let ingest: RunningServer;
   let projector: RunningServer;
@@ -17,7 +18,7 @@ describe('temps serve roles: TEMPS_ROLE=ingest and TEMPS_ROLE=projector as two p
     // At once: both bootstrap the same store (project 1, the key, the default prices) without tripping on each other.
     [ingest, projector] = await Promise.all([
       startServer({ dataDir, env: { TEMPS_ROLE: 'ingest' } }),
-      startServer({ dataDir, env: { TEMPS_ROLE: 'projector' } }),
+      startServer({ dataDir, env: { TEMPS_ROLE: 'projector,api' } }),
     ]);
   });
   afterAll(async () => {
@@ -46,7 +47,7 @@ describe('temps serve roles: TEMPS_ROLE=ingest and TEMPS_ROLE=projector as two p
     expect(otlp.status).toBe(404);
     expect(ingest.output()).toContain('role:            ingest');
     expect(ingest.output()).not.toContain('dashboard:');
-    expect(projector.output()).toContain('role:            projector');
+    expect(projector.output()).toContain('role:            api,projector');
     expect(projector.output()).not.toContain('OTLP endpoint:');
   });
 
@@ -61,7 +62,7 @@ describe('temps serve roles: TEMPS_ROLE=ingest and TEMPS_ROLE=projector as two p
   });
 
   it('both answer /healthz with their role', async () => {
-    for (const [server, role] of [[ingest, 'ingest'], [projector, 'projector']] as const) {
+    for (const [server, role] of [[ingest, 'ingest'], [projector, 'api,projector']] as const) {
       const res = await fetch(`${server.url}/healthz`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'ok', role });

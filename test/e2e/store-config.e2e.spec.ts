@@ -9,7 +9,7 @@ describe('temps serve: store and role configuration errors', () => {
     [{ TEMPS_EVENT_STORE: 'esdb', EVENTSTORE_URL: '' }, /temps: TEMPS_EVENT_STORE=esdb needs EVENTSTORE_URL/],
     [{ TEMPS_EVENT_STORE: 'kafka' }, /temps: TEMPS_EVENT_STORE must be sqlite .* or esdb/],
     [{ TEMPS_READ_STORE: 'mongo', MONGO_URL: '' }, /temps: TEMPS_READ_STORE=mongo needs MONGO_URL/],
-    [{ TEMPS_ROLE: 'query' }, /temps: TEMPS_ROLE must be one of all, ingest, projector/],
+    [{ TEMPS_ROLE: 'query' }, /temps: TEMPS_ROLE must be one of all, ingest, api, projector/],
     [{ TEMPS_EVENT_STORE: 'esdb', EVENTSTORE_URL: 'esdb://127.0.0.1:1?tls=false' }, /temps: cannot reach EventStoreDB at esdb:\/\/127\.0\.0\.1:1\?tls=false/],
   ])('given %j, then it exits before listening with a clear message', async (env, message) => {
     await expect(startServer({ env })).rejects.toThrow(message);

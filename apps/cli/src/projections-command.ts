@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { TRACE_PROJECTION } from '@temps/domain';
 import type { EventStore } from '@temps/event-store';
-import { buildThreadsFromEnv, bulkLoadProgress, createTraceProjection, dialectMapperRefsFromEnv, loadDialectMappers, loadReadModelExtensions, moduleExportRefsFromEnv, openStores } from '@temps/projector';
+import { buildThreadsFromEnv, bulkLoadProgress, createLeasedTraceProjection, leaseFromEnv, dialectMapperRefsFromEnv, loadDialectMappers, loadReadModelExtensions, moduleExportRefsFromEnv, openStores } from '@temps/projector';
 import type { TraceReadStore } from '@temps/read-store';
 import { configFromEnv } from './temps-config';
 
@@ -82,6 +82,12 @@ async function status(): Promise<void> {
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    // Which projector writes (the lease; README "Scaling out").
+    for (const name of PROJECTIONS) {
+      const lease = await reads.currentLease(name);
+      const left = lease ? (lease.expiresAt - Date.now()) / 1000 : 0;
+      console.log(`${name} lease: ${!lease ? 'never taken' : left > 0 ? `held by ${lease.holder} (epoch ${lease.epoch}, expires in ${left.toFixed(1)} s unless renewed)` : `free (epoch ${lease.epoch}, last held by ${lease.holder})`}`);
+    }
   } finally {
     await close();
   }
@@ -95,7 +101,7 @@ async function status(): Promise<void> {
 async function rebuild(): Promise<void> {
   const name = TRACE_PROJECTION.name;
   const { events, reads, close, config } = await open();
-  let local: ReturnType<typeof createTraceProjection> | null = null;
+  let local: ReturnType<typeof createLeasedTraceProjection> | null = null;
   try {
     const before = await reads.catalogEntry(name);
     if (!before.building) await reads.requestRebuild(name);
@@ -110,7 +116,9 @@ async function rebuild(): Promise<void> {
       const dialects = dialectMapperRefsFromEnv();
       const readModels = moduleExportRefsFromEnv('TEMPS_READ_MODELS', process.env);
       const threads = buildThreadsFromEnv();
-      local = createTraceProjection({
+      // Under the projection's lease like a server's projector: never beside a running one.
+      local = createLeasedTraceProjection({
+        lease: leaseFromEnv(),
         events,
         reads,
         extraMappers: loadDialectMappers(dialects),
@@ -121,7 +129,9 @@ async function rebuild(): Promise<void> {
         pollMs: 200,
       });
       await local.start();
-      building = (await reads.catalogEntry(name)).building;
+      if (local.leaseStatus().role !== 'holder') console.error('a projector holds the projection\'s lease: waiting for it to build');
+      const waitFrom = Date.now();
+      while (!(building = (await reads.catalogEntry(name)).building) && Date.now() - waitFrom < 60_000) await sleep(200);
       if (!building) throw new Error('the build did not start');
     } else {
       console.error(`the running server is building ${building.namespace}`);

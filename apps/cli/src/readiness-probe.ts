@@ -67,7 +67,7 @@ export class ReadinessProbe {
       ...(stores.events.kind === 'sqlite' ? [this.run('event store writable', () => writeProbe(dirname((stores.events as { path: string }).path)))] : []),
       ...(reads ? [this.run('read store reachable', () => reads.checkpoint('traces'))] : []),
       ...(reads && stores.reads.kind === 'sqlite' ? [this.run('read store writable', () => writeProbe(dirname((stores.reads as { path: string }).path)))] : []),
-      ...(this.o.projection() ? [this.projector()] : []),
+      ...(this.o.projection() ? [this.projector(), this.lease()] : []),
     ]);
     if (this.o.drain.draining) checks.push({ name: 'accepting requests', ok: false, detail: 'shutting down' });
     return { ready: checks.every((c) => c.ok), checks };
@@ -82,10 +82,26 @@ export class ReadinessProbe {
     }
   }
 
+  /** Whether this projector holds the projection's lease (it writes) or follows it (a standby, ready to take over). */
+  private async lease(): Promise<ReadinessCheck> {
+    // Named 'projector …': /readyz shows the detail of these (no holder ids there: they name hosts).
+    const name = 'projector lease held or followed';
+    try {
+      const { lease } = await within(this.o.projection()!(), 6000);
+      if (!lease) return { name, ok: true, detail: 'no lease (unleased projection)' };
+      if (lease.role === 'holder') return { name, ok: true, detail: `holder: this projector writes (epoch ${lease.epoch})` };
+      return { name, ok: true, detail: `standby: ${lease.heldBy ? 'another projector holds the lease' : 'the lease is free or expired, taking it over'} (epoch ${lease.epoch ?? 'none'})` };
+    } catch (err) {
+      return { name, ok: false, detail: (err as Error).message };
+    }
+  }
+
   private async projector(): Promise<ReadinessCheck> {
     const name = 'projector running and caught up';
     try {
       const s = await within(this.o.projection()!(), 6000);
+      // A standby is ready: it follows the lease (its lag is the holder's, reported by the lease check).
+      if (s.state === 'standby') return { name, ok: true, detail: `standby, the holder is ${s.lagSeconds.toFixed(1)} s behind` };
       if (s.state === 'failed' || s.state === 'stopped' || s.state === 'starting') return { name, ok: false, detail: `state ${s.state}${s.lastError ? `: ${s.lastError}` : ''}` };
       if (s.lagSeconds > this.o.maxLagSeconds) return { name, ok: false, detail: `${s.lagSeconds.toFixed(1)} s behind (TEMPS_READY_MAX_LAG_SECONDS=${this.o.maxLagSeconds})` };
       return { name, ok: true, detail: `${s.state}, ${s.lagSeconds.toFixed(1)} s behind` };

@@ -9,14 +9,15 @@ import { ReadStoreModule } from '@temps/read-store/nest';
 import { LiveUpdateChannelModule, livePollMsFromEnv } from '@temps/realtime';
 import { DemoController } from './demo/demo.controller';
 import { HealthController, TEMPS_ROLE } from './health.controller';
-import type { TempsRole } from './temps-config';
+import { roleParts, type TempsRole } from './temps-config';
 
 /**
- * `temps serve`: ingest + projector (on its own thread unless TEMPS_PROJECTOR_THREAD=0) (+ the built web app, mounted in serve.ts)
+ * `temps serve`: ingest + query API + projector (on its own thread unless TEMPS_PROJECTOR_THREAD=0) (+ the built web app, mounted in serve.ts)
  * in one process, with the team dialect mappers of TEMPS_DIALECTS. An app that imports this module next to its
- * own DialectMappersModule.register(...) gets both. `role` (TEMPS_ROLE) keeps only one side: `ingest` (the OTLP receiver)
- * or `projector` (projection, query API, live gateway); every role answers GET /healthz.
- * The stores are opened by EventStoreModule.forRoot and (not for ingest only) ReadStoreModule.forRoot, and closed on shutdown;
+ * own DialectMappersModule.register(...) gets both. `role` (TEMPS_ROLE) keeps some parts only: `ingest` (the OTLP receiver),
+ * `api` (query API, live gateway, projects API, AI gateway; the dashboard in serve.ts), `projector` (the projection under
+ * its lease, no HTTP route of its own); every role answers GET /healthz.
+ * The stores are opened by EventStoreModule.forRoot and (api, projector) ReadStoreModule.forRoot, and closed on shutdown;
  * the projector thread opens its own connections to the same stores from the plain config.
  */
 @Module({})
@@ -25,24 +26,25 @@ export class ServeModule {
   /** `secrets`: seals the AI Gateway's provider keys kept in events (absent: only TEMPS_AI_* environment keys work). */
   static with(config: { stores: StoresConfig; role?: TempsRole; decorateEvents?: (events: EventStore) => EventStore; secrets?: SecretBox | null }): DynamicModule {
     const { stores, role = 'all' } = config;
-    const ingest = role === 'all' || role === 'ingest' ? [IngestModule.forRoot(ingestLimitsFromEnv())] : [];
-    const projector =
-      role === 'all' || role === 'projector'
+    const parts = roleParts(role);
+    const ingest = parts.ingest ? [IngestModule.forRoot(ingestLimitsFromEnv())] : [];
+    const reads =
+      parts.api || parts.projector
         ? [
             ReadStoreModule.forRoot(stores.reads),
             // live updates across instances: an outbox in the read store that every instance tails
             LiveUpdateChannelModule.forRoot(stores.reads, { pollMs: livePollMsFromEnv() }),
             // the projector runs on its own thread (its own connections to the same stores) unless TEMPS_PROJECTOR_THREAD=0
-            ProjectorModule.forRoot(projectorOptionsFromEnv({ stores })),
+            ProjectorModule.forRoot(projectorOptionsFromEnv({ stores }), { api: parts.api, projection: parts.projector }),
             DialectMappersModule.fromEnv(),
             ReadModelExtensionsModule.fromEnv(),
           ]
         : [];
-    // The AI Gateway goes with the API (the design's `api` role; `projector` serves the API today).
-    const gateway = role === 'all' || role === 'projector' ? [GatewayModule.forRoot(gatewayOptionsFromEnv(config.secrets ?? null))] : [];
+    // The AI Gateway goes with the API.
+    const gateway = parts.api ? [GatewayModule.forRoot(gatewayOptionsFromEnv(config.secrets ?? null))] : [];
     return {
       module: ServeModule,
-      imports: [EventStoreModule.forRoot(stores.events, config.decorateEvents), AccessModule, ...ingest, ...projector, ...gateway],
+      imports: [EventStoreModule.forRoot(stores.events, config.decorateEvents), AccessModule, ...ingest, ...reads, ...gateway],
       controllers: [HealthController, ...(role === 'all' ? [DemoController] : [])],
       providers: [{ provide: TEMPS_ROLE, useValue: role }],
     };

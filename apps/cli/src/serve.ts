@@ -17,7 +17,7 @@ import { OperationsModule } from './operations.module';
 import { requestOperations, type DrainState } from './request-operations.middleware';
 import { dashboardCsp, securityHeaders } from './security-headers';
 import { ServeModule } from './serve.module';
-import type { TempsConfig } from './temps-config';
+import { roleParts, type TempsConfig } from './temps-config';
 import { createTempsLogger, PinoNestLogger } from './temps-logger';
 import { TempsMetrics } from './temps-metrics';
 import { timedEventStore } from './timed-event-store';
@@ -27,7 +27,9 @@ const API_PREFIXES = ['/api/', '/v1/', '/socket.io/', '/healthz', '/readyz', '/m
 /** Starts the server of this process's role (all-in-one by default); resolves once it listens. */
 export async function serve(config: TempsConfig) {
   const { role } = config;
-  const serving = role !== 'ingest';
+  const parts = roleParts(role);
+  // The query API, dashboard and AI gateway: the api role's.
+  const serving = parts.api;
   const ops = operationsConfigFromEnv();
   const logger = createTempsLogger(ops.logLevel);
   const metrics = new TempsMetrics();
@@ -88,14 +90,15 @@ export async function serve(config: TempsConfig) {
   const { events, reads } = config.stores;
   // URLs may carry credentials: never print them.
   const redact = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
-  const where = [events.kind === 'sqlite' ? events.path : `EventStoreDB ${redact(events.url)}`, ...(serving ? [reads.kind === 'sqlite' ? reads.path : `MongoDB ${redact(reads.url)}`] : [])];
+  const where = [events.kind === 'sqlite' ? events.path : `EventStoreDB ${redact(events.url)}`, ...(parts.api || parts.projector ? [reads.kind === 'sqlite' ? reads.path : `MongoDB ${redact(reads.url)}`] : [])];
   const lines = [
     `Temps AI Tracing listening on ${base}`,
     ...(role === 'all' ? [] : [`  role:            ${role} (TEMPS_ROLE)`]),
     `  stores:          ${where.join(', ')}`,
-    ...(role === 'projector' ? [] : [`  OTLP endpoint:   ${base}/api/otel/v1/traces   (or OTEL_EXPORTER_OTLP_ENDPOINT=${base}/api)`]),
+    ...(role === 'projector' ? [`  note:            TEMPS_ROLE=projector runs the projection only (under its lease); the query API, dashboard and live gateway are the api role's (TEMPS_ROLE=api,projector for both in one process, what projector meant before)`] : []),
+    ...(!parts.ingest ? [] : [`  OTLP endpoint:   ${base}/api/otel/v1/traces   (or OTEL_EXPORTER_OTLP_ENDPOINT=${base}/api)`]),
     `  project id:      ${boot.projectId}${boot.createdProject ? ' (created now)' : ''}`,
-    ...(role === 'ingest' ? [] : [`  AI gateway:      ${base}/api/ai/v1   (OpenAI-compatible; "temps ai-provider set PROVIDER --api-key KEY")`]),
+    ...(!serving ? [] : [`  AI gateway:      ${base}/api/ai/v1   (OpenAI-compatible; "temps ai-provider set PROVIDER --api-key KEY")`]),
     ...(secrets?.created ? [`  secrets key:     generated ${secrets.path} (mode 0600): it encrypts provider keys; back it up, or set TEMPS_SECRETS_KEY`] : []),
   ];
   const dashboard = serving ? `  dashboard:       ${base}/   ` : '  API key:         ';

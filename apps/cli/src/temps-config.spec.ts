@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { configFromEnv, mongoDatabaseOf, roleFromEnv, storesConfigFromEnv } from './temps-config';
+import { configFromEnv, mongoDatabaseOf, roleFromEnv, roleParts, storesConfigFromEnv } from './temps-config';
 
 describe('store selection (TEMPS_EVENT_STORE, TEMPS_READ_STORE)', () => {
   const dataDir = resolve('/tmp/temps-config-test');
@@ -64,14 +64,22 @@ describe('store selection (TEMPS_EVENT_STORE, TEMPS_READ_STORE)', () => {
 });
 
 describe('roles (TEMPS_ROLE)', () => {
-  it('defaults to all and accepts ingest and projector', () => {
+  it('defaults to all and accepts ingest, api and projector, alone or combined (in a canonical order)', () => {
     expect(roleFromEnv({})).toBe('all');
     expect(roleFromEnv({ TEMPS_ROLE: 'ingest' })).toBe('ingest');
     expect(roleFromEnv({ TEMPS_ROLE: ' Projector ' })).toBe('projector');
+    expect(roleFromEnv({ TEMPS_ROLE: 'api' })).toBe('api');
+    expect(roleFromEnv({ TEMPS_ROLE: 'projector, api' })).toBe('api,projector');
+    expect(roleFromEnv({ TEMPS_ROLE: 'api,projector,ingest' })).toBe('all');
+    expect(roleParts('api,projector')).toEqual({ ingest: false, api: true, projector: true });
+    expect(roleParts('all')).toEqual({ ingest: true, api: true, projector: true });
+    expect(roleParts('projector')).toEqual({ ingest: false, api: false, projector: true });
   });
 
   it('refuses anything else, naming the roles', () => {
-    expect(() => roleFromEnv({ TEMPS_ROLE: 'query' })).toThrow(/TEMPS_ROLE must be one of all, ingest, projector/);
+    expect(() => roleFromEnv({ TEMPS_ROLE: 'query' })).toThrow(/TEMPS_ROLE must be one of all, ingest, api, projector/);
+    expect(() => roleFromEnv({ TEMPS_ROLE: 'all,api' })).toThrow(/TEMPS_ROLE must be one of/);
+    expect(() => roleFromEnv({ TEMPS_ROLE: ',' })).toThrow(/TEMPS_ROLE must be one of/);
   });
 
   it('is part of the serve config with the stores', () => {

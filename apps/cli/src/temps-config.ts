@@ -16,12 +16,22 @@ export interface TempsConfig {
 }
 
 /**
- * all: ingest + projector + dashboard in one process (the default). ingest: the OTLP receiver only.
- * projector: projection, query API, live gateway and dashboard. Several processes of these roles share
- * one event store (EventStoreDB, or one SQLite data dir on one machine).
+ * all: everything in one process (the default). ingest: the OTLP receiver only. api: the query API,
+ * socket.io live gateway, dashboard, access and projects API, AI gateway (no projection). projector: the
+ * projection only (under its lease; HTTP: /healthz, /readyz, /metrics). Several can be combined with
+ * commas (`api,projector` is what `projector` meant before the api role). Any number of processes of
+ * these roles share one event store and read store (EventStoreDB + MongoDB, or one SQLite data dir on one machine).
  */
-export const TEMPS_ROLES = ['all', 'ingest', 'projector'] as const;
-export type TempsRole = (typeof TEMPS_ROLES)[number];
+export const TEMPS_ROLES = ['all', 'ingest', 'api', 'projector'] as const;
+/** 'all', one part, or parts joined by commas in the order ingest, api, projector (e.g. 'api,projector'). */
+export type TempsRole = string;
+export type TempsRolePart = 'ingest' | 'api' | 'projector';
+
+/** What a role runs. */
+export function roleParts(role: TempsRole): Record<TempsRolePart, boolean> {
+  const parts = role === 'all' ? ['ingest', 'api', 'projector'] : role.split(',');
+  return { ingest: parts.includes('ingest'), api: parts.includes('api'), projector: parts.includes('projector') };
+}
 
 /** Root of the installed package (this file is at dist/apps/cli/src/ once built). */
 export const packageRoot = resolve(__dirname, '../../../..');
@@ -48,11 +58,14 @@ export function defaultProjectFromEnv(env: NodeJS.ProcessEnv = process.env): str
 }
 
 export function roleFromEnv(env: NodeJS.ProcessEnv = process.env): TempsRole {
-  const role = (env.TEMPS_ROLE ?? '').trim().toLowerCase() || 'all';
-  if (!(TEMPS_ROLES as readonly string[]).includes(role)) {
-    throw new Error(`TEMPS_ROLE must be one of ${TEMPS_ROLES.join(', ')} (all: everything in one process, the default), got "${env.TEMPS_ROLE}"`);
+  const raw = (env.TEMPS_ROLE ?? '').trim().toLowerCase() || 'all';
+  const parts = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => !(TEMPS_ROLES as readonly string[]).includes(p)) || (parts.includes('all') && parts.length > 1)) {
+    throw new Error(`TEMPS_ROLE must be one of ${TEMPS_ROLES.join(', ')} (all: everything in one process, the default), or several of ingest, api, projector joined by commas, got "${env.TEMPS_ROLE}"`);
   }
-  return role as TempsRole;
+  const order: TempsRolePart[] = ['ingest', 'api', 'projector'];
+  const chosen = order.filter((p) => parts.includes(p));
+  return parts.includes('all') || chosen.length === order.length ? 'all' : chosen.join(',');
 }
 
 /** The database named in a MongoDB URL's path (its default database), if any. */

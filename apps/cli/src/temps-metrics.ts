@@ -176,5 +176,8 @@ export class TempsMetrics {
     );
     gauge('temps_projection_rebuild_events_per_second', 'Recent speed of the build in progress', (s) => s.rebuild?.eventsPerSecond ?? null);
     gauge('temps_projection_rebuild_eta_seconds', 'Time left for the build in progress at that speed', (s) => s.rebuild?.etaSeconds ?? null);
+    gauge('temps_projection_lease_held', '1 while this projector holds the projection\'s lease (it writes), 0 while it stands by', (s) => (s.lease && s.lease.role !== 'observer' ? (s.lease.role === 'holder' ? 1 : 0) : null));
+    gauge('temps_projection_lease_epoch', 'Epoch of the projection\'s lease (incremented by every takeover)', (s) => s.lease?.epoch ?? null);
+    counter('temps_projection_lease_acquisitions_total', 'Times this process took the projection\'s lease', (s) => (s.lease && s.lease.role !== 'observer' ? s.lease.acquisitions : null));
   }
 }

@@ -2,7 +2,7 @@ import { extname, join } from 'node:path';
 import { settleBulkClaims, summarizeSession, type DialectMapper, type ReadModelExtension } from '@temps/domain';
 import type { EventStore, LogPartition } from '@temps/event-store';
 import { startModuleThread } from '@temps/projection-runtime';
-import type { TraceReadStore } from '@temps/read-store';
+import type { TraceReadStore, WriteFence } from '@temps/read-store';
 import type { DialectMapperRef } from './dialect-mappers.module';
 import { bulkLoadPosition, loadTracePartition, partitionCheckpoints } from './load-trace-partition';
 import type { StoresConfig } from './open-stores';
@@ -18,6 +18,8 @@ export interface BulkLoadThreads {
   count: number;
   dialects?: DialectMapperRef[];
   readModels?: ReadModelExtensionRef[];
+  /** The projector's lease, which the partitions' writes are fenced by too. */
+  fence?: WriteFence | null;
 }
 
 export interface BulkLoadTraceBuildOptions {
@@ -107,7 +109,7 @@ async function runOnThreads(
     startModuleThread({
       module: PARTITION_MODULE,
       export: 'runTracePartitionThread',
-      data: { stores: threads.stores, namespace: o.namespace, partition, target, batchSize, dialects: threads.dialects, readModels: threads.readModels } satisfies TracePartitionThreadData,
+      data: { stores: threads.stores, namespace: o.namespace, partition, target, batchSize, dialects: threads.dialects, readModels: threads.readModels, fence: threads.fence ?? null } satisfies TracePartitionThreadData,
       name: `temps-bulk-load-p${partition.index}`,
     }),
   );

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { TRACE_PROJECTION, type DialectMapper, type ReadModelExtension, type TraceSummary } from '@temps/domain';
 import type { EventStore } from '@temps/event-store';
-import { BlueGreenProjection } from '@temps/projection-runtime';
+import { BlueGreenProjection, isDeadLocalHolder, LeasedProjection } from '@temps/projection-runtime';
 import type { TraceReadStore } from '@temps/read-store';
 import { bulkLoadTraceBuild, type BulkLoadThreads } from './bulk-load-trace-build';
+import { storedProjectionStatus } from './stored-projection-status';
 import { TraceProjectionHandler } from './trace-projection.handler';
 
 export interface TraceProjectionWiring {
@@ -34,6 +35,38 @@ export interface TraceProjectionWiring {
 }
 
 const FIRST_BULK_LOAD_MIN_EVENTS = 20_000;
+
+/** Who may write the trace projection: see ProjectionLeases and LeasedProjection. */
+export interface TraceProjectionLease {
+  /** This process's holder id (leaseHolderId). */
+  holder: string;
+  ttlMs: number;
+  intervalMs?: number;
+}
+
+/**
+ * The trace projection under its lease: it runs (blue/green builds, bulk loads and all) only while this
+ * process holds the lease, every write of the read store connection (and of a bulk load's partition
+ * threads) fenced by the lease's epoch; otherwise it stands by and reports the holder's progress.
+ */
+export function createLeasedTraceProjection(w: TraceProjectionWiring & { lease: TraceProjectionLease }): LeasedProjection {
+  return new LeasedProjection({
+    name: TRACE_PROJECTION.name,
+    leases: w.reads,
+    holder: w.lease.holder,
+    ttlMs: w.lease.ttlMs,
+    intervalMs: w.lease.intervalMs,
+    create: (fence) => {
+      w.reads.fenceWrites(fence);
+      const bulkLoad = w.bulkLoad && w.bulkLoad.threads ? { threads: { ...w.bulkLoad.threads, fence } } : w.bulkLoad;
+      return createTraceProjection({ ...w, bulkLoad });
+    },
+    standbyStatus: () => storedProjectionStatus(w.events, w.reads, { standby: true }),
+    holderIsDead: (holder) => isDeadLocalHolder(holder, w.lease.holder),
+    onError: w.onError,
+    log: w.log,
+  });
+}
 
 /** The trace projection (traces, spans, usage, sessions, mapping coverage) with its blue/green builds. */
 export function createTraceProjection(w: TraceProjectionWiring): BlueGreenProjection {

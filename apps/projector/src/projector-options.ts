@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { leaseHolderId } from '@temps/projection-runtime';
+import type { TraceProjectionLease } from './create-trace-projection';
 import type { StoresConfig } from './open-stores';
 
 /** Nest injection token for ProjectorOptions (optional: without it the projector runs in-process). */
@@ -25,6 +28,11 @@ export interface ProjectorOptions {
   threadNice?: number;
   /** False: this process does not project (another one does; TEMPS_PROJECTOR=off). Default true. */
   run?: boolean;
+  /**
+   * The projection's lease (one projector writes at a time; see createLeasedTraceProjection). Absent or
+   * null: the projection runs unleased (tests of the projection alone).
+   */
+  lease?: TraceProjectionLease | null;
 }
 
 /** Default niceness of the projector thread: under load it gets about a tenth of a core that ingest also wants. */
@@ -37,8 +45,9 @@ export const DEFAULT_PROJECTOR_NICE = 10;
 export function projectorOptionsFromEnv(files: ProjectorThreadOptions, env: NodeJS.ProcessEnv = process.env): ProjectorOptions {
   const extra = { ...(projectorRunsFromEnv(env) ? {} : { run: false }), ...idlePollFromEnv(env) };
   const raw = (env.TEMPS_PROJECTOR_THREAD ?? '').trim().toLowerCase();
-  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files, threadNice: projectorNiceFromEnv(env), ...extra };
-  if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null, ...extra };
+  const lease = leaseFromEnv(env);
+  if (['', '1', 'true', 'on', 'yes'].includes(raw)) return { thread: files, threadNice: projectorNiceFromEnv(env), lease, ...extra };
+  if (['0', 'false', 'off', 'no'].includes(raw)) return { thread: null, lease, ...extra };
   throw new Error(`TEMPS_PROJECTOR_THREAD must be 1 (the projector runs on its own thread, the default) or 0 (on the main thread), got "${env.TEMPS_PROJECTOR_THREAD}"`);
 }
 
@@ -93,4 +102,16 @@ export function buildThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): numbe
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 1 || n > 64) throw new Error(`TEMPS_BUILD_THREADS must be a whole number from 1 to 64, got "${env.TEMPS_BUILD_THREADS}"`);
   return n;
+}
+
+/**
+ * TEMPS_LEASE_TTL_MS (default 5000): how long the projection's lease lasts without renewal, so how long
+ * after a holder's death (another host's; a dead process of this host is replaced at once) a standby takes
+ * over. The holder renews it every quarter of that. Projectors' clocks must agree within a fraction of it.
+ */
+export function leaseFromEnv(env: NodeJS.ProcessEnv = process.env): TraceProjectionLease {
+  const raw = (env.TEMPS_LEASE_TTL_MS ?? '').trim();
+  const ttlMs = raw === '' ? 5000 : Number(raw);
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 200 || ttlMs > 600_000) throw new Error(`TEMPS_LEASE_TTL_MS must be a whole number of milliseconds from 200 to 600000, got "${env.TEMPS_LEASE_TTL_MS}"`);
+  return { holder: leaseHolderId(randomBytes(4).toString('hex')), ttlMs, intervalMs: Math.max(50, Math.floor(ttlMs / 4)) };
 }

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { AccessModule } from '@temps/access';
-import { RealtimeModule } from '@temps/realtime';
+import { LiveUpdates, RealtimeModule } from '@temps/realtime';
 import { DIALECT_MAPPERS, registeredDialectMappers } from './dialect-mappers.module';
 import { READ_MODEL_EXTENSIONS, registeredReadModelExtensions } from './read-model-extensions.module';
 import { OpenApiController } from './openapi.controller';
@@ -21,24 +21,26 @@ import { GenaiMetricsQueryService } from './genai-metrics-query.service';
  */
 @Module({})
 export class ProjectorModule {
-  static forRoot(options: ProjectorOptions): DynamicModule {
+  /**
+   * `parts` (default both): `api`, the query API and the live gateway (an `api` process: GET
+   * /api/projections then reads the projection's status from the stores); `projection`, the projection
+   * runner (a `projector` process: no HTTP route, no socket.io).
+   */
+  static forRoot(options: ProjectorOptions, parts: { api: boolean; projection: boolean } = { api: true, projection: true }): DynamicModule {
     return {
       module: ProjectorModule,
       // DiscoveryModule: team dialect mappers are registered in their own modules (DialectMappersModule.register)
-      imports: [DiscoveryModule, AccessModule, RealtimeModule],
-      controllers: [...QUERY_API_CONTROLLERS, OpenApiController],
+      imports: [DiscoveryModule, ...(parts.api ? [AccessModule, RealtimeModule] : [])],
+      controllers: parts.api ? [...QUERY_API_CONTROLLERS, OpenApiController] : [],
       providers: [
         { provide: PROJECTOR_OPTIONS, useValue: options },
-        TracesQueryService,
-        UsageQueryService,
-        GenaiMetricsQueryService,
-        SessionsQueryService,
-        TraceProjectorService,
-        RetentionSweeperService,
+        ...(parts.api ? [TracesQueryService, UsageQueryService, GenaiMetricsQueryService, SessionsQueryService] : []),
+        // the projection and its retention sweeps; LiveUpdates (the shared channel's publisher) from RealtimeModule with the API, else its own
+        ...(parts.projection ? [TraceProjectorService, RetentionSweeperService, ...(parts.api ? [] : [LiveUpdates])] : []),
         { provide: DIALECT_MAPPERS, useFactory: registeredDialectMappers, inject: [DiscoveryService] },
         { provide: READ_MODEL_EXTENSIONS, useFactory: registeredReadModelExtensions, inject: [DiscoveryService] },
       ],
-      exports: [TraceProjectorService],
+      exports: parts.projection ? [TraceProjectorService] : [],
     };
   }
 }

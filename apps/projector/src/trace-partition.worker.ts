@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { LogPartition } from '@temps/event-store';
+import type { WriteFence } from '@temps/read-store';
 import type { DialectMapperRef } from './dialect-mappers.module';
 import { loadDialectMappers } from './load-dialect-mappers';
 import { loadTracePartition } from './load-trace-partition';
@@ -14,6 +15,8 @@ export interface TracePartitionThreadData {
   batchSize: number;
   dialects?: DialectMapperRef[];
   readModels?: ReadModelExtensionRef[];
+  /** The projector's lease: a partition's writes are fenced by it like the projector's own. */
+  fence?: WriteFence | null;
 }
 
 export type ToPartitionThread = { type: 'stop' };
@@ -30,6 +33,7 @@ export async function runTracePartitionThread(data: TracePartitionThreadData, po
   port.on('message', onMessage);
   try {
     const { events, reads, close } = await openStores(data.stores, { reads: true, readOnlyEvents: true });
+    reads!.fenceWrites(data.fence ?? null);
     try {
       const complete = await loadTracePartition({
         events,

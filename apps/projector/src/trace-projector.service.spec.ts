@@ -127,22 +127,31 @@ describe.each([
 describe('projector options', () => {
   const files = { stores: { events: { kind: 'sqlite', path: 'e.db' }, reads: { kind: 'sqlite', path: 'r.db' } } } as const;
   it('runs the projector on its own thread unless TEMPS_PROJECTOR_THREAD=0', () => {
-    expect(projectorOptionsFromEnv(files, {})).toEqual({ thread: files, threadNice: 10 });
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '1' })).toEqual({ thread: files, threadNice: 10 });
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '0' })).toEqual({ thread: null });
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'false' })).toEqual({ thread: null });
+    expect(projectorOptionsFromEnv(files, {})).toMatchObject({ thread: files, threadNice: 10 });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '1' })).toMatchObject({ thread: files, threadNice: 10 });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: '0' })).toMatchObject({ thread: null });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'false' })).toMatchObject({ thread: null });
     expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_THREAD: 'maybe' })).toThrow(/TEMPS_PROJECTOR_THREAD/);
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'off' })).toEqual({ thread: files, threadNice: 10, run: false });
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'on', TEMPS_PROJECTOR_THREAD: '0' })).toEqual({ thread: null });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'off' })).toMatchObject({ thread: files, threadNice: 10, run: false });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'on', TEMPS_PROJECTOR_THREAD: '0' })).toMatchObject({ thread: null });
     expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR: 'sometimes' })).toThrow(/TEMPS_PROJECTOR must be/);
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_IDLE_POLL_MS: '50' })).toEqual({ thread: files, threadNice: 10, idlePollMs: 50 });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_IDLE_POLL_MS: '50' })).toMatchObject({ thread: files, threadNice: 10, idlePollMs: 50 });
     expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_IDLE_POLL_MS: '0.5' })).toThrow(/TEMPS_PROJECTOR_IDLE_POLL_MS must be/);
   });
 
   it('runs the projector thread at niceness 10 unless TEMPS_PROJECTOR_NICE says otherwise (0-19)', () => {
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_NICE: '0' })).toEqual({ thread: files, threadNice: 0 });
-    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_NICE: '19' })).toEqual({ thread: files, threadNice: 19 });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_NICE: '0' })).toMatchObject({ thread: files, threadNice: 0 });
+    expect(projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_NICE: '19' })).toMatchObject({ thread: files, threadNice: 19 });
     for (const bad of ['-1', '20', '2.5', 'low']) expect(() => projectorOptionsFromEnv(files, { TEMPS_PROJECTOR_NICE: bad })).toThrow(/TEMPS_PROJECTOR_NICE/);
+  });
+
+  it('runs it under a lease: a holder id unique to this process start, TEMPS_LEASE_TTL_MS (default 5 s) renewed every quarter', () => {
+    const a = projectorOptionsFromEnv(files, {}).lease!;
+    const b = projectorOptionsFromEnv(files, {}).lease!;
+    expect(a).toMatchObject({ ttlMs: 5000, intervalMs: 1250, holder: expect.stringContaining(`:${process.pid}:`) });
+    expect(a.holder).not.toBe(b.holder);
+    expect(projectorOptionsFromEnv(files, { TEMPS_LEASE_TTL_MS: '2000' }).lease).toMatchObject({ ttlMs: 2000, intervalMs: 500 });
+    expect(() => projectorOptionsFromEnv(files, { TEMPS_LEASE_TTL_MS: '10' })).toThrow(/TEMPS_LEASE_TTL_MS must be a whole number of milliseconds from 200 to 600000/);
   });
 });
 

@@ -2,14 +2,14 @@ import { extname, join } from 'node:path';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { TRACE_PROJECTION, type TraceSummary } from '@temps/domain';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
-import { ProjectionThread, type BlueGreenProjection, type ProjectionStatus } from '@temps/projection-runtime';
+import { ProjectionThread, type BlueGreenProjection, type LeasedProjection, type ProjectionStatus } from '@temps/projection-runtime';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
 import { LiveUpdates } from '@temps/realtime';
 import { DIALECT_MAPPERS, type DialectMapperRef } from './dialect-mappers.module';
 import { loadDialectMappers } from './load-dialect-mappers';
 import { loadReadModelExtensions, READ_MODEL_EXTENSIONS, type ReadModelExtensionRef } from './read-model-extensions.module';
 import { PROJECTOR_OPTIONS, type ProjectorOptions } from './projector-options';
-import { createTraceProjection } from './create-trace-projection';
+import { createLeasedTraceProjection, createTraceProjection } from './create-trace-projection';
 
 /** What the projector thread runs: this module's sibling, .ts under jest, .js in dist. */
 const THREAD_MODULE = join(__dirname, `trace-projector.worker${extname(__filename)}`);
@@ -28,7 +28,7 @@ const THREAD_MODULE = join(__dirname, `trace-projector.worker${extname(__filenam
 @Injectable()
 export class TraceProjectorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Projector');
-  private readonly projection: BlueGreenProjection | ProjectionThread;
+  private readonly projection: BlueGreenProjection | LeasedProjection | ProjectionThread;
   readonly mode: 'thread' | 'in-process';
   /** False: another process projects (TEMPS_PROJECTOR=off). */
   readonly runs: boolean;
@@ -53,7 +53,7 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
         module: THREAD_MODULE,
         export: 'runTraceProjectorThread',
         // liveOrigin: the thread writes each commit to the shared channel itself, right after it (as this process)
-        data: { ...thread, idlePollMs: options?.idlePollMs, dialects: dialects ?? [], readModels: readModels ?? [], liveOrigin: live.shared ? live.instanceId : null },
+        data: { ...thread, idlePollMs: options?.idlePollMs, dialects: dialects ?? [], readModels: readModels ?? [], lease: options?.lease ?? null, liveOrigin: live.shared ? live.instanceId : null },
         threadName: 'temps-projector',
         nice: options?.threadNice,
         onPublished: (traces) => live.deliverLocally(traces as TraceSummary[]),
@@ -61,16 +61,17 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
       });
     } else {
       this.mode = 'in-process';
-      this.projection = createTraceProjection({
+      const wiring = {
         events,
         reads: store,
         extraMappers,
         extensions,
-        onCommitted: (traces) => live.publish(traces),
-        onError: (err) => this.logger.error(`trace projection failed, retrying: ${(err as Error).stack ?? String(err)}`),
-        log: (message) => this.logger.log(message),
+        onCommitted: (traces: TraceSummary[]) => live.publish(traces),
+        onError: (err: unknown) => this.logger.error(`trace projection failed, retrying: ${(err as Error).stack ?? String(err)}`),
+        log: (message: string) => this.logger.log(message),
         idlePollMs: options?.idlePollMs,
-      });
+      };
+      this.projection = options?.lease ? createLeasedTraceProjection({ ...wiring, lease: options.lease }) : createTraceProjection(wiring);
     }
   }
 

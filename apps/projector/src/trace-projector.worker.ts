@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { TraceSummary } from '@temps/domain';
 import { hostProjection } from '@temps/projection-runtime';
 import { LiveUpdatePublisher, openLiveUpdateChannel, type LiveUpdateChannel } from '@temps/realtime';
 import pino from 'pino';
@@ -7,7 +8,7 @@ import { loadDialectMappers } from './load-dialect-mappers';
 import { loadReadModelExtensions, type ReadModelExtensionRef } from './read-model-extensions.module';
 import { openStores } from './open-stores';
 import { buildThreadsFromEnv, type ProjectorThreadOptions } from './projector-options';
-import { createTraceProjection } from './create-trace-projection';
+import { createLeasedTraceProjection, createTraceProjection, type TraceProjectionLease } from './create-trace-projection';
 
 /**
  * Runs in the projector thread (TraceProjectorService starts it through ProjectionThread): its own
@@ -16,7 +17,7 @@ import { createTraceProjection } from './create-trace-projection';
  * thread, which pushes them to its own sockets.
  */
 export function runTraceProjectorThread(
-  files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[]; liveOrigin?: string | null },
+  files: ProjectorThreadOptions & { idlePollMs?: number; dialects?: DialectMapperRef[]; readModels?: ReadModelExtensionRef[]; lease?: TraceProjectionLease | null; liveOrigin?: string | null },
   port: MessagePort,
 ): Promise<void> {
   // JSON lines like the main thread's log (TEMPS_LOG_LEVEL, checked when the process started).
@@ -37,22 +38,23 @@ export function runTraceProjectorThread(
       throw err;
     }
     const live = channel ? new LiveUpdatePublisher(channel, files.liveOrigin!, (m) => logger.warn(m)) : null;
-    const process = createTraceProjection({
+    const wiring = {
       events,
       reads: reads!,
       // A fresh build's partitions open the same stores on threads of their own.
       bulkLoad: threads > 1 ? { threads: { stores: files.stores, count: threads, dialects: files.dialects, readModels: files.readModels } } : {},
       extraMappers,
       extensions,
-      onCommitted: (traces) => {
+      onCommitted: (traces: TraceSummary[]) => {
         live?.publish(traces);
         publish(traces);
       },
       onApplied: applied,
       onError: error,
-      log: (message) => logger.info(message),
+      log: (message: string) => logger.info(message),
       idlePollMs: files.idlePollMs,
-    });
+    };
+    const process = files.lease ? createLeasedTraceProjection({ ...wiring, lease: files.lease }) : createTraceProjection(wiring);
     const closeAll = async () => {
       await live?.flushed();
       await channel?.close();

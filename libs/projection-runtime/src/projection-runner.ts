@@ -1,3 +1,4 @@
+import type { LeaseStatus } from './leased-projection';
 import { type EventStore, type RecordedEvent } from '@temps/event-store';
 
 /** What a runner drives: where it stands, and how to apply one batch (documents + checkpoint, atomically). */
@@ -21,10 +22,13 @@ export interface ProjectionStatus {
   /** How long the oldest event not yet applied has been in the log (0 when caught up). */
   lagSeconds: number;
   /** rebuilding: an older version's documents serve, frozen, while this version builds (BlueGreenProjection). */
-  state: 'starting' | 'running' | 'caught-up' | 'failed' | 'stopped' | 'rebuilding';
+  /** standby: another projector holds the projection's lease (LeasedProjection); position and lag are its, read from the store. */
+  state: 'starting' | 'running' | 'caught-up' | 'failed' | 'stopped' | 'rebuilding' | 'standby';
   lastError: string | null;
   /** Batches this runner applied since it started, and the time their apply took (for /metrics); absent while unknown. */
   batches?: BatchStats;
+  /** Where the projection runs under a lease (LeasedProjection): whether this projector holds it or stands by. */
+  lease?: LeaseStatus;
 }
 
 export interface BatchStats {

@@ -82,7 +82,7 @@ export async function hostProjection(
     runner = hosted.process;
     await runner.start();
     const status = await runner.status();
-    post({ type: 'ready', position: status.state === 'rebuilding' ? null : status.position });
+    post({ type: 'ready', position: status.state === 'rebuilding' || status.state === 'standby' ? null : status.position });
     if (stopRequested) await shutdown();
     return;
   }

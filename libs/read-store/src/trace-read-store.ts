@@ -88,6 +88,55 @@ export interface TraceWriter {
   commit(plan: TraceWritePlan): Promise<void>;
 }
 
+/**
+ * Who may write a projection: one lease per projection name, kept by the read store (a row / document
+ * with holder, epoch and expiry). A holder renews it while alive; another takes it over once it has
+ * expired, and each takeover increments the epoch. Expiry is in milliseconds of the caller's clock
+ * (projectors sharing a read store need clocks within a fraction of the lease's length of each other).
+ */
+export interface ProjectionLease {
+  name: string;
+  holder: string;
+  /** Incremented by every change of holder: a write fenced with an older epoch is refused. */
+  epoch: number;
+  /** Milliseconds since 1970 (the holder's clock at its last renewal + the lease's length); 0 once released. */
+  expiresAt: number;
+}
+
+/** The lease whose epoch a fenced connection's writes check. */
+export interface WriteFence {
+  name: string;
+  epoch: number;
+}
+
+export interface ProjectionLeases {
+  /**
+   * Takes the lease for `holder` when nobody holds it, it has expired, it is `holder`'s already (renewed,
+   * same epoch), or it is exactly `replacing` (a holder known to be dead, e.g. a crashed process of this
+   * host). A change of holder increments the epoch. Null: another holder's, not expired.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, options?: { now?: number; replacing?: { holder: string; epoch: number } }): Promise<ProjectionLease | null>;
+  /** Extends the lease while `holder` still holds it at `epoch` (expired but not taken over counts); false once lost. */
+  renewLease(name: string, holder: string, epoch: number, ttlMs: number, now?: number): Promise<boolean>;
+  /** Lets the lease go (it expires now, its epoch stays): a standby takes over without waiting. */
+  releaseLease(name: string, holder: string, epoch: number): Promise<void>;
+  currentLease(name: string): Promise<ProjectionLease | null>;
+  /**
+   * Fences every write of this connection and of its views (forNamespace): commits, catalog changes and
+   * bulk loads check, in the same transaction (or guarded write) as they write, that the lease of
+   * `fence.name` still has `fence.epoch`, and throw LeaseLostError otherwise. Null: unfenced.
+   */
+  fenceWrites(fence: WriteFence | null): void;
+}
+
+/** A fenced write found the lease taken over (a newer epoch): nothing was written. */
+export class LeaseLostError extends Error {
+  constructor(fence: WriteFence, current: ProjectionLease | null) {
+    super(`projection ${fence.name}: the lease of epoch ${fence.epoch} was lost (now ${current ? `epoch ${current.epoch}, held by ${current.holder}` : 'no lease'}); nothing written`);
+    this.name = 'LeaseLostError';
+  }
+}
+
 /** The query side: what the API reads. */
 export interface TraceQueries {
   listTraces(projectId: string, query: TraceQuery): Promise<Page<TraceSummary>>;
@@ -130,7 +179,7 @@ export class QueryTimeoutError extends Error {
  * consumer depends on the narrow port it uses; one conformance suite (test/conformance) runs against
  * every adapter.
  */
-export interface TraceReadStore extends ProjectionCatalog, TraceWriter, TraceQueries {
+export interface TraceReadStore extends ProjectionCatalog, ProjectionLeases, TraceWriter, TraceQueries {
   /**
    * Optional (the embedded store): loading a fresh build in bulk. Between begin and finish, views of the
    * build (forNamespace) may be written by several processes or threads at once, one partition of the log

@@ -14,6 +14,9 @@ import {
   type ProjectionCatalogEntry,
   type TraceQuery,
   type TraceReadStore,
+  LeaseLostError,
+  type ProjectionLease,
+  type WriteFence,
 } from '../trace-read-store';
 
 /**
@@ -42,6 +45,15 @@ export interface TraceRow {
   /** The words of every span's searchable text (the `q` filter: see listTraces). */
   terms: string[];
   doc: string;
+}
+
+interface LeaseRow {
+  /** "<name>@<epoch>" */
+  _id: string;
+  name: string;
+  holder: string;
+  epoch: number;
+  expiresAt: number;
 }
 
 interface CheckpointRow {
@@ -174,11 +186,25 @@ export class MongoTraceReadStore implements TraceReadStore {
     private readonly failpoint: MongoTraceReadStoreOptions['failpoint'],
     /** False for a view made by forNamespace: closing it leaves the client to its owner. */
     private readonly ownsClient = true,
-  ) {}
+    /** The lease this client's writes are fenced by: shared with its views (forNamespace). */
+    private readonly fence: { current: WriteFence | null } = { current: null },
+  ) {
+    this.leases = db.collection<LeaseRow>(`${prefix}projection_leases`);
+  }
+
+  private readonly leases: Collection<LeaseRow>;
+  /** The index the current lease is found by (the highest epoch of a name), made at the first acquisition. */
+  private leaseIndexMade: Promise<unknown> | null = null;
+  private get leaseIndex(): Promise<unknown> {
+    return (this.leaseIndexMade ??= createIndexesOneByOne(this.leases, [{ key: { name: 1, epoch: -1 }, name: 'by_epoch' }]).catch((err: unknown) => {
+      this.leaseIndexMade = null;
+      throw err;
+    }));
+  }
 
   /** The same database, working on one build (a projector's): shares this client, which stays this instance's to close. */
   async forNamespace(namespace: string): Promise<MongoTraceReadStore> {
-    const view = new MongoTraceReadStore(this.client, this.db, this.prefix, this.checkpoints, this.catalog, namespace, this.failpoint, false);
+    const view = new MongoTraceReadStore(this.client, this.db, this.prefix, this.checkpoints, this.catalog, namespace, this.failpoint, false, this.fence);
     await view.build(namespace).ready;
     return view;
   }
@@ -246,6 +272,72 @@ export class MongoTraceReadStore implements TraceReadStore {
     return b;
   }
 
+  // ---- leases -------------------------------------------------------------------------------
+
+  /**
+   * One document per epoch (`_id` "<name>@<epoch>"): taking the lease over is inserting the next epoch's
+   * document, which exactly one of several racing projectors can do (a unique key). An update with a filter
+   * is no compare-and-set on FerretDB v1 (two racing updates may both match), an insert is. The current
+   * lease is the highest epoch; renewing and releasing touch only the holder's own epoch document.
+   */
+  private async latestLease(name: string): Promise<LeaseRow | null> {
+    return (await this.leases.find({ name }).sort({ epoch: -1 }).limit(1).toArray())[0] ?? null;
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, options: { now?: number; replacing?: { holder: string; epoch: number } } = {}): Promise<ProjectionLease | null> {
+    const now = options.now ?? Date.now();
+    await this.leaseIndex;
+    const lease = await this.latestLease(name);
+    if (lease && lease.holder === holder) {
+      await this.leases.updateOne({ _id: lease._id, holder }, { $set: { expiresAt: now + ttlMs } });
+      // taken over meanwhile: a newer epoch exists
+      if ((await this.latestLease(name))?.epoch !== lease.epoch) return null;
+      return { name, holder, epoch: lease.epoch, expiresAt: now + ttlMs };
+    }
+    const replaced = options.replacing && lease && lease.holder === options.replacing.holder && lease.epoch === options.replacing.epoch;
+    if (lease && lease.expiresAt > now && !replaced) return null;
+    const epoch = (lease?.epoch ?? 0) + 1;
+    try {
+      await this.leases.insertOne({ _id: `${name}@${epoch}`, name, holder, epoch, expiresAt: now + ttlMs });
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return null; // another projector took this epoch first
+      throw err;
+    }
+    await this.leases.deleteMany({ name, epoch: { $lt: epoch - 1 } }); // keep the previous one: a paused holder's renewals find it
+    return { name, holder, epoch, expiresAt: now + ttlMs };
+  }
+
+  async renewLease(name: string, holder: string, epoch: number, ttlMs: number, now = Date.now()): Promise<boolean> {
+    const done = await this.leases.updateOne({ _id: `${name}@${epoch}`, holder }, { $set: { expiresAt: now + ttlMs } });
+    return done.matchedCount === 1 && (await this.latestLease(name))?.epoch === epoch;
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number): Promise<void> {
+    await this.leases.updateOne({ _id: `${name}@${epoch}`, holder }, { $set: { expiresAt: 0 } });
+  }
+
+  async currentLease(name: string): Promise<ProjectionLease | null> {
+    const row = await this.latestLease(name);
+    return row ? { name, holder: row.holder, epoch: row.epoch, expiresAt: row.expiresAt } : null;
+  }
+
+  fenceWrites(fence: WriteFence | null): void {
+    this.fence.current = fence;
+  }
+
+  /**
+   * Without transactions (FerretDB v1; a MongoDB commit here is not one either) the check is a read
+   * before each write step that matters: before a plan is recorded, before it is carried out, before the
+   * checkpoint moves, before a catalog change. A holder paused between a check and its write can still
+   * land that one write after losing the lease (documented in the README); nothing after it.
+   */
+  private async checkFence(): Promise<void> {
+    const fence = this.fence.current;
+    if (!fence) return;
+    const lease = await this.currentLease(fence.name);
+    if (!lease || lease.epoch !== fence.epoch) throw new LeaseLostError(fence, lease);
+  }
+
   // ---- catalog ------------------------------------------------------------------------------
 
   async catalogEntry(name: string): Promise<ProjectionCatalogEntry> {
@@ -254,11 +346,13 @@ export class MongoTraceReadStore implements TraceReadStore {
   }
 
   async beginBuild(name: string, build: ProjectionBuild): Promise<void> {
+    await this.checkFence();
     const building = { namespace: build.namespace, version: build.version, ...(build.variant ? { variant: build.variant } : {}), startedAt: new Date().toISOString() };
     await this.catalog.updateOne({ _id: name }, { $set: { building, rebuildRequestedAt: null } }, { upsert: true });
   }
 
   async activate(name: string, build: ProjectionBuild): Promise<void> {
+    await this.checkFence();
     const active = { namespace: build.namespace, version: build.version, ...(build.variant ? { variant: build.variant } : {}) };
     // One document update: every reader sees the old build or the new one, never a mix.
     const done = await this.catalog.updateOne({ _id: name, 'building.namespace': build.namespace }, { $set: { active, building: null } });
@@ -270,6 +364,7 @@ export class MongoTraceReadStore implements TraceReadStore {
   }
 
   async dropNamespace(namespace: string): Promise<void> {
+    await this.checkFence();
     this.builds.delete(namespace);
     for (const c of BUILD_COLLECTIONS) await dropIfExists(this.db.collection(`${this.prefix}${namespace}__${c}`));
     await this.checkpoints.deleteOne({ _id: namespace });
@@ -325,6 +420,7 @@ export class MongoTraceReadStore implements TraceReadStore {
     // let the runner compute this batch again from the state that follows.
     if (await this.finishRecordedPlan(b)) throw new Error(`build ${b.namespace}: finished a commit recorded before this one; the batch must be computed again`);
     const step = async (name: MongoCommitStep) => this.failpoint?.(name);
+    await this.checkFence();
     await step('journal');
     const json = JSON.stringify({ ...plan, position: plan.position.toString() });
     const chunks: JournalRow[] = [];
@@ -350,6 +446,7 @@ export class MongoTraceReadStore implements TraceReadStore {
   /** Every write sets a whole document or value: carrying a plan out again changes nothing. */
   private async carryOut(b: BuildCollections, plan: TraceWritePlan, step: (name: MongoCommitStep) => Promise<void>): Promise<void> {
     const pos = padPosition(plan.position);
+    await this.checkFence();
     await step('spans');
     if (plan.spans.length) {
       await b.spans.bulkWrite(
@@ -403,6 +500,7 @@ export class MongoTraceReadStore implements TraceReadStore {
     ];
     if (sessionOps.length) await b.sessions.bulkWrite(sessionOps, { ordered: true });
     await step('checkpoint');
+    await this.checkFence();
     // Zero-padded: checkpoints sort as text like the positions they are (any store's, ESDB's included).
     await this.checkpoints.updateOne({ _id: plan.projection }, { $set: { position: pos } }, { upsert: true });
     await step('forget');

@@ -17,7 +17,10 @@ import {
   type ProjectionBuild,
   type ProjectionCatalogEntry,
   QueryTimeoutError,
+  type ProjectionLease,
+  LeaseLostError,
   type TraceQuery,
+  type WriteFence,
   type TraceReadStore,
 } from '../trace-read-store';
 
@@ -443,6 +446,7 @@ export class SqliteTraceReadStore implements TraceReadStore {
   private readonly selectBulkTarget: StatementSync;
   /** The running query's time budget (see withDeadline): its end (epoch ms) and length. */
   private budget: { deadline: number; ms: number } | null = null;
+  private readonly selectLease: StatementSync;
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -450,6 +454,8 @@ export class SqliteTraceReadStore implements TraceReadStore {
     /** False for a view made by forNamespace: closing it leaves the connection to its owner. */
     private readonly ownsDb = true,
     private readonly failpoint?: (step: SqliteCommitStep) => void,
+    /** The lease this connection's writes are fenced by: shared with its views (forNamespace). */
+    private readonly fence: { current: WriteFence | null } = { current: null },
   ) {
     db.exec(`
       -- First: two processes opening a new file at once wait for each other's journal_mode switch instead of failing.
@@ -468,7 +474,10 @@ export class SqliteTraceReadStore implements TraceReadStore {
         building_ns TEXT, building_version INTEGER, building_variant TEXT, building_started_at TEXT, rebuild_requested_at TEXT);
       -- Builds being bulk-loaded (see bulkLoads) and the position each loads up to.
       CREATE TABLE IF NOT EXISTS bulk_loads (namespace TEXT PRIMARY KEY, target TEXT NOT NULL, partitions INTEGER NOT NULL);
+      -- Who may write each projection (see ProjectionLeases): one row per projection name.
+      CREATE TABLE IF NOT EXISTS projection_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL);
     `);
+    this.selectLease = db.prepare('SELECT name, holder, epoch, expires_at FROM projection_leases WHERE name = ?');
     this.selectBulkTarget = db.prepare('SELECT target, partitions FROM bulk_loads WHERE namespace = ?');
     this.upsertCheckpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)');
     this.selectCheckpoint = db.prepare('SELECT position FROM checkpoints WHERE name = ?');
@@ -489,7 +498,56 @@ export class SqliteTraceReadStore implements TraceReadStore {
 
   /** The same file, working on one build (a projector's): shares this connection, which stays this instance's to close. */
   async forNamespace(namespace: string): Promise<SqliteTraceReadStore> {
-    return new SqliteTraceReadStore(this.db, namespace, false, this.failpoint);
+    return new SqliteTraceReadStore(this.db, namespace, false, this.failpoint, this.fence);
+  }
+
+  // ---- leases -------------------------------------------------------------------------------
+
+  private readLease(name: string): ProjectionLease | null {
+    const row = this.selectLease.get(name) as { name: string; holder: string; epoch: number; expires_at: number } | undefined;
+    return row ? { name: row.name, holder: row.holder, epoch: Number(row.epoch), expiresAt: Number(row.expires_at) } : null;
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, options: { now?: number; replacing?: { holder: string; epoch: number } } = {}): Promise<ProjectionLease | null> {
+    const now = options.now ?? Date.now();
+    let taken: ProjectionLease | null = null;
+    inTransaction(this.db, () => {
+      const lease = this.readLease(name);
+      const replaced = options.replacing && lease && lease.holder === options.replacing.holder && lease.epoch === options.replacing.epoch;
+      if (lease && lease.holder !== holder && lease.expiresAt > now && !replaced) return;
+      const epoch = !lease ? 1 : lease.holder === holder ? lease.epoch : lease.epoch + 1;
+      this.db.prepare('INSERT OR REPLACE INTO projection_leases (name, holder, epoch, expires_at) VALUES (?, ?, ?, ?)').run(name, holder, epoch, now + ttlMs);
+      taken = { name, holder, epoch, expiresAt: now + ttlMs };
+    });
+    return taken;
+  }
+
+  async renewLease(name: string, holder: string, epoch: number, ttlMs: number, now = Date.now()): Promise<boolean> {
+    let changed = false;
+    inTransaction(this.db, () => {
+      changed = Number(this.db.prepare('UPDATE projection_leases SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?').run(now + ttlMs, name, holder, epoch).changes) === 1;
+    });
+    return changed;
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number): Promise<void> {
+    inTransaction(this.db, () => void this.db.prepare('UPDATE projection_leases SET expires_at = 0 WHERE name = ? AND holder = ? AND epoch = ?').run(name, holder, epoch));
+  }
+
+  async currentLease(name: string): Promise<ProjectionLease | null> {
+    return this.readLease(name);
+  }
+
+  fenceWrites(fence: WriteFence | null): void {
+    this.fence.current = fence;
+  }
+
+  /** Inside a write transaction: the fenced lease must still be at its epoch (a paused holder that lost it writes nothing). */
+  private checkFence(): void {
+    const fence = this.fence.current;
+    if (!fence) return;
+    const lease = this.readLease(fence.name);
+    if (!lease || lease.epoch !== fence.epoch) throw new LeaseLostError(fence, lease);
   }
 
   private build(namespace: string): Build {
@@ -520,6 +578,7 @@ export class SqliteTraceReadStore implements TraceReadStore {
       if (!Number.isSafeInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
       if (this.selectCheckpoint.get(namespace)) throw new Error(`build ${namespace} has a checkpoint already: a bulk load starts from an empty build`);
       inTransaction(this.db, () => {
+        this.checkFence();
         this.build(namespace).drop();
         this.builds.delete(namespace);
         this.deletePartitionCheckpoints(namespace);
@@ -532,6 +591,7 @@ export class SqliteTraceReadStore implements TraceReadStore {
       if (!row) throw new Error(`build ${namespace} is not being bulk-loaded`);
       this.builds.delete(namespace);
       inTransaction(this.db, () => {
+        this.checkFence();
         this.db.prepare('DELETE FROM bulk_loads WHERE namespace = ?').run(namespace);
         const b = this.build(namespace); // not bulk any more: makes the secondary indexes
         b.ensureTextIndex();
@@ -604,7 +664,10 @@ export class SqliteTraceReadStore implements TraceReadStore {
   }
 
   private updateCatalog(name: string, change: (entry: ProjectionCatalogEntry) => ProjectionCatalogEntry) {
-    inTransaction(this.db, () => this.writeCatalog(change(this.readCatalog(name))));
+    inTransaction(this.db, () => {
+      this.checkFence();
+      this.writeCatalog(change(this.readCatalog(name)));
+    });
   }
 
   async beginBuild(name: string, build: ProjectionBuild): Promise<void> {
@@ -622,6 +685,7 @@ export class SqliteTraceReadStore implements TraceReadStore {
   async dropNamespace(namespace: string): Promise<void> {
     try {
       inTransaction(this.db, () => {
+        this.checkFence();
         this.build(namespace).drop();
         this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(namespace === LEGACY_NAMESPACE ? LEGACY_CHECKPOINT : namespace);
         this.deletePartitionCheckpoints(namespace);
@@ -667,7 +731,10 @@ export class SqliteTraceReadStore implements TraceReadStore {
     const spans = plan.spans.map((s) => b.spanRow(s));
     const traces = plan.traces.map((t) => b.traceRow(t));
     try {
-      inTransaction(this.db, () => this.writePlan(b, plan, spans, traces, pos));
+      inTransaction(this.db, () => {
+        this.checkFence();
+        this.writePlan(b, plan, spans, traces, pos);
+      });
     } catch (err) {
       b.loading?.forget();
       throw err;

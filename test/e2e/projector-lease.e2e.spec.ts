@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildAgentRequests, type BuiltRequest } from '../support/otlp-bodies';
+import { eventually, getJson, startServer, type RunningServer } from '../support/temps-server';
+
+/**
+ * The scaled-out topology on one machine, every process on one SQLite data dir: 2 ingest, 2 api and 2
+ * projector processes. One projector holds the projection's lease and writes; the other stands by. The
+ * holder is killed (kill -9) under load, then another is paused (SIGSTOP) past its lease and resumed: the
+ * standby takes over from the checkpoint each time, and every acked span is projected exactly once
+ * (each trace whole, usage equal to a clean rebuild of the same log).
+ */
+jest.setTimeout(240_000);
+
+const LEASE_TTL_MS = 2000;
+
+describe('projector lease: 2 ingest, 2 api, 2 projector processes on one data dir', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'temps-lease-'));
+  // Six processes start on one SQLite log on a shared 2-core host: appends (the first start's key and
+  // prices) may wait for the writer lock longer than the default 2 s.
+  const env = { TEMPS_LEASE_TTL_MS: String(LEASE_TTL_MS), TEMPS_EVENT_STORE_WRITE_TIMEOUT_MS: '15000' };
+  let ingest: RunningServer[] = [];
+  let api: RunningServer[] = [];
+  let projectors: RunningServer[] = [];
+  const extra: RunningServer[] = [];
+  const acked = new Set<string>();
+  const range = `from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7_200_000).toISOString()}`;
+
+  beforeAll(async () => {
+    const start = (role: string) => startServer({ dataDir, env: { ...env, TEMPS_ROLE: role } });
+    // One first (it makes project 1, the key and the prices), then the other five at once.
+    const first = await start('ingest');
+    [ingest, api, projectors] = await Promise.all([
+      Promise.all([first, start('ingest')]),
+      Promise.all([start('api'), start('api')]),
+      Promise.all([start('projector'), start('projector')]),
+    ]);
+  });
+  afterAll(async () => {
+    for (const p of [...projectors, ...extra]) if (p.process.signalCode === null && p.process.exitCode === null) p.process.kill('SIGCONT');
+    await Promise.all([...ingest, ...api, ...projectors, ...extra].map((s) => s.stop()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const readyz = async (s: RunningServer) => (await (await fetch(`${s.url}/readyz`)).json()) as { status: string; checks: { name: string; ok: boolean; detail?: string }[] };
+  const leaseDetail = async (s: RunningServer) => (await readyz(s)).checks.find((c) => c.name === 'projector lease held or followed')?.detail ?? '';
+  const alive = (s: RunningServer) => s.process.exitCode === null && s.process.signalCode === null;
+  /** The one projector whose /readyz says it holds the lease (and that all the others stand by). */
+  const holder = (among: RunningServer[], what = 'one lease holder') =>
+    eventually(async () => {
+      const details = await Promise.all(among.map(leaseDetail));
+      const holders = among.filter((_, i) => details[i]!.startsWith('holder'));
+      return holders.length === 1 && details.every((d) => d.startsWith('holder') || d.startsWith('standby')) ? holders[0] : undefined;
+    }, 20_000, what);
+  const epochOf = async (s: RunningServer) => Number(/epoch (\d+)/.exec(await leaseDetail(s))?.[1]);
+
+  let sent = 0;
+  const send = async (requests: BuiltRequest[]) => {
+    let next = 0;
+    await Promise.all(
+      [0, 1, 2, 3].map(async (w) => {
+        while (next < requests.length) {
+          const r = requests[next++]!;
+          const target = ingest[(sent++ + w) % ingest.length]!;
+          const res = await fetch(`${target.url}/api/otel/v1/traces`, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf', Authorization: `Bearer ${target.apiKey}`, 'X-Temps-Project-Id': '1' }, body: r.body });
+          if (res.status === 200) for (const t of r.traceIds) acked.add(t);
+        }
+      }),
+    );
+  };
+  /** Every acked trace is in the read model whole (4 spans, each once), read through either api instance. */
+  const allProjectedOnce = () =>
+    eventually(async () => {
+      const ids = [...acked];
+      for (let i = 0; i < ids.length; i++) {
+        const { status, body } = await getJson(api[i % 2]!, `/api/projects/1/ai/traces/${ids[i]}`);
+        if (status !== 200 || body.spans.length !== 4 || body.trace.spanCount !== 4) return undefined;
+      }
+      return true;
+    }, 60_000, 'every acked trace projected whole');
+
+  it('splits the roles: ingest takes OTLP only, api serves the API and dashboard routes, a projector only /healthz, /readyz, /metrics', async () => {
+    const otlpTo = (s: RunningServer) => fetch(`${s.url}/api/otel/v1/traces`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${s.apiKey}`, 'X-Temps-Project-Id': '1' }, body: '{}' });
+    expect((await otlpTo(ingest[0]!)).status).toBe(200);
+    expect((await otlpTo(api[0]!)).status).toBe(404);
+    expect((await otlpTo(projectors[0]!)).status).toBe(404);
+    expect((await getJson(ingest[0]!, '/api/projects/1/ai/traces')).status).toBe(404);
+    expect((await getJson(api[1]!, '/api/projects/1/ai/traces')).status).toBe(200);
+    for (const p of projectors) {
+      expect((await getJson(p, '/api/projects/1/ai/traces')).status).toBe(404);
+      expect((await getJson(p, '/api/projections')).status).toBe(404);
+      expect((await fetch(`${p.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${p.url}/readyz`)).status).toBe(200);
+      expect((await getJson(p, '/metrics')).status).toBe(200);
+      expect(p.output()).toContain('TEMPS_ROLE=projector runs the projection only');
+    }
+    // one holder, one standby; the api answers /api/projections from the stores (it runs no projector)
+    const h = await holder(projectors);
+    const standby = projectors.find((p) => p !== h)!;
+    expect(await leaseDetail(standby)).toMatch(/^standby: another projector holds the lease/);
+    const metrics = (await getJson(h, '/metrics')).body as string;
+    expect(metrics).toMatch(/temps_projection_lease_held\{projection="traces"\} 1/);
+    expect((await getJson(standby, '/metrics')).body).toMatch(/temps_projection_lease_held\{projection="traces"\} 0/);
+    const { status, body } = await getJson(api[0]!, '/api/projections');
+    expect(status).toBe(200);
+    expect(body.items[0]).toMatchObject({ name: 'traces', lease: { role: 'observer', heldBy: expect.stringContaining(`:${h.process.pid}:`) } });
+  });
+
+  it('kill -9 of the holder under load: the standby takes over within seconds from the checkpoint; every acked span projected once', async () => {
+    const first = await holder(projectors);
+    const standby = projectors.find((p) => p !== first)!;
+    const epoch = await epochOf(first);
+    const load = send(buildAgentRequests(60, 5));
+    await eventually(async () => (acked.size >= 60 ? true : undefined), 30_000, 'load under way');
+    first.process.kill('SIGKILL');
+    const killedAt = Date.now();
+    await eventually(async () => ((await leaseDetail(standby)).startsWith('holder') ? true : undefined), 15_000, 'the standby holding the lease');
+    const takeoverMs = Date.now() - killedAt;
+    await load;
+    expect(await epochOf(standby)).toBe(epoch + 1);
+    // A dead process of this host is replaced at once (its pid is gone); at most a lease length plus a try otherwise.
+    expect(takeoverMs).toBeLessThan(LEASE_TTL_MS + 3000);
+    process.stdout.write(`projector lease e2e: standby took over ${takeoverMs} ms after kill -9 (${acked.size} acked traces so far)\n`);
+    expect(standby.output()).toMatch(/lease taken by .* \(epoch \d+\); projecting from the checkpoint/);
+    await allProjectedOnce();
+  });
+
+  it('SIGSTOP of the holder past its lease: the standby takes over on expiry; the holder, resumed, writes nothing and stands by', async () => {
+    // a new standby in place of the killed projector
+    const replacement = await startServer({ dataDir, env: { ...env, TEMPS_ROLE: 'projector' } });
+    extra.push(replacement);
+    const live = [...projectors.filter(alive), replacement];
+    const paused = await holder(live, 'the surviving projector holding the lease');
+    const epoch = await epochOf(paused);
+    const load = send(buildAgentRequests(40, 5));
+    await eventually(async () => (acked.size >= 340 ? true : undefined), 30_000, 'load under way');
+    paused.process.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    await eventually(async () => ((await leaseDetail(replacement)).startsWith('holder') ? true : undefined), 20_000, 'the standby holding the lease');
+    const takeoverMs = Date.now() - stoppedAt;
+    await load;
+    // A paused process is alive: the standby waits for its lease to expire.
+    expect(takeoverMs).toBeGreaterThanOrEqual(LEASE_TTL_MS / 2);
+    expect(await epochOf(replacement)).toBe(epoch + 1);
+    process.stdout.write(`projector lease e2e: standby took over ${takeoverMs} ms after SIGSTOP of the holder\n`);
+    await allProjectedOnce();
+
+    paused.process.kill('SIGCONT');
+    await eventually(async () => ((await leaseDetail(paused)).startsWith('standby') ? true : undefined), 15_000, 'the resumed holder standing by');
+    expect(paused.output()).toContain(`lease of epoch ${epoch} lost`);
+    await send(buildAgentRequests(10, 5));
+    await allProjectedOnce();
+    expect(await leaseDetail(replacement)).toMatch(/^holder/);
+  });
+
+  it('usage equals a clean rebuild of the same log (nothing counted twice or lost across the takeovers)', async () => {
+    await allProjectedOnce();
+    // The log as it stands (every ingest idle now), copied to a fresh data dir; an all-in-one server builds it from scratch.
+    const cleanDir = mkdtempSync(join(tmpdir(), 'temps-lease-clean-'));
+    const db = new DatabaseSync(join(dataDir, 'events.db'));
+    try {
+      db.exec(`VACUUM INTO '${join(cleanDir, 'events.db').replaceAll("'", "''")}'`);
+    } finally {
+      db.close();
+    }
+    const clean = await startServer({ dataDir: cleanDir });
+    extra.push(clean);
+    const leased = (await getJson(api[0]!, `/api/projects/1/ai/usage?${range}`)).body;
+    expect(leased.totals?.calls ?? leased.totals).toBeTruthy();
+    const rebuilt = await eventually(async () => {
+      const { body } = await getJson(clean, `/api/projects/1/ai/usage?${range}`);
+      return JSON.stringify(body) === JSON.stringify(leased) ? body : undefined;
+    }, 60_000, 'the clean rebuild\'s usage equal to the leased projectors\'');
+    expect(rebuilt).toEqual(leased);
+    const listed = (await getJson(clean, '/api/projections')).body.items[0];
+    expect(listed.position).toBe((await getJson(api[1]!, '/api/projections')).body.items[0].position);
+  });
+});
