@@ -30,7 +30,8 @@ export class ProjectorModule {
     return {
       module: ProjectorModule,
       // DiscoveryModule: team dialect mappers are registered in their own modules (DialectMappersModule.register)
-      imports: [DiscoveryModule, ...(parts.api ? [AccessModule, RealtimeModule] : [])],
+      // AccessModule: the query API's guards, and the retention sweeps' per-project settings
+      imports: [DiscoveryModule, AccessModule, ...(parts.api ? [RealtimeModule] : [])],
       controllers: parts.api ? [...QUERY_API_CONTROLLERS, OpenApiController] : [],
       providers: [
         { provide: PROJECTOR_OPTIONS, useValue: options },
