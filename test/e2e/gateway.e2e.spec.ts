@@ -37,6 +37,9 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
   });
 
   const lastUpstream = () => provider.requests[provider.requests.length - 1]!;
+  // Keys, projects and provider keys changed by the CLI take effect within a second (the server re-reads the
+  // access and provider streams at most every 500 ms): wait that long after a change before asserting on it.
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 1100));
   const traceOf = (traceId: string) =>
     eventually(async () => {
       const { status, body } = await getJson(server, `/api/projects/1/ai/traces/${traceId}`);
@@ -247,6 +250,7 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect((await call(memberKey)).status).toBe(200);
     const keyId = /created API key (\S+)/.exec(member.stderr)![1]!;
     await cli(['api-key', 'revoke', keyId]);
+    await settle();
     expect(await call(memberKey)).toMatchObject({ status: 401, body: { error: { message: 'unknown or revoked API key' } } });
     expect(provider.requests.length).toBe(upstreamBefore + 1); // only the member's call went upstream
 
@@ -254,6 +258,7 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect(await call(deployment)).toMatchObject({ status: 403, body: { error: { message: expect.stringMatching(/API key \(tk_\)/) } } });
 
     await cli(['project', 'create', '--name', 'second', '--id', '2']);
+    await settle();
     expect(await call(server.apiKey)).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/X-Temps-Project-Id/) } } });
     expect((await call(server.apiKey, { 'x-temps-project-id': '1' })).status).toBe(200);
   });
@@ -263,6 +268,7 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     const setting = cli(['ai-provider', 'set', 'openai', '--api-key', '-', '--base-url', provider.baseUrl, '--project', '2']);
     setting.child.stdin!.end(`${PROJECT_PROVIDER_KEY}\n`);
     await setting;
+    await settle();
     const list = (await cli(['ai-provider', 'list'])).stdout;
     expect(list).toMatch(/openai\s+project 2/);
     expect(list).toMatch(/openai\s+every project \(environment\)/);
@@ -270,11 +276,13 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     const res = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'X-Temps-Project-Id': '2' } }).withResponse();
     expect(lastUpstream().headers.authorization).toBe(`Bearer ${PROJECT_PROVIDER_KEY}`);
     await cli(['ai-provider', 'remove', 'openai', '--project', '2']);
+    await settle();
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'X-Temps-Project-Id': '2' } });
     expect(lastUpstream().headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`); // back to the environment's key
 
     // A key sealed with another secrets key than the server's: a clear 500, never the key.
     await cli(['ai-provider', 'set', 'openai', '--api-key', PROJECT_PROVIDER_KEY, '--project', '2'], { TEMPS_SECRETS_KEY: 'another secrets passphrase' });
+    await settle();
     const unreadable = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'X-Temps-Project-Id': '2' } }).catch((e) => e);
     expect(unreadable.status).toBe(500);
     expect(unreadable.error).toMatchObject({ code: 'provider_key_unreadable', message: expect.stringMatching(/another secrets key/) });
@@ -314,5 +322,20 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect(usage.totals.outputTokens - usageBefore.totals.outputTokens).toBe(PROVIDER_USAGE.completion_tokens);
     expect(usage.totals.calls - usageBefore.totals.calls).toBe(1); // one model call, not two
     expect(usage.totals.cost - usageBefore.totals.cost).toBeCloseTo(GPT_4O_COST, 12);
+  });
+
+  it('counts its calls by provider and outcome in /metrics (temps_gateway_calls_total)', async () => {
+    const scrape = async () => {
+      const res = await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${server.apiKey}` } });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      const count = (outcome: string) => Number(new RegExp(`^temps_gateway_calls_total\\{provider="openai",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { ok: count('ok') };
+    };
+    const before = await scrape();
+    const project = { headers: { 'X-Temps-Project-Id': '1' } }; // an earlier test made a second project
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'one' }] }, project);
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'two' }] }, project);
+    expect((await scrape()).ok - before.ok).toBe(2);
   });
 });

@@ -5,6 +5,7 @@ import { AccessModule } from '@temps/access';
 import { EVENT_STORE, type EventStore } from '@temps/event-store';
 import { TraceProjectorService, type StoresConfig } from '@temps/projector';
 import { TRACE_READ_STORE, type TraceReadStore } from '@temps/read-store';
+import { GatewayTracer } from '@temps/gateway';
 import { LiveGateway } from '@temps/realtime';
 import { METRICS_TOKEN, MetricsController } from './metrics.controller';
 import { ReadinessProbe } from './readiness-probe';
@@ -76,5 +77,7 @@ export class OperationsModule implements OnApplicationBootstrap {
       this.moduleRef.get<(s: ProjectionStatusSource) => void>(PROJECTION_SOURCE)(source);
     }
     if (gateway) this.metrics.observeSocketClients(() => gateway.connectedSockets);
+    const aiGateway = optional(this.moduleRef, GatewayTracer);
+    aiGateway?.observeCalls((provider, outcome) => this.metrics.gatewayCall(provider, outcome));
   }
 }

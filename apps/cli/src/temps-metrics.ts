@@ -34,6 +34,7 @@ export class TempsMetrics {
   private readonly otlpAccepted: Counter<'signal'>;
   private readonly otlpRejected: Counter<'signal' | 'reason'>;
   private readonly otlpBytes: Counter<'signal'>;
+  private readonly gatewayCalls: Counter<'provider' | 'outcome'>;
   private readonly httpInflight: Gauge<'kind'>;
   private readonly appendSeconds: Histogram<'result'>;
   private projectionStatus: ProjectionStatusSource | null = null;
@@ -46,6 +47,7 @@ export class TempsMetrics {
     this.otlpAccepted = new Counter({ name: 'temps_otlp_items_accepted_total', help: 'Spans (traces), log records (logs) or metric data points (metrics) appended to the event store', labelNames: ['signal'], registers });
     this.otlpRejected = new Counter({ name: 'temps_otlp_items_rejected_total', help: 'Items refused per item (partial_success) or whose whole batch could not be stored, by reason', labelNames: ['signal', 'reason'], registers });
     this.otlpBytes = new Counter({ name: 'temps_otlp_request_bytes_total', help: 'OTLP request body bytes as sent (compressed), from Content-Length', labelNames: ['signal'], registers });
+    this.gatewayCalls = new Counter({ name: 'temps_gateway_calls_total', help: 'AI Gateway calls by provider (gen_ai.provider.name) and outcome (ok, or the HTTP status of the error)', labelNames: ['provider', 'outcome'], registers });
     this.httpInflight = new Gauge({ name: 'temps_http_inflight_requests', help: 'HTTP requests being served now (otlp: export requests; api: everything else)', labelNames: ['kind'], registers });
     this.appendSeconds = new Histogram({
       name: 'temps_event_store_append_seconds',
@@ -70,6 +72,11 @@ export class TempsMetrics {
   /** The projector's status, read at each scrape (the process serves projections). */
   observeProjection(source: ProjectionStatusSource): void {
     this.projectionStatus = source;
+  }
+
+  /** One AI Gateway call answered. */
+  gatewayCall(provider: string, outcome: string): void {
+    this.gatewayCalls.inc({ provider, outcome });
   }
 
   observeSocketClients(count: () => number): void {

@@ -24,7 +24,19 @@ export class GatewayTracer implements OnApplicationShutdown {
   private flushing: Promise<void> | null = null;
   private scheduled = false;
 
+  private readonly callObservers = new Set<(provider: string, outcome: string) => void>();
+
   constructor(@Inject(EVENT_STORE) private readonly events: EventStore) {}
+
+  /** Calls back on every gateway call with its provider and outcome ('ok' or the HTTP status): /metrics counts them. */
+  observeCalls(observer: (provider: string, outcome: string) => void): () => void {
+    this.callObservers.add(observer);
+    return () => this.callObservers.delete(observer);
+  }
+
+  countCall(provider: string, outcome: string): void {
+    for (const observe of this.callObservers) observe(provider, outcome);
+  }
 
   record(projectId: string, received: SpanReceivedData): void {
     if (this.queue.length >= MAX_QUEUED) {

@@ -198,6 +198,7 @@ export class GatewayService {
 
   /** After the answer is on its way: build the span and queue it (never delays the client). */
   private trace(projectId: string, call: Omit<GatewayCall, 'captureContent'>): void {
+    this.tracer.countCall(call.providerName, call.error ? String(call.error.status) : 'ok');
     setImmediate(() => {
       void this.credentials
         .contentCapture(projectId)
