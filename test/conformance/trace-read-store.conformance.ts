@@ -2,21 +2,19 @@ import {
   mappingCounters,
   mappingReport,
   mappingRowIdPrefix,
-  mergeSpans,
   planTraceWrites,
   rollupUsage,
   settleBulkClaims,
   summarizeSession,
   summarizeTrace,
-  traceKey,
   traceReadModelDelta,
   usageCounters,
   usageRowIdPrefix,
   type CounterRow,
   type SpanDocument,
-  type TraceSummary,
 } from '@temps/domain';
 import { InvalidCursorError, LeaseLostError, type TraceQuery, type TraceReadStore } from '@temps/read-store';
+import { commitSpanBatch } from '../support/commit-span-batch';
 
 type Store = TraceReadStore;
 
@@ -95,21 +93,8 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       receivedAt: new Date(startMs).toISOString(),
       ...extra,
     });
-    /** What the projector does with a batch of span documents: load their traces, plan every write in pure code, commit. */
-    const commitBatch = async (target: Store, projection: string, position: bigint, spans: SpanDocument[], counters: CounterRow[] = []) => {
-      const touched = [...new Map(spans.map((s) => [traceKey(s.projectId, s.traceId), { projectId: s.projectId, traceId: s.traceId }])).values()];
-      const { spans: before } = await target.load({ traces: touched });
-      const after = mergeSpans(before, spans);
-      const groups = new Map<string, SpanDocument[]>();
-      for (const s of after) groups.set(traceKey(s.projectId, s.traceId), [...(groups.get(traceKey(s.projectId, s.traceId)) ?? []), s]);
-      const traces: TraceSummary[] = [...groups.values()].map((g) => summarizeTrace(g));
-      const delta = traceReadModelDelta(before, after, traces);
-      const plan = await planTraceWrites(
-        { projection, position, spans, traces, spansBefore: before, spansAfter: after, counters: [...delta.counters, ...counters], responses: delta.responses, sessions: delta.sessions },
-        (request) => target.load(request),
-      );
-      await target.commit(plan);
-    };
+    const commitBatch = (target: Store, projection: string, position: bigint, spans: SpanDocument[], counters: CounterRow[] = []) =>
+      commitSpanBatch(target, projection, position, spans, counters);
     const commitTraces = (position: bigint, spans: SpanDocument[]) => commitBatch(store, 'traces_v1', position, spans);
     const readModels = { summarizeSession, settleBulkClaims };
     const tid = (n: number) => n.toString(16).padStart(32, '0');

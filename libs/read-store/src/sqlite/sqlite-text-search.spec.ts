@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { mergeSpans, planTraceWrites, settleBulkClaims, spanSearchText, summarizeSession, summarizeTrace, traceKey, traceReadModelDelta, type SpanDocument, type TraceSummary } from '@temps/domain';
+import { settleBulkClaims, spanSearchText, summarizeSession, type SpanDocument } from '@temps/domain';
 import { InvalidCursorError, QueryTimeoutError, type TraceReadStore } from '@temps/read-store';
 import { SqliteQueryThreads, SqliteTraceReadStore } from '@temps/read-store/sqlite';
+import { commitSpanBatch } from '../../../../test/support/commit-span-batch';
 
 const NS = 'traces_v3';
 const tid = (n: number) => n.toString(16).padStart(32, '0');
@@ -24,17 +25,7 @@ function span(traceNo: number, spanNo: number, name: string, text: string, extra
 }
 
 /** What the projector does with a batch: load, plan in pure code, commit. */
-async function commit(target: TraceReadStore, position: bigint, spans: SpanDocument[], projection = NS): Promise<void> {
-  const touched = [...new Map(spans.map((s) => [traceKey(s.projectId, s.traceId), { projectId: s.projectId, traceId: s.traceId }])).values()];
-  const { spans: before } = await target.load({ traces: touched });
-  const after = mergeSpans(before, spans);
-  const groups = new Map<string, SpanDocument[]>();
-  for (const s of after) groups.set(traceKey(s.projectId, s.traceId), [...(groups.get(traceKey(s.projectId, s.traceId)) ?? []), s]);
-  const traces: TraceSummary[] = [...groups.values()].map((g) => summarizeTrace(g));
-  const delta = traceReadModelDelta(before, after, traces);
-  const plan = await planTraceWrites({ projection, position, spans, traces, spansBefore: before, spansAfter: after, counters: delta.counters, responses: delta.responses, sessions: delta.sessions }, (r) => target.load(r));
-  await target.commit(plan);
-}
+const commit = (target: TraceReadStore, position: bigint, spans: SpanDocument[], projection = NS): Promise<void> => commitSpanBatch(target, projection, position, spans);
 
 // Text with the characters LIKE and GLOB treat specially, mixed case, non-ASCII, words across spaces.
 const WORDS = ['Night', 'train', 'to', 'Lisbon', 'héllo', '🌍', '100%', 'a_b', 'star*', 'why?', '[x]', 'q', 'qu', 'quiet', 'Zürich', 'x'];
