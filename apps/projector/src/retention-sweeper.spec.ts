@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import { AccessService } from '@temps/access';
-import { EventTypes, retentionStream, Streams, usageRowIdPrefix, type IngestMetadata, type SpanReceivedData } from '@temps/domain';
+import { EventTypes, retentionStream, Streams, usageRowIdPrefix } from '@temps/domain';
 import { deterministicEventId, type EventStore } from '@temps/event-store';
 import { EsdbEventStore } from '@temps/event-store/esdb';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
 import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
+import { chatSpanWrite } from '../../../test/support/chat-span-write';
 import { EsdbSimulator } from '../../../test/support/esdb-simulator';
 import { RetentionSweeper, retentionOptionsFromEnv } from './retention-sweeper';
 import { TraceProjectionHandler } from './trace-projection.handler';
@@ -15,31 +16,17 @@ import { TraceProjectionHandler } from './trace-projection.handler';
 const NOW = Date.parse('2026-12-06T20:15:00Z');
 const DAY = 86_400_000;
 
-function spanWrite(traceId: string, startMs: number) {
-  const meta: IngestMetadata = { projectId: '1', receivedAt: new Date(NOW).toISOString(), requestId: 'r', encoding: 'json', schemaVersion: 1 };
-  const data: SpanReceivedData = {
-    span: {
-      traceId,
-      spanId: traceId.slice(0, 16),
-      name: 'chat gpt-4o',
-      kind: 3,
-      startTimeUnixNano: `${startMs}000000`,
-      endTimeUnixNano: `${startMs + 1000}000000`,
-      attributes: [
-        { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
-        { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
-        { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
-        { key: 'gen_ai.usage.input_tokens', value: { intValue: '10' } },
-      ],
-      events: [],
-      links: [],
-      status: { code: 1 },
-    },
-    resource: { attributes: [] },
-    scope: { name: 'test', attributes: [] },
-  };
-  return { stream: Streams.trace('1', traceId), events: [{ id: deterministicEventId('span', traceId), type: EventTypes.SpanReceived, data, metadata: meta as unknown as Record<string, unknown> }] };
-}
+const spanWrite = (traceId: string, startMs: number) =>
+  chatSpanWrite({
+    traceId,
+    spanId: traceId.slice(0, 16),
+    name: 'chat gpt-4o',
+    startMs,
+    endMs: startMs + 1000,
+    inputTokens: 10,
+    eventId: deterministicEventId('span', traceId),
+    metadata: { projectId: '1', receivedAt: new Date(NOW).toISOString(), requestId: 'r', encoding: 'json', schemaVersion: 1 },
+  });
 
 const stores: [string, () => Promise<EventStore>, boolean][] = [
   ['SQLite', async () => SqliteEventStore.open(':memory:'), true],

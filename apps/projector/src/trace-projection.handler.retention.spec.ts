@@ -1,37 +1,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventTypes, retentionStream, Streams, type IngestMetadata, type SpanReceivedData, type TracesExpiredData } from '@temps/domain';
+import { EventTypes, retentionStream, Streams, type IngestMetadata, type TracesExpiredData } from '@temps/domain';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
 import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
+import { chatSpanWrite } from '../../../test/support/chat-span-write';
 import { TraceProjectionHandler } from './trace-projection.handler';
 
 const meta = { projectId: '1', receivedAt: '2026-11-27T00:00:00.000Z', requestId: 'r', encoding: 'json', schemaVersion: 1 } satisfies IngestMetadata;
 
-function spanWrite(traceId: string, spanId: string) {
-  const data: SpanReceivedData = {
-    span: {
-      traceId,
-      spanId,
-      name: `chat ${spanId}`,
-      kind: 3,
-      startTimeUnixNano: `${Date.parse('2026-11-01T00:00:00Z')}000000`,
-      endTimeUnixNano: `${Date.parse('2026-11-01T00:00:01Z')}000000`,
-      attributes: [
-        { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
-        { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
-        { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
-        { key: 'gen_ai.usage.input_tokens', value: { intValue: '10' } },
-      ],
-      events: [],
-      links: [],
-      status: { code: 1 },
-    },
-    resource: { attributes: [] },
-    scope: { name: 'test', attributes: [] },
-  };
-  return { stream: Streams.trace('1', traceId), events: [{ id: `span-${traceId}-${spanId}`, type: EventTypes.SpanReceived, data, metadata: meta as unknown as Record<string, unknown> }] };
-}
+const spanWrite = (traceId: string, spanId: string) =>
+  chatSpanWrite({
+    traceId,
+    spanId,
+    name: `chat ${spanId}`,
+    startMs: Date.parse('2026-11-01T00:00:00Z'),
+    endMs: Date.parse('2026-11-01T00:00:01Z'),
+    inputTokens: 10,
+    eventId: `span-${traceId}-${spanId}`,
+    metadata: meta,
+  });
 
 const expiry = (traceIds: string[]) => {
   const data: TracesExpiredData = { projectId: '1', traceIds, cutoff: '2026-11-02T00:00:00.000Z', usage: null };

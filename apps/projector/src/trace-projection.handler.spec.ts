@@ -1,40 +1,28 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventTypes, Streams, type IngestMetadata, type ModelPriceSetData, type SpanReceivedData } from '@temps/domain';
+import { EventTypes, Streams, type IngestMetadata, type ModelPriceSetData } from '@temps/domain';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
 import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
+import { chatSpanWrite } from '../../../test/support/chat-span-write';
 import { TraceProjectionHandler } from './trace-projection.handler';
 
 const meta: IngestMetadata = { projectId: '1', receivedAt: '2026-11-27T00:00:00.000Z', requestId: 'r', encoding: 'protobuf', schemaVersion: 1 };
 
 /** One chat span with usage (gpt-4o-2024-08-06, 1000 in / 100 out), as ingest appends it. */
-function chatWrite(traceId: string) {
-  const data: SpanReceivedData = {
-    span: {
-      traceId,
-      spanId: traceId.slice(0, 16),
-      name: 'chat gpt-4o',
-      kind: 3,
-      startTimeUnixNano: `${Date.parse('2026-11-01T00:00:00Z')}000000`,
-      endTimeUnixNano: `${Date.parse('2026-11-01T00:00:01Z')}000000`,
-      attributes: [
-        { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
-        { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
-        { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
-        { key: 'gen_ai.response.model', value: { stringValue: 'gpt-4o-2024-08-06' } },
-        { key: 'gen_ai.usage.input_tokens', value: { intValue: '1000' } },
-        { key: 'gen_ai.usage.output_tokens', value: { intValue: '100' } },
-      ],
-      events: [],
-      links: [],
-      status: { code: 1 },
-    },
-    resource: { attributes: [] },
-    scope: { name: 'test', attributes: [] },
-  };
-  return { stream: Streams.trace('1', traceId), events: [{ id: `span-${traceId}`, type: EventTypes.SpanReceived, data, metadata: meta as unknown as Record<string, unknown> }] };
-}
+const chatWrite = (traceId: string) =>
+  chatSpanWrite({
+    traceId,
+    spanId: traceId.slice(0, 16),
+    name: 'chat gpt-4o',
+    startMs: Date.parse('2026-11-01T00:00:00Z'),
+    endMs: Date.parse('2026-11-01T00:00:01Z'),
+    inputTokens: 1000,
+    responseModel: 'gpt-4o-2024-08-06',
+    outputTokens: 100,
+    eventId: `span-${traceId}`,
+    metadata: meta,
+  });
 
 const priceEvent = (id: string, effectiveFrom: string, input: number, output: number) => {
   const data: ModelPriceSetData = { provider: 'openai', model: 'gpt-4o', effectiveFrom, currency: 'USD', perMillionTokens: { input, output } };
