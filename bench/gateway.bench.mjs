@@ -5,7 +5,7 @@
 //  - streaming: request -> first content chunk (time to first token); p50 / p99 and the difference.
 // The gateway traces every call (a SpanReceived append), off the response path: it is included here.
 // Env: BENCH_GATEWAY_CALLS (default 400 per path and mode), results in test/artifacts/gateway-bench.json.
-import { spawn } from 'node:child_process';
+import { benchServerNodeArgs, startTempsServer } from './support/temps-server.mjs';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -46,21 +46,8 @@ function startMock() {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}/v1` })));
 }
 
-function startTemps(dataDir, providerUrl) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bin/temps.js'), 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEMPS_DATA_DIR: dataDir, TEMPS_BOOTSTRAP_API_KEY: API_KEY, TEMPS_AI_OPENAI_API_KEY: 'sk-bench', TEMPS_AI_OPENAI_BASE_URL: providerUrl },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/localhost:(\d+)/.exec(out);
-      if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
+const startTemps = (dataDir, providerUrl) =>
+  startTempsServer({ dataDir, apiKey: API_KEY, env: { TEMPS_AI_OPENAI_API_KEY: 'sk-bench', TEMPS_AI_OPENAI_BASE_URL: providerUrl }, nodeArgs: benchServerNodeArgs() });
 
 const body = (stream) => JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello!' }], ...(stream ? { stream: true } : {}) });
 

@@ -9,7 +9,7 @@
 //   DRIVE_NICE=10                                      renice the projector thread from outside (an A/B without a rebuild)
 //   DRIVE_ENV='{"TEMPS_PROJECTOR_NICE":"0"}'           extra server environment
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   profile every server thread
-import { spawn } from 'node:child_process';
+import { benchServerNodeArgs, startTempsServer } from './support/temps-server.mjs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -54,15 +54,7 @@ function makeRequests(count, spansPerRequest) {
   }
   return bodies;
 }
-function startServer(dataDir, env = {}) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bin/temps.js'), 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEMPS_DATA_DIR: dataDir, TEMPS_BOOTSTRAP_API_KEY: API_KEY, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; const m = /listening on http:\/\/localhost:(\d+)/.exec(out); if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` }); });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
+const startServer = (dataDir, env = {}) => startTempsServer({ dataDir, apiKey: API_KEY, env, nodeArgs: benchServerNodeArgs() });
 const auth = { Authorization: `Bearer ${API_KEY}`, 'X-Temps-Project-Id': '1' };
 const headers = { 'Content-Type': 'application/x-protobuf', ...auth };
 async function post(url, body) { const res = await fetch(`${url}/api/otel/v1/traces`, { method: 'POST', headers, body }); await res.arrayBuffer(); return res.status; }

@@ -20,7 +20,7 @@
 //
 // BENCH_PARTS=ingest,search,rebuild,gateway,esdb (default all five) runs a part alone; `search`: ingest p50 / p99
 // alone and beside 8 search loops on a 50k-span project, and /healthz (bench/search-isolation.bench.mjs).
-import { spawn } from 'node:child_process';
+import { benchServerNodeArgs, startTempsServer } from './support/temps-server.mjs';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -90,21 +90,7 @@ function makeRequests(count, spansPerRequest, serializer = ProtobufTraceSerializ
   return bodies;
 }
 
-function startServer(dataDir, env = {}) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'bin/temps.js'), 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEMPS_DATA_DIR: dataDir, TEMPS_BOOTSTRAP_API_KEY: API_KEY, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/localhost:(\d+)/.exec(out);
-      if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
+const startServer = (dataDir, env = {}) => startTempsServer({ dataDir, apiKey: API_KEY, env, nodeArgs: benchServerNodeArgs() });
 
 /** Runs `fn` against a fresh server on a fresh data dir; returns fn's result and the server's peak RSS. */
 async function withServer(fn, env) {

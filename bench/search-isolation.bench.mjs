@@ -5,7 +5,7 @@
 // common words, pairs of words, a word's middle), and /healthz meanwhile; and, as the floor, beside 8 loops of a
 // call that reads no store (GET /api/projects). Issue 16: before the query threads,
 // 8 loops on a 190k-span project took ingest p50 from ~8 ms to 3 s. Results: bench/results/search-isolation.json.
-import { spawn } from 'node:child_process';
+import { startTempsServer } from './support/temps-server.mjs';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -55,21 +55,7 @@ function requests(count, traces, text, offset = 0) {
   return out;
 }
 
-function startServer(dataDir) {
-  const child = spawn(process.execPath, [join(root, 'bin/temps.js'), 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEMPS_DATA_DIR: dataDir, TEMPS_BOOTSTRAP_API_KEY: API_KEY },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((ok, fail) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/localhost:(\d+)/.exec(out);
-      if (m) ok({ child, url: `http://127.0.0.1:${m[1]}` });
-    });
-    child.once('exit', (code) => fail(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
+const startServer = (dataDir) => startTempsServer({ dataDir, apiKey: API_KEY });
 
 async function timed(fn) {
   const t0 = performance.now();
