@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenMock, readBody, requestLog, type RecordedRequest } from './recorded-requests';
 
 /**
  * A local stand-in for Anthropic's Messages API (POST /v1/messages, JSON and SSE; GET /v1/models), shaped after
@@ -20,14 +20,7 @@ export const MOCK_ANTHROPIC_TOOL_INPUT = { location: 'Paris', unit: 'celsius' } 
 export const MOCK_ANTHROPIC_INPUT_USAGE = { input_tokens: 21, cache_read_input_tokens: 1800, cache_creation_input_tokens: 300 } as const;
 export const MOCK_ANTHROPIC_MODELS = ['claude-haiku-4-5-20251001', 'claude-sonnet-4-5-20250929', 'claude-opus-4-1-20250805'];
 
-export interface RecordedAnthropicRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: any;
-  /** The client closed the connection before the answer was complete. */
-  closedEarly: boolean;
-}
+export type RecordedAnthropicRequest = RecordedRequest;
 
 export type MockAnthropicStep =
   | { error: { status: number; type: string; message: string; retryAfter?: string } }
@@ -48,15 +41,6 @@ export interface MockAnthropicServer {
   /** Resolves when a request has been closed early by the client. */
   closedEarly(request: RecordedAnthropicRequest, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -147,9 +131,8 @@ function sse(res: ServerResponse, type: string, data: object) {
 }
 
 export async function startMockAnthropicServer(apiKey = 'sk-ant-mock-key'): Promise<MockAnthropicServer> {
-  const requests: RecordedAnthropicRequest[] = [];
+  const log = requestLog();
   const steps: MockAnthropicStep[] = [];
-  const waiters = new Map<RecordedAnthropicRequest, () => void>();
   let messageCount = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -161,14 +144,7 @@ export async function startMockAnthropicServer(apiKey = 'sk-ant-mock-key'): Prom
       return sendError(res, 400, 'invalid_request_error', 'There was an issue with the request body: invalid JSON');
     }
     const url = new URL(req.url ?? '/', 'http://mock');
-    const record: RecordedAnthropicRequest = { method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body, closedEarly: false };
-    requests.push(record);
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        record.closedEarly = true;
-        waiters.get(record)?.();
-      }
-    });
+    const record = log.record(req, res, url, body);
 
     // x-api-key as documented; the anthropic SDKs from 2.x send the key as a Bearer token instead.
     if (req.headers['x-api-key'] !== apiKey && req.headers.authorization !== `Bearer ${apiKey}`) return sendError(res, 401, 'authentication_error', 'invalid x-api-key');
@@ -250,33 +226,13 @@ export async function startMockAnthropicServer(apiKey = 'sk-ant-mock-key'): Prom
     res.end(stop.slice(20));
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      if (!res.headersSent) sendError(res, 500, 'api_error', String(err));
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenMock(handle, (res, err) => sendError(res, 500, 'api_error', String(err)));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${server.port}`,
     apiKey,
-    requests,
+    requests: log.requests,
     script: (...s) => void steps.push(...s),
-    closedEarly: (request, timeoutMs = 5000) =>
-      request.closedEarly
-        ? Promise.resolve()
-        : new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error('the mock never saw the connection closed')), timeoutMs);
-            waiters.set(request, () => {
-              clearTimeout(timer);
-              resolve();
-            });
-          }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    closedEarly: log.closedEarly,
+    close: server.close,
   };
 }

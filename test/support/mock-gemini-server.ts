@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenMock, readBody, requestLog, type RecordedRequest } from './recorded-requests';
 
 /**
  * A local stand-in for Google's Gemini API (v1beta): models/{m}:generateContent, :streamGenerateContent (SSE with
@@ -29,14 +29,7 @@ export const MOCK_GEMINI_MODELS = [
 ];
 export const MOCK_GEMINI_EMBEDDING_DIMENSIONS = 8;
 
-export interface RecordedGeminiRequest {
-  method: string;
-  /** Path and query, e.g. /v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse */
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: any;
-  closedEarly: boolean;
-}
+export type RecordedGeminiRequest = RecordedRequest;
 
 export type MockGeminiStep =
   | { error: { status: number; grpcStatus: string; message: string; retryDelay?: string } }
@@ -55,15 +48,6 @@ export interface MockGeminiServer {
   script(...steps: MockGeminiStep[]): void;
   closedEarly(request: RecordedGeminiRequest, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
@@ -174,22 +158,14 @@ export function mockGeminiEmbedding(text: string, dims = MOCK_GEMINI_EMBEDDING_D
 }
 
 export async function startMockGeminiServer(apiKey = 'gemini-mock-key'): Promise<MockGeminiServer> {
-  const requests: RecordedGeminiRequest[] = [];
+  const log = requestLog();
   const steps: MockGeminiStep[] = [];
-  const waiters = new Map<RecordedGeminiRequest, () => void>();
   let responses = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const text = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://mock');
-    const record: RecordedGeminiRequest = { method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body: undefined, closedEarly: false };
-    requests.push(record);
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        record.closedEarly = true;
-        waiters.get(record)?.();
-      }
-    });
+    const record = log.record(req, res, url, undefined);
     try {
       record.body = text ? JSON.parse(text) : undefined;
     } catch {
@@ -271,33 +247,13 @@ export async function startMockGeminiServer(apiKey = 'gemini-mock-key'): Promise
     if (!hang) res.end();
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      if (!res.headersSent) sendError(res, 500, 'INTERNAL', String(err));
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenMock(handle, (res, err) => sendError(res, 500, 'INTERNAL', String(err)));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${server.port}`,
     apiKey,
-    requests,
+    requests: log.requests,
     script: (...s) => void steps.push(...s),
-    closedEarly: (request, timeoutMs = 5000) =>
-      request.closedEarly
-        ? Promise.resolve()
-        : new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error('the mock never saw the connection closed')), timeoutMs);
-            waiters.set(request, () => {
-              clearTimeout(timer);
-              resolve();
-            });
-          }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    closedEarly: log.closedEarly,
+    close: server.close,
   };
 }
