@@ -11,6 +11,7 @@ import {
   startMockAnthropicServer,
   type MockAnthropicServer,
 } from '../../../../test/support/mock-anthropic-server';
+import { drainStream } from '../../../../test/support/drain-stream';
 
 const WEATHER_TOOLS: ChatCompletionRequest['tools'] = [
   { type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { location: { type: 'string' }, unit: { type: 'string' } }, required: ['location'] } } },
@@ -296,10 +297,7 @@ describe('anthropicProvider against a mock Anthropic Messages API over HTTP', ()
 
   it('throws an error event that arrives mid-stream as a ProviderHttpError after the chunks before it', async () => {
     mock.script({ streamError: { type: 'overloaded_error', message: 'Overloaded' } });
-    const got: ChatCompletionChunk[] = [];
-    const err = await (async () => {
-      for await (const c of anthropicProvider.chatStream({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream())) got.push(c);
-    })().catch((e) => e);
+    const { chunks: got, error: err } = await drainStream(anthropicProvider.chatStream({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream()));
     expect(reassemble(got).content).toBe('Hello');
     expect(err).toBeInstanceOf(ProviderHttpError);
     expect(err.status).toBe(529);
@@ -320,10 +318,7 @@ describe('anthropicProvider against a mock Anthropic Messages API over HTTP', ()
 
   it('a stream the provider cuts short ends in a 502 after the chunks before it', async () => {
     mock.script({ cutShort: true });
-    const got: ChatCompletionChunk[] = [];
-    const err = await (async () => {
-      for await (const c of anthropicProvider.chatStream({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream())) got.push(c);
-    })().catch((e) => e);
+    const { chunks: got, error: err } = await drainStream(anthropicProvider.chatStream({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream()));
     expect(reassemble(got).content).toBe('Hello');
     expect(err).toBeInstanceOf(ProviderHttpError);
     expect(err.status).toBe(502);

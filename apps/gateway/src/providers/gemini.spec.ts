@@ -11,6 +11,7 @@ import {
   startMockGeminiServer,
   type MockGeminiServer,
 } from '../../../../test/support/mock-gemini-server';
+import { drainStream } from '../../../../test/support/drain-stream';
 
 const WEATHER_TOOLS: ChatCompletionRequest['tools'] = [
   { type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { location: { type: 'string' }, unit: { type: 'string' } }, required: ['location'], additionalProperties: false } } },
@@ -250,10 +251,7 @@ describe('geminiProvider against a mock Gemini API over HTTP', () => {
     expect(badKey.body.error.message).toBe('API key not valid. Please pass a valid API key.');
 
     mock.script({ streamError: { code: 500, grpcStatus: 'INTERNAL', message: 'An internal error has occurred.' } });
-    const got: ChatCompletionChunk[] = [];
-    const mid = await (async () => {
-      for await (const c of geminiProvider.chatStream({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream())) got.push(c);
-    })().catch((e) => e);
+    const { chunks: got, error: mid } = await drainStream(geminiProvider.chatStream({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream()));
     expect(reassemble(got).content).toBe('Hello');
     expect(mid).toBeInstanceOf(ProviderHttpError);
     expect(mid.status).toBe(500);
@@ -261,10 +259,7 @@ describe('geminiProvider against a mock Gemini API over HTTP', () => {
 
   it('a stream the provider cuts short ends in a 502 after the chunks before it', async () => {
     mock.script({ cutShort: true });
-    const got: ChatCompletionChunk[] = [];
-    const err = await (async () => {
-      for await (const c of geminiProvider.chatStream({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream())) got.push(c);
-    })().catch((e) => e);
+    const { chunks: got, error: err } = await drainStream(geminiProvider.chatStream({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true }, upstream()));
     expect(reassemble(got).content).toBe('Hello');
     expect(err).toBeInstanceOf(ProviderHttpError);
     expect(err.status).toBe(502);
