@@ -9,6 +9,7 @@ import {
 } from './chat-provider';
 import { invalidRequest } from './call-upstream';
 import { parseDataUrl } from './data-url';
+import { toolCallArguments } from './tool-call-arguments';
 
 /**
  * Pure translation between OpenAI Chat Completions and Anthropic's Messages API (no I/O, so each rule is
@@ -67,17 +68,6 @@ function contentBlocks(content: ChatMessage['content'], where: string, textOnly 
  */
 const toolId = (id: string) => id.replace(/[^a-zA-Z0-9_-]/g, '_');
 
-function parseArguments(args: string, where: string): unknown {
-  if (!args || !args.trim()) return {};
-  try {
-    const value = JSON.parse(args);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value;
-  } catch {
-    // reported below
-  }
-  throw invalidRequest(`${where}: function.arguments must be a JSON object`, where);
-}
-
 /** OpenAI chat request -> Anthropic Messages request body. Throws a 400 ProviderHttpError for input Anthropic cannot take. */
 export function toAnthropicRequest(req: ChatCompletionRequest): AnthropicRequest {
   if (typeof req.n === 'number' && req.n > 1) throw invalidRequest('n > 1 is not supported by Anthropic models', 'n');
@@ -103,7 +93,7 @@ export function toAnthropicRequest(req: ChatCompletionRequest): AnthropicRequest
       case 'assistant': {
         const blocks = contentBlocks(m.content, where);
         for (const [j, call] of (m.tool_calls ?? []).entries()) {
-          blocks.push({ type: 'tool_use', id: toolId(call.id), name: call.function.name, input: parseArguments(call.function.arguments, `${where}.tool_calls[${j}]`) });
+          blocks.push({ type: 'tool_use', id: toolId(call.id), name: call.function.name, input: toolCallArguments(call.function.arguments, `${where}.tool_calls[${j}]`) });
         }
         push('assistant', blocks);
         break;

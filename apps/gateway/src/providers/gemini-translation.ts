@@ -12,6 +12,7 @@ import {
 } from './chat-provider';
 import { invalidRequest, openAiErrorType } from './call-upstream';
 import { parseDataUrl } from './data-url';
+import { toolCallArguments } from './tool-call-arguments';
 
 /**
  * Pure translation between OpenAI Chat Completions / Embeddings and Google's Gemini API (generateContent,
@@ -75,17 +76,6 @@ function textOf(content: ChatMessage['content']): string {
   return content.map((p) => (p.type === 'text' ? p.text : '')).join('');
 }
 
-function argsOf(args: string, where: string): Record<string, unknown> {
-  if (!args || !args.trim()) return {};
-  try {
-    const value = JSON.parse(args);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value;
-  } catch {
-    // reported below
-  }
-  throw invalidRequest(`${where}: function.arguments must be a JSON object`, where);
-}
-
 /** A tool's result as Gemini's functionResponse.response (an object): a JSON object as is, anything else under `output`. */
 function responseOf(content: ChatMessage['content']): Record<string, unknown> {
   const text = textOf(content);
@@ -129,7 +119,7 @@ export function toGeminiRequest(req: ChatCompletionRequest): Record<string, unkn
         for (const [j, call] of (m.tool_calls ?? []).entries()) {
           callNames.set(call.id, call.function.name);
           const signature = thoughtSignatureOf(call.id);
-          parts.push({ functionCall: { name: call.function.name, args: argsOf(call.function.arguments, `${where}.tool_calls[${j}]`) }, ...(signature ? { thoughtSignature: signature } : {}) });
+          parts.push({ functionCall: { name: call.function.name, args: toolCallArguments(call.function.arguments, `${where}.tool_calls[${j}]`) }, ...(signature ? { thoughtSignature: signature } : {}) });
         }
         push('model', parts);
         break;
