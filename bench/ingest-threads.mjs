@@ -15,10 +15,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { context, trace, SpanKind } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { agentTraceRequests as makeRequests } from './support/agent-trace-requests.mjs';
 
 const root = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -26,34 +23,6 @@ const BATCH = 512, SENDERS = 4;
 const PER = Number(process.env.DRIVE_BATCHES ?? 12);
 const API_KEY = 'tk_bench_0123456789abcdefghijklmnop';
 let seed = Number(process.env.DRIVE_SEED ?? 0);
-function makeRequests(count, spansPerRequest) {
-  const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'bench-app', 'deployment.environment': 'bench' }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  const tracer = provider.getTracer('bench');
-  const bodies = [];
-  for (let r = 0; r < count; r++) {
-    exporter.reset();
-    for (let t = 0; t < spansPerRequest / 4; t++) {
-      const agent = tracer.startSpan('invoke_agent bench-agent', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'bench-agent' } });
-      const ctx = trace.setSpan(context.active(), agent);
-      for (let c = 0; c < 3; c++) {
-        const s = tracer.startSpan(c === 1 ? 'execute_tool search' : 'chat gpt-4o', { kind: SpanKind.CLIENT }, ctx);
-        s.setAttributes({
-          'gen_ai.operation.name': c === 1 ? 'execute_tool' : 'chat', 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.response.model': 'gpt-4o-2024-08-06',
-          'gen_ai.usage.input_tokens': 100 + c, 'gen_ai.usage.output_tokens': 20 + c, 'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.response.id': `chatcmpl-${r}-${t}-${c}`,
-          'gen_ai.request.temperature': 0.7, 'gen_ai.request.max_tokens': 1024, 'server.address': 'api.openai.com', 'server.port': 443,
-          'gen_ai.input.messages': JSON.stringify([{ role: 'user', content: `question ${r}/${t}/${c}: what is the weather in Paris?` }]),
-          'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', content: 'It is sunny, 21°C.' }]),
-          'gen_ai.tool.name': 'search', 'gen_ai.tool.call.arguments': '{"q":"weather paris"}', 'gen_ai.tool.call.result': '{"temp":21}', 'app.user': `user-${t % 17}`,
-        });
-        s.end();
-      }
-      agent.end();
-    }
-    bodies.push(Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())));
-  }
-  return bodies;
-}
 const startServer = (dataDir, env = {}) => startTempsServer({ dataDir, apiKey: API_KEY, env, nodeArgs: benchServerNodeArgs() });
 const auth = { Authorization: `Bearer ${API_KEY}`, 'X-Temps-Project-Id': '1' };
 const headers = { 'Content-Type': 'application/x-protobuf', ...auth };
