@@ -10,7 +10,9 @@ const FIRST_SWEEP_MS = 10_000;
 
 /**
  * Runs the retention sweep on the projector's side, one sweep at a time: after the projector has folded
- * every event committed so far (the last sweep's TracesExpired included), then every interval.
+ * every event committed so far (the last sweep's TracesExpired included), then every interval. Only the
+ * process holding the projection's lease sweeps (a standby skips the tick), and it stops before the next
+ * page once it no longer holds it: one writer deletes streams and appends TracesExpired, as one projects.
  */
 @Injectable()
 export class RetentionSweeperService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -36,13 +38,18 @@ export class RetentionSweeperService implements OnApplicationBootstrap, BeforeAp
     this.schedule(Math.min(FIRST_SWEEP_MS, this.options.intervalMs));
   }
 
-  /** One sweep now (or the one running), once the projector has caught up. */
+  /** One sweep now (or the one running), once the projector has caught up; null: none (not the lease holder, or it failed). */
   sweepNow(): Promise<RetentionSweepResult | null> {
     this.running ??= (async () => {
       try {
+        if (!(await this.projector.holdsLease())) return null;
         await this.projector.whenCaughtUp(60_000);
-        const result = await this.sweeper.sweep();
+        const result = await this.sweeper.sweep(Date.now(), () => this.projector.holdsLease());
         if (result.traces || result.logStreams) this.logger.log(`retention: deleted ${result.traces} traces and ${result.logStreams} hourly log streams`);
+        if (result.stopped) {
+          this.logger.log('retention: sweep stopped, this process no longer holds the projection lease (the holder sweeps next)');
+          return result;
+        }
         // The read models drop the traces when the projector folds the sweep's TracesExpired events.
         await this.projector.whenCaughtUp(60_000);
         return result;

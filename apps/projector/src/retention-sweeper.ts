@@ -62,6 +62,8 @@ export interface RetentionSweepResult {
   traces: number;
   /** Hourly log streams deleted (or, on a store that cannot list streams, named for deletion). */
   logStreams: number;
+  /** The sweep stopped before its end (mayGoOn said no: the lease was lost); the next one goes on. */
+  stopped?: boolean;
 }
 
 /** What the sweep needs of the access state: live projects and their own retention. */
@@ -107,25 +109,36 @@ export class RetentionSweeper {
     return retentionInForce(this.access, this.options, projectId);
   }
 
-  async sweep(nowMs = Date.now()): Promise<RetentionSweepResult> {
+  /**
+   * `mayGoOn` is asked before each page (of traces or hourly streams): false stops the sweep there (e.g. this
+   * process lost the projection's lease), with what was done so far and `stopped` set; the next sweep resumes.
+   */
+  async sweep(nowMs = Date.now(), mayGoOn: () => Promise<boolean> = async () => true): Promise<RetentionSweepResult> {
     if (!this.events.deleteStreams) throw new Error('retention needs an event store that can delete streams (SQLite, EventStoreDB)');
     const settings = { defaultDays: this.options.defaultDays, projectDays: await this.access.projectRetention() };
     const result: RetentionSweepResult = { traces: 0, logStreams: 0 };
+    const stop = async () => {
+      if (await mayGoOn()) return false;
+      result.stopped = true;
+      return true;
+    };
     for (const projectId of await this.access.projects()) {
       const days = retentionDaysOf(settings, projectId);
       if (days === null) continue;
       const cutoff = retentionCutoff(days, nowMs);
-      result.traces += await this.sweepTraces(projectId, cutoff);
-      for (const kind of HOURLY_KINDS) result.logStreams += await this.sweepHourly(kind, projectId, cutoff);
+      result.traces += await this.sweepTraces(projectId, cutoff, stop);
+      for (const kind of HOURLY_KINDS) if (!result.stopped) result.logStreams += await this.sweepHourly(kind, projectId, cutoff, stop);
+      if (result.stopped) break;
     }
     return result;
   }
 
-  private async sweepTraces(projectId: string, cutoff: string): Promise<number> {
+  private async sweepTraces(projectId: string, cutoff: string, stop: () => Promise<boolean>): Promise<number> {
     const batch = this.options.batch ?? 200;
     let count = 0;
     let cursor: string | undefined;
     do {
+      if (await stop()) break;
       // Keyset pages over the index on (project, start time): the read model is changed only by the projector, later.
       const page = await this.reads.listTraces(projectId, { to: cutoff, limit: batch, ...(cursor ? { cursor } : {}) });
       cursor = page.nextCursor ?? undefined;
@@ -150,10 +163,11 @@ export class RetentionSweeper {
     return [...sumCounters([...byTrace.values()].flatMap((trace) => usageCounters(trace))).values()];
   }
 
-  private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string): Promise<number> {
+  private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string, stop: () => Promise<boolean>): Promise<number> {
     const from = hourlyStreamPrefix(kind, projectId);
     const to = hourlyStreamBound(kind, projectId, cutoff);
     if (!this.events.listStreams) {
+      if (await stop()) return 0;
       const hours = this.options.lookbackHours ?? Math.ceil((2 * this.options.intervalMs) / 3_600_000) + 24;
       const names = hourlyStreamsBefore(kind, projectId, cutoff, hours);
       await this.events.deleteStreams!(names);
@@ -161,6 +175,7 @@ export class RetentionSweeper {
     }
     let count = 0;
     for (;;) {
+      if (await stop()) return count;
       // Deleted names leave the range: always the first page.
       const names = await this.events.listStreams({ from, to, limit: 500 });
       if (names.length === 0) return count;

@@ -32,10 +32,11 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
   readonly mode: 'thread' | 'in-process';
   /** False: another process projects (TEMPS_PROJECTOR=off). */
   readonly runs: boolean;
+  private readonly leased: boolean;
 
   constructor(
     @Inject(EVENT_STORE) events: EventStore,
-    @Inject(TRACE_READ_STORE) store: TraceReadStore,
+    @Inject(TRACE_READ_STORE) private readonly store: TraceReadStore,
     live: LiveUpdates,
     @Optional() @Inject(PROJECTOR_OPTIONS) options?: ProjectorOptions | null,
     @Optional() @Inject(DIALECT_MAPPERS) dialects?: readonly DialectMapperRef[] | null,
@@ -46,6 +47,7 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
     const extensions = loadReadModelExtensions(readModels ?? []);
     const thread = options?.thread;
     this.runs = options?.run !== false;
+    this.leased = Boolean(options?.lease);
     if (thread) {
       this.mode = 'thread';
       this.projection = new ProjectionThread(events, {
@@ -78,6 +80,20 @@ export class TraceProjectorService implements OnApplicationBootstrap, BeforeAppl
   /** Resolves once every event committed before this call is in the read model. */
   whenCaughtUp(timeoutMs?: number): Promise<void> {
     return this.projection.whenCaughtUp(timeoutMs);
+  }
+
+  /**
+   * Whether this process writes the projection right now: it projects, and (under a lease) it holds the
+   * lease by its own account AND the store still names it, at that epoch and unexpired (a holder that was
+   * taken over between two renewals has not noticed yet). Unleased: whenever it projects.
+   */
+  async holdsLease(): Promise<boolean> {
+    if (!this.runs) return false;
+    if (!this.leased) return true;
+    const mine = (await this.projection.status()).lease;
+    if (mine?.role !== 'holder') return false;
+    const current = await this.store.currentLease(TRACE_PROJECTION.name);
+    return current !== null && current.holder === mine.holder && current.epoch === mine.epoch && current.expiresAt > Date.now();
   }
 
   status(): Promise<ProjectionStatus> {

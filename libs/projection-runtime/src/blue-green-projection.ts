@@ -143,6 +143,9 @@ export class BlueGreenProjection {
     } else if (this.isCurrent(entry.active)) {
       this.servingBuild = entry.active;
       this.serving = await this.open(entry.active);
+      // Where it resumes: a projector thread that took the lease over with nothing new to apply is caught up (whenCaughtUp) from here.
+      const resumed = await this.serving.runner.status();
+      if (resumed.position !== null) this.o.onApplied?.(resumed.position);
       if (entry.building && this.isCurrent(entry.building) && entry.building.namespace !== entry.active.namespace) await this.startBuild(entry.building);
       else if (entry.rebuildRequestedAt) await this.startBuild(this.freshBuild());
     } else {
