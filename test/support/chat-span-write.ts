@@ -1,4 +1,5 @@
 import { EventTypes, Streams, type IngestMetadata, type SpanReceivedData } from '@temps/domain';
+import { deterministicEventId } from '@temps/event-store';
 
 export interface ChatSpanWriteOptions {
   traceId: string;
@@ -41,4 +42,18 @@ export function chatSpanWrite(o: ChatSpanWriteOptions) {
     scope: { name: 'test', attributes: [] },
   };
   return { stream: Streams.trace(o.metadata.projectId, o.traceId), events: [{ id: o.eventId, type: EventTypes.SpanReceived, data, metadata: o.metadata as unknown as Record<string, unknown> }] };
+}
+
+/** A one-span trace in project 1 for the retention specs: a second of gpt-4o chat starting at `startMs`, received at `receivedAtMs`. */
+export function retentionSpanWrite(traceId: string, startMs: number, receivedAtMs: number) {
+  return chatSpanWrite({
+    traceId,
+    spanId: traceId.slice(0, 16),
+    name: 'chat gpt-4o',
+    startMs,
+    endMs: startMs + 1000,
+    inputTokens: 10,
+    eventId: deterministicEventId('span', traceId),
+    metadata: { projectId: '1', receivedAt: new Date(receivedAtMs).toISOString(), requestId: 'r', encoding: 'json', schemaVersion: 1 },
+  });
 }

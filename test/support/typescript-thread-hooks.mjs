@@ -11,18 +11,8 @@ import { isMainThread, workerData } from 'node:worker_threads';
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** The swc options of jest.config.js: the thread must see the same code the tests see. */
-const SWC_OPTIONS = {
-  swcrc: false,
-  sourceMaps: 'inline',
-  jsc: {
-    target: 'es2023',
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
-};
+/** The swc options of jest.config.js (its one transform), with inline source maps: the thread must see the same code the tests see. */
+const SWC_OPTIONS = { ...Object.values(createRequire(import.meta.url)('../../jest.config.js').transform)[0][1], sourceMaps: 'inline' };
 
 function install() {
   const tsconfigPath = join(root, 'tsconfig.json');

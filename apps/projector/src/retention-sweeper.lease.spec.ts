@@ -4,28 +4,17 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { AccessService } from '@temps/access';
 import { retentionStream, Streams } from '@temps/domain';
-import { deterministicEventId } from '@temps/event-store';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
 import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
 import { LiveUpdates } from '@temps/realtime';
-import { chatSpanWrite } from '../../../test/support/chat-span-write';
+import { retentionSpanWrite } from '../../../test/support/chat-span-write';
 import { retentionOptionsFromEnv } from './retention-sweeper';
 import { RetentionSweeperService } from './retention-sweeper.service';
 import { TraceProjectorService } from './trace-projector.service';
 
 const DAY = 86_400_000;
 
-const spanWrite = (traceId: string, startMs: number) =>
-  chatSpanWrite({
-    traceId,
-    spanId: traceId.slice(0, 16),
-    name: 'chat gpt-4o',
-    startMs,
-    endMs: startMs + 1000,
-    inputTokens: 10,
-    eventId: deterministicEventId('span', traceId),
-    metadata: { projectId: '1', receivedAt: new Date().toISOString(), requestId: 'r', encoding: 'json', schemaVersion: 1 },
-  });
+const spanWrite = (traceId: string, startMs: number) => retentionSpanWrite(traceId, startMs, Date.now());
 
 async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

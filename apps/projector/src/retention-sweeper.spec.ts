@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import { AccessService } from '@temps/access';
 import { EventTypes, retentionStream, Streams, usageRowIdPrefix } from '@temps/domain';
-import { deterministicEventId, type EventStore } from '@temps/event-store';
+import type { EventStore } from '@temps/event-store';
 import { EsdbEventStore } from '@temps/event-store/esdb';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
 import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
-import { chatSpanWrite } from '../../../test/support/chat-span-write';
+import { retentionSpanWrite } from '../../../test/support/chat-span-write';
 import { EsdbSimulator } from '../../../test/support/esdb-simulator';
 import { RetentionSweeper, retentionOptionsFromEnv } from './retention-sweeper';
 import { TraceProjectionHandler } from './trace-projection.handler';
@@ -16,17 +16,7 @@ import { TraceProjectionHandler } from './trace-projection.handler';
 const NOW = Date.parse('2026-12-06T20:15:00Z');
 const DAY = 86_400_000;
 
-const spanWrite = (traceId: string, startMs: number) =>
-  chatSpanWrite({
-    traceId,
-    spanId: traceId.slice(0, 16),
-    name: 'chat gpt-4o',
-    startMs,
-    endMs: startMs + 1000,
-    inputTokens: 10,
-    eventId: deterministicEventId('span', traceId),
-    metadata: { projectId: '1', receivedAt: new Date(NOW).toISOString(), requestId: 'r', encoding: 'json', schemaVersion: 1 },
-  });
+const spanWrite = (traceId: string, startMs: number) => retentionSpanWrite(traceId, startMs, NOW);
 
 const stores: [string, () => Promise<EventStore>, boolean][] = [
   ['SQLite', async () => SqliteEventStore.open(':memory:'), true],
