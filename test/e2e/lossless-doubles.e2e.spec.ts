@@ -26,7 +26,7 @@ describe('lossless doubles: NaN and the infinities round-trip through the event 
   const attribute = (otlp: any, key: string) => otlp.span.attributes.find((kv: { key: string }) => kv.key === key)?.value;
 
   it('from the real OTel protobuf exporter', async () => {
-    const { provider, tracer } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': server.projectId });
+    const { flush, tracer } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': server.projectId });
     const span = tracer.startSpan('chat gpt-4o');
     span.setAttribute('gen_ai.operation.name', 'chat');
     span.setAttribute('score.nan', NaN);
@@ -36,8 +36,7 @@ describe('lossless doubles: NaN and the infinities round-trip through the event 
     span.setAttribute('scores', [NaN, 1.5, -Infinity]);
     span.end();
     const traceId = span.spanContext().traceId;
-    await provider.forceFlush();
-    await provider.shutdown();
+    await flush();
 
     const event = storedSpan(traceId);
     expect(attribute(event.otlp, 'score.nan')).toStrictEqual({ doubleValue: 'NaN' });

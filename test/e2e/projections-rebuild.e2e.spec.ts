@@ -9,7 +9,7 @@ import { eventually, getJson, repoRoot, startServer, type RunningServer } from '
 
 /** Sends `count` small traces (root + chat child) through one real exporter pipeline; returns their ids. */
 async function sendTraces(server: RunningServer, count: number, label: string): Promise<string[]> {
-  const { provider, tracer } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': '1' });
+  const { flush, tracer } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': '1' });
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const root = tracer.startSpan(`${label} ${i}`);
@@ -21,8 +21,7 @@ async function sendTraces(server: RunningServer, count: number, label: string): 
     root.end();
     ids.push(root.spanContext().traceId);
   }
-  await provider.forceFlush();
-  await provider.shutdown();
+  await flush();
   return ids;
 }
 

@@ -13,7 +13,7 @@ describe('temps serve: usage, sessions and mapping report', () => {
   const turns: string[] = [];
 
   async function sendTurn(conversationId: string, question: string, fail: boolean): Promise<string> {
-    const { provider, tracer } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': '1' }, 'support-bot');
+    const { flush, tracer } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': '1' }, 'support-bot');
     const span = tracer.startSpan('chat claude-sonnet-4');
     span.setAttributes({
       'gen_ai.operation.name': 'chat',
@@ -28,8 +28,7 @@ describe('temps serve: usage, sessions and mapping report', () => {
     });
     if (fail) span.setStatus({ code: SpanStatusCode.ERROR, message: 'overloaded' });
     span.end();
-    await provider.forceFlush();
-    await provider.shutdown();
+    await flush();
     return span.spanContext().traceId;
   }
 

@@ -29,7 +29,7 @@ export async function sendConversation(
   options: { agentName?: string; userId?: string; extraChatAttributes?: Record<string, string | number>; startAt?: number; spacingMs?: number } = {},
 ): Promise<string[]> {
   const agentName = options.agentName ?? 'support-bot';
-  const { provider, tracer } = otelPipeline(`${baseUrl}/api/otel/v1/traces`, { Authorization: `Bearer ${apiKey}`, 'X-Temps-Project-Id': projectId }, 'chat-app');
+  const { flush, tracer } = otelPipeline(`${baseUrl}/api/otel/v1/traces`, { Authorization: `Bearer ${apiKey}`, 'X-Temps-Project-Id': projectId }, 'chat-app');
   const history: { role: string; content: string }[] = [];
   const traceIds: string[] = [];
   // Turns 3 s apart (or spacingMs), ending now (or from startAt): the session orders its traces by start.
@@ -70,7 +70,6 @@ export async function sendConversation(
     agent.end(start + 15 + latency);
     traceIds.push(agent.spanContext().traceId);
   }
-  await provider.forceFlush();
-  await provider.shutdown();
+  await flush();
   return traceIds;
 }

@@ -1,16 +1,36 @@
 import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ExportResultCode } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
-/** A real OTel SDK pipeline (TracerProvider + BatchSpanProcessor + OTLP/HTTP protobuf exporter). */
+/**
+ * A real OTel SDK pipeline (TracerProvider + BatchSpanProcessor + OTLP/HTTP protobuf exporter).
+ * `flush()` flushes, shuts down and throws when any export failed: the SDK only logs a failed export (after its
+ * own retries, e.g. of 429s), so a test that sent spans the server refused would otherwise wait for data that never came.
+ */
 export function otelPipeline(url: string, headers: Record<string, string>, serviceName = 'my-ai-app') {
   const exporter = new OTLPTraceExporter({ url, headers });
+  const failures: string[] = [];
+  const send = exporter.export.bind(exporter);
+  exporter.export = (spans, done) =>
+    send(spans, (result) => {
+      if (result.code !== ExportResultCode.SUCCESS) failures.push(`${spans.length} spans: ${result.error?.message ?? 'export failed'}`);
+      done(result);
+    });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName }),
     spanProcessors: [new BatchSpanProcessor({ exporter })],
   });
-  return { provider, tracer: provider.getTracer('my-ai-app'), exporter };
+  async function flush(): Promise<void> {
+    // The processor also rejects with the export's errors (an array): the message below says what was dropped.
+    await provider.forceFlush().catch((err: unknown) => {
+      if (failures.length === 0) failures.push(`spans: ${String(err)}`);
+    });
+    await provider.shutdown();
+    if (failures.length > 0) throw new Error(`the OTLP exporter to ${url} dropped ${failures.join('; ')}`);
+  }
+  return { provider, tracer: provider.getTracer('my-ai-app'), exporter, flush };
 }
 
 function child<T>(parent: Span, fn: (ctx: ReturnType<typeof context.active>) => T): T {
@@ -29,7 +49,7 @@ export async function sendAgentTrace(
 ): Promise<{ traceId: string; rootSpanId: string }> {
   const agentName = options.agentName ?? 'research-assistant';
   const model = options.model ?? 'gpt-4o';
-  const { provider, tracer } = otelPipeline(`${baseUrl}${options.path ?? '/api/otel/v1/traces'}`, {
+  const { flush, tracer } = otelPipeline(`${baseUrl}${options.path ?? '/api/otel/v1/traces'}`, {
     Authorization: `Bearer ${apiKey}`,
     'X-Temps-Project-Id': projectId,
   });
@@ -81,7 +101,6 @@ export async function sendAgentTrace(
   agent.end();
   const traceId = agent.spanContext().traceId;
   const rootSpanId = agent.spanContext().spanId;
-  await provider.forceFlush();
-  await provider.shutdown();
+  await flush();
   return { traceId, rootSpanId };
 }

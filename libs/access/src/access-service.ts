@@ -78,8 +78,9 @@ export class AccessService {
     const tokenKind = !token ? null : token.startsWith('dt_') ? 'dt' : token.startsWith('tk_') ? 'tk' : 'unknown';
     const request = { secretHash, tokenKind, projectHeader, pathIds, permission } as const;
     let decision = authorize(this.state, request);
-    if (!decision.ok && decision.status === 401 && secretHash && Date.now() - this.lastRefresh > 50) {
-      await this.refresh(); // a key created a moment ago by another process
+    if (!decision.ok && secretHash && Date.now() - this.lastRefresh > 50) {
+      // A key, token or project created a moment ago by another process (the CLI): a refusal is re-read first.
+      await this.refresh();
       decision = authorize(this.state, request);
     }
     return decision;
