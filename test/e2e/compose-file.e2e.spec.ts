@@ -1,0 +1,166 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFromEnv, roleFromEnv } from '../../apps/cli/src/temps-config';
+import { caddyAdapt, caddyValidate, describeWithCaddy, jsonObjects } from '../support/caddy';
+import { dockerfileEnv, dockerfileInstructions, loadCompose, localServiceEnv, runHealthcheck, tempsServices } from '../support/compose-file';
+import { repoRoot, startServer, type RunningServer } from '../support/temps-server';
+
+/**
+ * docker-compose.yml, the Dockerfile and deploy/Caddyfile held against the real thing, short of Docker (none
+ * here): each temps service's environment against the variables a `temps serve` of that service really reads
+ * (recorded in the running process by test/support/env-reads.mjs), its health check run as a command against
+ * that process, the Dockerfile's commands against package.json and the CLI, the Caddyfile through Caddy itself.
+ * The whole topology run as local processes behind Caddy: compose-topology.e2e.spec.ts.
+ */
+jest.setTimeout(120_000);
+
+const compose = loadCompose();
+const temps = tempsServices(compose);
+const CONTAINER_ADDRESS = '127.0.0.1:8080'; // where a service's own health check finds it inside its container
+const CANARY = 'TEMPS_COMPOSE_SPEC_NEVER_READ';
+
+/** The variables a config function reads from an env (a recording proxy around it). */
+function readsOf(fn: (env: NodeJS.ProcessEnv) => unknown, env: Record<string, string>): Set<string> {
+  const read = new Set<string>();
+  fn(new Proxy(env, { get: (t, k) => (typeof k === 'string' && read.add(k), Reflect.get(t, k)), has: (t, k) => (typeof k === 'string' && read.add(k), Reflect.has(t, k)) }));
+  return read;
+}
+
+describe('the compose file\'s temps services, each run as a local `temps serve` with its environment (no Docker here)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'temps-compose-file-'));
+  const running = new Map<string, { server: RunningServer; readsFile: string; composed: Record<string, string>; swapped: Set<string> }>();
+
+  beforeAll(async () => {
+    expect(temps.sort()).toEqual(['api', 'ingest', 'projector']);
+    // one after the other: the first makes project 1, the key and the prices on the shared store
+    for (const name of temps) {
+      const { env, composed, swapped } = localServiceEnv(compose.services[name]!, { dataDir, host: '127.0.0.1', port: 0 });
+      const readsFile = join(dataDir, `env-reads-${name}.txt`);
+      const recorder = `--import=${join(repoRoot, 'test/support/env-reads.mjs')}`;
+      const server = await startServer({ dataDir, env: { ...env, NODE_OPTIONS: recorder, TEMPS_ENV_READS_FILE: readsFile, [CANARY]: '1' } });
+      running.set(name, { server, readsFile, composed, swapped });
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([...running.values()].map((r) => r.server.stop()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it.each(['ingest', 'api', 'projector'])('%s: every variable its container gets (the image\'s ENV and the service\'s environment) is one the server reads', (name) => {
+    const { readsFile, composed, swapped } = running.get(name)!;
+    const read = new Set(readFileSync(readsFile, 'utf8').split('\n').filter(Boolean));
+    // the recorder tells reads from copies: a variable nobody reads is not recorded
+    expect(read.has(CANARY)).toBe(false);
+    expect(read.has('TEMPS_ROLE')).toBe(true);
+    // A swapped store's keys are read only when that store is configured (EventStoreDB's URL with esdb): those
+    // are held against the same config parser given the compose values.
+    const parserReads = readsOf(configFromEnv, composed);
+    const unread = Object.keys(composed).filter((k) => !read.has(k) && !(swapped.has(k) && parserReads.has(k)));
+    expect(unread).toEqual([]);
+    // and the values parse: compose's stores are EventStoreDB and MongoDB, the role is the service's
+    expect(configFromEnv(composed)).toMatchObject({ role: name, port: 8080, host: '0.0.0.0', stores: { events: { kind: 'esdb' }, reads: { kind: 'mongo' } } });
+  });
+
+  it.each(['ingest', 'api', 'projector'])('%s: TEMPS_ROLE is a valid role, the one the process runs and reports', async (name) => {
+    const { server, composed } = running.get(name)!;
+    expect(roleFromEnv(composed)).toBe(name);
+    expect(server.output()).toContain(`role:            ${name} (TEMPS_ROLE)`);
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok', role: name });
+  });
+
+  it.each(['ingest', 'api', 'projector'])('%s: its compose health check, run as a command, passes against the running server and fails where none listens', async (name) => {
+    const { server } = running.get(name)!;
+    const test = compose.services[name]!.healthcheck!.test;
+    // the address the check uses is the one the service listens on in its container: the image's PORT, no override
+    expect(test.join(' ')).toContain(`http://${CONTAINER_ADDRESS}/`);
+    expect(dockerfileEnv().PORT).toBe('8080');
+    expect(compose.services[name]!.environment!.PORT).toBeUndefined();
+    const ok = await runHealthcheck(test, CONTAINER_ADDRESS, `127.0.0.1:${server.port}`);
+    expect([ok.code, ok.output]).toEqual([0, '']);
+    const gone = await runHealthcheck(test, CONTAINER_ADDRESS, `127.0.0.1:${await closedPort()}`);
+    expect(gone.code).not.toBe(0);
+  });
+
+  it('the image\'s own HEALTHCHECK (PORT from the environment) passes against a running server', async () => {
+    const line = dockerfileInstructions().stages.at(-1)!.lines.find((l) => l.op === 'HEALTHCHECK')!.args;
+    const argv = JSON.parse(/\bCMD (\[.*\])\s*$/.exec(line)![1]!) as string[];
+    const { server } = running.get('api')!;
+    expect((await runHealthcheck(['CMD', ...argv], '', '', { PORT: String(server.port) })).code).toBe(0);
+    expect((await runHealthcheck(['CMD', ...argv], '', '', { PORT: String(await closedPort()) })).code).not.toBe(0);
+  });
+});
+
+describe('Dockerfile: its commands are this repository\'s', () => {
+  const { stages } = dockerfileInstructions();
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
+
+  it('every npm command it runs exists (npm run X: a package.json script), and the files it copies before `COPY . .` are there', () => {
+    const runs = stages.flatMap((s) => s.lines.filter((l) => l.op === 'RUN').map((l) => l.args));
+    const npmRuns = runs.flatMap((r) => r.split('&&').map((c) => c.trim())).filter((c) => c.startsWith('npm '));
+    expect(npmRuns).toEqual(expect.arrayContaining(['npm ci', 'npm run build']));
+    for (const c of npmRuns) {
+      const script = /^npm run (\S+)/.exec(c)?.[1];
+      if (script) expect([c, pkg.scripts[script] !== undefined]).toEqual([c, true]);
+      else expect(c).toMatch(/^npm (ci|prune --omit=dev)$/);
+    }
+    // npm ci runs the postinstall: what it needs is copied first
+    expect(pkg.scripts.postinstall).toContain('scripts/node24.cjs');
+    const copied = stages[0]!.lines.filter((l) => l.op === 'COPY').flatMap((l) => l.args.split(/\s+/).slice(0, -1));
+    for (const f of copied.filter((f) => f !== '.')) expect([f, existsSync(join(repoRoot, f))]).toEqual([f, true]);
+    expect(copied).toContain('scripts/node24.cjs');
+  });
+
+  it('the runtime image copies what `npm run build` makes and the CLI needs; its CMD starts that CLI\'s serve command', () => {
+    const runtime = stages.at(-1)!;
+    const fromBuild = runtime.lines.filter((l) => l.op === 'COPY' && l.args.startsWith('--from=build')).map((l) => l.args.split(/\s+/)[1]!.replace(/^\/app\//, ''));
+    expect(fromBuild).toEqual(expect.arrayContaining(['package.json', 'node_modules', 'bin', 'dist', 'apps/web/build']));
+    // build:server writes dist/ (swc -d dist), build:web the dashboard that serve looks for in apps/web/build
+    expect(pkg.scripts['build:server']).toMatch(/-d dist\b/);
+    expect(pkg.scripts.build).toBe('npm run build:server && npm run build:web');
+    const cmd = JSON.parse(/^\s*(\[.*\])\s*$/.exec(runtime.lines.find((l) => l.op === 'CMD')!.args)![1]!) as string[];
+    expect(cmd).toEqual(['node', 'bin/temps.js', 'serve']);
+    expect(pkg.bin.temps).toBe('bin/temps.js');
+    const help = spawnSync(process.execPath, [join(repoRoot, cmd[1]!), '--help'], { encoding: 'utf8', cwd: repoRoot });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^\s+temps serve\b/m);
+    // the image's data dir is where TEMPS_DATA_DIR points, owned by the user that runs
+    expect(dockerfileEnv().TEMPS_DATA_DIR).toBe('/data');
+    expect(runtime.lines.map((l) => `${l.op} ${l.args}`)).toEqual(expect.arrayContaining(['RUN mkdir -p /data && chown node:node /data', 'USER node']));
+  });
+});
+
+describeWithCaddy('deploy/Caddyfile read by Caddy itself (caddy validate, caddy adapt)', () => {
+  const caddyfile = join(repoRoot, 'deploy/Caddyfile');
+
+  it('validates', () => {
+    const r = caddyValidate(caddyfile);
+    expect([r.status, r.stdout.trim()]).toEqual([0, 'Valid configuration']);
+  });
+
+  it('adapts to one server on the port compose publishes, with reverse proxies to the temps services on their port', () => {
+    const config = caddyAdapt(caddyfile);
+    const servers = Object.values(config.apps.http.servers);
+    expect(servers).toHaveLength(1);
+    expect(servers[0]!.listen).toEqual([`:${compose.services.proxy!.ports![0]!.split(':')[1]}`]);
+    const upstreams = [...jsonObjects(servers[0]!.routes)].filter((o) => o.handler === 'reverse_proxy');
+    expect(upstreams.map((u) => u.dynamic_upstreams)).toEqual([
+      { source: 'a', name: 'ingest', port: dockerfileEnv().PORT, refresh: 5e9 },
+      { source: 'a', name: 'api', port: dockerfileEnv().PORT, refresh: 5e9 },
+    ]);
+    expect(upstreams.map((u) => u.load_balancing.selection_policy)).toEqual([{ policy: 'round_robin' }, { policy: 'cookie', name: 'temps_api' }]);
+    for (const u of upstreams) expect(temps).toContain(u.dynamic_upstreams.name);
+  });
+});
+
+/** A loopback port nothing listens on (just released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
