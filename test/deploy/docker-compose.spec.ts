@@ -4,8 +4,9 @@ import { leaseFromEnv } from '../../apps/projector/src/projector-options';
 import { roleFromEnv, storesConfigFromEnv } from '../../apps/cli/src/temps-config';
 import { repoRoot } from '../support/temps-server';
 
-// Docker is not available where these tests run: the compose file, the Caddyfile and the Dockerfile are
-// checked as files (parsed YAML, the proxy's routes, the env against the real config parser), not run.
+// Docker is not available where these tests run: here the compose file, the Caddyfile and the Dockerfile are
+// checked as files (parsed YAML, the proxy's routes, the env against the real config parser); the built server
+// run with each service's env, and the topology behind Caddy: test/e2e/compose-file and compose-topology.
 // js-yaml is jest's own dependency (no YAML parser of our own to get wrong).
 const { safeLoad } = require('js-yaml') as { safeLoad(text: string): unknown };
 

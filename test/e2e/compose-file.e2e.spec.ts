@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { operationsConfigFromEnv } from '../../apps/cli/src/operations-config';
 import { configFromEnv, roleFromEnv } from '../../apps/cli/src/temps-config';
 import { caddyAdapt, caddyValidate, describeWithCaddy, jsonObjects } from '../support/caddy';
-import { dockerfileEnv, dockerfileInstructions, loadCompose, localServiceEnv, runHealthcheck, tempsServices } from '../support/compose-file';
+import { COMPOSE_VARS, dockerfileEnv, dockerfileInstructions, loadCompose, localServiceEnv, runHealthcheck, serviceEnv, tempsServices } from '../support/compose-file';
 import { repoRoot, startServer, type RunningServer } from '../support/temps-server';
 
 /**
@@ -17,6 +18,7 @@ import { repoRoot, startServer, type RunningServer } from '../support/temps-serv
  */
 jest.setTimeout(120_000);
 
+const { safeLoad: safeLoadYaml } = require('js-yaml') as { safeLoad(text: string): unknown };
 const compose = loadCompose();
 const temps = tempsServices(compose);
 const CONTAINER_ADDRESS = '127.0.0.1:8080'; // where a service's own health check finds it inside its container
@@ -84,12 +86,43 @@ describe('the compose file\'s temps services, each run as a local `temps serve` 
     expect(gone.code).not.toBe(0);
   });
 
+  it.each(['ingest', 'api', 'projector'])('%s: its stop_grace_period outlasts the drain the server allows itself (SIGTERM drains, SIGKILL after the grace period)', (name) => {
+    const { composed } = running.get(name)!;
+    const grace = /^(\d+)s$/.exec(compose.services[name]!.stop_grace_period ?? '10s')![1]!;
+    expect(operationsConfigFromEnv(composed).shutdownTimeoutMs).toBeLessThan(Number(grace) * 1000);
+  });
+
+  it('deploy/kubernetes.md: its probes hit endpoints every role answers with 200, and every variable it names is one a role reads', async () => {
+    const note = readFileSync(join(repoRoot, 'deploy/kubernetes.md'), 'utf8');
+    const probes = safeLoadYaml(/```yaml\n([\s\S]*?)```/.exec(note)![1]!) as Record<string, { httpGet: { path: string; port: number } }>;
+    expect(Object.keys(probes).sort()).toEqual(['livenessProbe', 'readinessProbe', 'startupProbe']);
+    for (const [probe, { httpGet }] of Object.entries(probes)) {
+      expect(String(httpGet.port)).toBe(dockerfileEnv().PORT);
+      for (const [name, { server }] of running) expect([probe, name, (await fetch(`${server.url}${httpGet.path}`)).status]).toEqual([probe, name, 200]);
+    }
+    const read = new Set([...running.values()].flatMap((r) => readFileSync(r.readsFile, 'utf8').split('\n').filter(Boolean)));
+    for (const k of readsOf(configFromEnv, running.get('api')!.composed)) read.add(k);
+    const named = [...new Set(note.match(/\b(TEMPS_[A-Z0-9_]+|EVENTSTORE_URL|MONGO_URL)\b/g))];
+    expect(named.length).toBeGreaterThan(5);
+    expect(named.filter((k) => !read.has(k))).toEqual([]);
+  });
+
   it('the image\'s own HEALTHCHECK (PORT from the environment) passes against a running server', async () => {
     const line = dockerfileInstructions().stages.at(-1)!.lines.find((l) => l.op === 'HEALTHCHECK')!.args;
     const argv = JSON.parse(/\bCMD (\[.*\])\s*$/.exec(line)![1]!) as string[];
     const { server } = running.get('api')!;
     expect((await runHealthcheck(['CMD', ...argv], '', '', { PORT: String(server.port) })).code).toBe(0);
     expect((await runHealthcheck(['CMD', ...argv], '', '', { PORT: String(await closedPort()) })).code).not.toBe(0);
+  });
+});
+
+describe('docker-compose.yml\'s required variables', () => {
+  it.each(['ingest', 'api', 'projector'])('%s: compose refuses to start without the shared admin key (and, for api, the secrets key)', (name) => {
+    const service = compose.services[name]!;
+    expect(() => serviceEnv(service, { TEMPS_SECRETS_KEY: COMPOSE_VARS.TEMPS_SECRETS_KEY })).toThrow(/TEMPS_BOOTSTRAP_API_KEY: set TEMPS_BOOTSTRAP_API_KEY=tk_/);
+    const withoutSecrets = () => serviceEnv(service, { TEMPS_BOOTSTRAP_API_KEY: COMPOSE_VARS.TEMPS_BOOTSTRAP_API_KEY });
+    if (name === 'api') expect(withoutSecrets).toThrow(/TEMPS_SECRETS_KEY: set TEMPS_SECRETS_KEY=/);
+    else expect(withoutSecrets()).toMatchObject({ TEMPS_BOOTSTRAP_API_KEY: COMPOSE_VARS.TEMPS_BOOTSTRAP_API_KEY, TEMPS_ROLE: name });
   });
 });
 

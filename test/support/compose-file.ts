@@ -34,15 +34,16 @@ export function tempsServices(compose: ComposeFile): string[] {
 
 /**
  * Compose's interpolation of one value: `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`,
- * `${VAR?error}` and `$$`, from `vars` (what the shell that runs `docker compose up` exports).
+ * `${VAR?error}`, `${VAR:+alt}` and `$$` (not nested: this repository's compose file nests none), from `vars` (what the shell that runs `docker compose up` exports).
  */
 export function interpolate(value: string, vars: Record<string, string | undefined>): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])((?:[^}])*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, colon, op, arg, bare) => {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])((?:[^}])*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, colon, op, arg, bare) => {
     if (whole === '$$') return '$';
     const name = (braced ?? bare) as string;
     const v = vars[name];
     const unset = v === undefined || (colon === ':' && v === '');
     if (op === '-') return unset ? arg : v!;
+    if (op === '+') return unset ? '' : arg;
     if (op === '?') {
       if (unset) throw new Error(`compose would refuse to start: ${name}: ${arg}`);
       return v!;
