@@ -28,6 +28,23 @@ export function describeWithCaddy(title: string, body: () => void): void {
   }
 }
 
+/** `caddy version`'s number, e.g. [2, 6, 2]. */
+export function caddyVersion(): number[] {
+  const out = spawnSync(CADDY, ['version'], { encoding: 'utf8' }).stdout ?? '';
+  return (/v?(\d+)\.(\d+)\.(\d+)/.exec(out) ?? []).slice(1).map(Number);
+}
+
+/**
+ * Caddy before 2.11.4 (the image docker-compose.yml pins) closes a request's body when the first upstream it
+ * tries cannot be dialled, so the retry on another replica sends nothing (502 "invalid Read on closed Body", and
+ * the passive health check then marks the healthy replica down): caddyserver/caddy#7546, fixed by PRs 7547 and 7715
+ * (2026). On such a Caddy, 2.6's `buffer_requests` stands in for the fix.
+ */
+export const caddyClosesBodyOnDialRetry = (() => {
+  const [major = 0, minor = 0, patch = 0] = haveCaddy ? caddyVersion() : [];
+  return major * 1e6 + minor * 1e3 + patch < 2_011_004;
+})();
+
 /** Caddy's own state (certificates, autosave) in a temp dir, never the user's. */
 function caddyEnv(home: string): NodeJS.ProcessEnv {
   return { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config') };
@@ -71,7 +88,7 @@ export function* jsonObjects(value: unknown): Generator<Record<string, any>> {
  * port, and the resolver that answers the service names (compose's embedded DNS there, a test DNS here).
  * No admin endpoint (it would take :2019, which other processes here may hold).
  */
-export function localizeCaddyConfig(config: CaddyConfig, local: { listen: string; upstreamPort: number; resolver: string }): CaddyConfig {
+export function localizeCaddyConfig(config: CaddyConfig, local: { listen: string; upstreamPort: number; resolver: string; bufferRequests?: boolean }): CaddyConfig {
   const copy = JSON.parse(JSON.stringify(config)) as CaddyConfig;
   copy.admin = { disabled: true };
   for (const server of Object.values(copy.apps.http.servers)) server.listen = [local.listen];
@@ -79,6 +96,7 @@ export function localizeCaddyConfig(config: CaddyConfig, local: { listen: string
     if (o.dynamic_upstreams) {
       o.dynamic_upstreams.port = String(local.upstreamPort);
       o.dynamic_upstreams.resolver = { addresses: [local.resolver] };
+      if (local.bufferRequests) o.buffer_requests = true;
     }
   }
   return copy;
