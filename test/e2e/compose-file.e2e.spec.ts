@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { operationsConfigFromEnv } from '../../apps/cli/src/operations-config';
 import { configFromEnv, roleFromEnv } from '../../apps/cli/src/temps-config';
 import { caddyAdapt, caddyValidate, describeWithCaddy, jsonObjects } from '../support/caddy';
@@ -41,7 +42,7 @@ describe('the compose file\'s temps services, each run as a local `temps serve` 
     for (const name of temps) {
       const { env, composed, swapped } = localServiceEnv(compose.services[name]!, { dataDir, host: '127.0.0.1', port: 0 });
       const readsFile = join(dataDir, `env-reads-${name}.txt`);
-      const recorder = `--import=${join(repoRoot, 'test/support/env-reads.mjs')}`;
+      const recorder = `--import=${pathToFileURL(join(repoRoot, 'test/support/env-reads.mjs')).href}`;
       const server = await startServer({ dataDir, env: { ...env, NODE_OPTIONS: recorder, TEMPS_ENV_READS_FILE: readsFile, [CANARY]: '1' } });
       running.set(name, { server, readsFile, composed, swapped });
     }

@@ -88,7 +88,9 @@ describeWithCaddy(`docker-compose.yml run as local processes behind Caddy (read 
   it('Caddy sends each path where the Caddyfile says: OTLP (all three bases) to ingest, the API, /healthz, socket.io and the dashboard to api', async () => {
     // an api replica answers OTLP with 404 and an ingest replica the query API and the dashboard with 404: a 200 says who answered
     for (const path of ['/api/otel/v1/traces', '/api/v1/traces', '/v1/traces', '/api/otel/v1/logs', '/v1/metrics']) expect([path, (await otlp(path)).status]).toEqual([path, 200]);
-    expect((await getJson({ url: proxy.url, apiKey: TEST_API_KEY }, '/api/projects/1/ai/traces')).status).toBe(200);
+    // ids in the path: the ingest replica checks them against the credential (an api replica would say 404)
+    expect((await otlp('/api/otel/v1/1/production/web-42/traces')).status).not.toBe(404);
+    for (const path of ['/api/projects/1/ai/traces', '/api/ai/v1/models', '/api/projections']) expect([path, (await getJson({ url: proxy.url, apiKey: TEST_API_KEY }, path)).status]).toEqual([path, 200]);
     expect(await (await fetch(`${proxy.url}/healthz`)).json()).toEqual({ status: 'ok', role: 'api' });
     const page = await fetch(`${proxy.url}/projects/1/ai/traces`);
     expect(page.status).toBe(200);
