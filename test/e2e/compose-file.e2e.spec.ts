@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { operationsConfigFromEnv } from '../../apps/cli/src/operations-config';
 import { configFromEnv, roleFromEnv } from '../../apps/cli/src/temps-config';
@@ -34,7 +34,7 @@ function readsOf(fn: (env: NodeJS.ProcessEnv) => unknown, env: Record<string, st
 
 describe('the compose file\'s temps services, each run as a local `temps serve` with its environment (no Docker here)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'temps-compose-file-'));
-  const running = new Map<string, { server: RunningServer; readsFile: string; composed: Record<string, string>; swapped: Set<string> }>();
+  const running = new Map<string, { server: RunningServer; readsFile: string; modulesFile: string; composed: Record<string, string>; swapped: Set<string> }>();
 
   beforeAll(async () => {
     expect(temps.sort()).toEqual(['api', 'ingest', 'projector']);
@@ -42,9 +42,11 @@ describe('the compose file\'s temps services, each run as a local `temps serve` 
     for (const name of temps) {
       const { env, composed, swapped } = localServiceEnv(compose.services[name]!, { dataDir, host: '127.0.0.1', port: 0 });
       const readsFile = join(dataDir, `env-reads-${name}.txt`);
-      const recorder = `--import=${pathToFileURL(join(repoRoot, 'test/support/env-reads.mjs')).href}`;
-      const server = await startServer({ dataDir, env: { ...env, NODE_OPTIONS: recorder, TEMPS_ENV_READS_FILE: readsFile, [CANARY]: '1' } });
-      running.set(name, { server, readsFile, composed, swapped });
+      const modulesFile = join(dataDir, `module-loads-${name}.txt`);
+      const preload = (file: string) => `--import=${pathToFileURL(join(repoRoot, 'test/support', file)).href}`;
+      const recorders = { NODE_OPTIONS: `${preload('env-reads.mjs')} ${preload('module-loads.mjs')}`, TEMPS_ENV_READS_FILE: readsFile, TEMPS_MODULE_LOADS_FILE: modulesFile };
+      const server = await startServer({ dataDir, env: { ...env, ...recorders, [CANARY]: '1' } });
+      running.set(name, { server, readsFile, modulesFile, composed, swapped });
     }
   });
   afterAll(async () => {
@@ -115,6 +117,26 @@ describe('the compose file\'s temps services, each run as a local `temps serve` 
     expect((await runHealthcheck(['CMD', ...argv], '', '', { PORT: String(server.port) })).code).toBe(0);
     expect((await runHealthcheck(['CMD', ...argv], '', '', { PORT: String(await closedPort()) })).code).not.toBe(0);
   });
+
+  // Last: it stops the servers (the modules are written at exit).
+  it('after `npm prune --omit=dev` the image still has every package a role loads (each is a production dependency)', async () => {
+    const production = new Set(
+      spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } })
+        .stdout.split('\n')
+        .filter((p) => p.includes('node_modules/'))
+        .map(packageOf),
+    );
+    expect(production.has('@nestjs/core')).toBe(true);
+    // debug (express's) tries supports-color (and so has-flag) inside a try/catch: loaded when present, not needed
+    expect(readFileSync(join(repoRoot, 'node_modules/debug/src/node.js'), 'utf8')).toMatch(/try \{[^}]*require\('supports-color'\)/);
+    for (const optional of ['supports-color', 'has-flag']) production.add(optional);
+    await Promise.all([...running.values()].map((r) => r.server.stop()));
+    for (const [name, { modulesFile }] of running) {
+      const loaded = [...new Set(readFileSync(modulesFile, 'utf8').split('\n').filter((p) => p.includes('/node_modules/')).map(packageOf))];
+      expect(loaded).toContain('@nestjs/core');
+      expect([name, loaded.filter((p) => !production.has(p))]).toEqual([name, []]);
+    }
+  });
 });
 
 describe('docker-compose.yml\'s required variables', () => {
@@ -145,6 +167,13 @@ describe('Dockerfile: its commands are this repository\'s', () => {
     const copied = stages[0]!.lines.filter((l) => l.op === 'COPY').flatMap((l) => l.args.split(/\s+/).slice(0, -1));
     for (const f of copied.filter((f) => f !== '.')) expect([f, existsSync(join(repoRoot, f))]).toEqual([f, true]);
     expect(copied).toContain('scripts/node24.cjs');
+  });
+
+  it('`COPY . .` leaves out what git leaves out (.dockerignore covers every .gitignore entry: installs, builds, data, secrets)', () => {
+    const entries = (file: string) => readFileSync(join(repoRoot, file), 'utf8').split('\n').map((l) => l.trim().replace(/\/$/, '')).filter((l) => l && !l.startsWith('#'));
+    const ignored = new Set(entries('.dockerignore'));
+    expect(entries('.gitignore').filter((e) => !ignored.has(e))).toEqual([]);
+    for (const e of ['.git', 'node_modules', 'data', '.env']) expect(ignored.has(e)).toBe(true);
   });
 
   it('the runtime image copies what `npm run build` makes and the CLI needs; its CMD starts that CLI\'s serve command', () => {
@@ -188,6 +217,12 @@ describeWithCaddy('deploy/Caddyfile read by Caddy itself (caddy validate, caddy 
     for (const u of upstreams) expect(temps).toContain(u.dynamic_upstreams.name);
   });
 });
+
+/** The package a path under node_modules belongs to (its last node_modules segment: `@scope/name` or `name`). */
+function packageOf(path: string): string {
+  const rest = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length).split('/');
+  return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+}
 
 /** A loopback port nothing listens on (just released). */
 function closedPort(): Promise<number> {
