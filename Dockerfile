@@ -1,4 +1,4 @@
-# The temps image: one image, the role is chosen at run time (TEMPS_ROLE=all|ingest|projector).
+# The temps image: one image, the role is chosen at run time (TEMPS_ROLE=all|ingest|api|projector).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # .npmrc and the postinstall's script (scripts/node24.cjs: nothing to do under this Node 24) come before npm ci.
