@@ -1,9 +1,7 @@
 import {
   EventTypes,
-  genaiMetricBaselines,
   genaiMetricHourOf,
   genaiMetricHourRanges,
-  genaiMetricHours,
   hourlyStreamBound,
   hourlyStreamPrefix,
   hourlyStreamsBefore,
@@ -12,6 +10,8 @@ import {
   retentionDaysOf,
   retentionStream,
   Streams,
+  summarizeExpiredGenaiMetrics,
+  type ExpiredGenaiMetrics,
   sumCounters,
   usageCounters,
   type HourlyStreamKind,
@@ -205,15 +205,22 @@ export class RetentionSweeper {
    * again and appends nothing twice, and a build folds the event the same with or without the deleted points.
    */
   private async expireMetrics(projectId: string, cutoff: string, names: string[]): Promise<number> {
-    const read = await Promise.all(names.map((name) => this.events.readStream(name)));
-    const streams = names.filter((_, i) => read[i]!.length > 0);
+    const streams: string[] = [];
+    const expired: ExpiredGenaiMetrics = { baselines: new Map(), hours: new Set() };
+    // Stream by stream: a page holds up to a day of a project's metric points, only what they leave behind is kept.
+    for (const name of names) {
+      const events = await this.events.readStream(name);
+      if (events.length === 0) continue;
+      streams.push(name);
+      summarizeExpiredGenaiMetrics(events, expired);
+    }
     if (streams.length === 0) return 0;
-    const events = read.flat();
     const cutoffHour = genaiMetricHourOf(cutoff);
     // Points are stamped by their exporter, streams by the hour received: only hours before the cutoff's are carried (a point from the future is not).
-    const hours = this.options.keepUsage ? genaiMetricHours(events).filter((hour) => hour < cutoffHour) : null;
+    const hours = this.options.keepUsage ? [...expired.hours].filter((hour) => hour < cutoffHour).sort() : null;
     const rows = hours ? (await Promise.all(genaiMetricHourRanges(projectId, hours).map((range) => this.reads.counterRows(range)))).flat() : null;
-    const data: MetricsExpiredData = { projectId, cutoff, streams, baselines: genaiMetricBaselines(events), hours, rows };
+    const baselines = [...expired.baselines.values()].sort((a, b) => (a.seriesId < b.seriesId ? -1 : 1));
+    const data: MetricsExpiredData = { projectId, cutoff, streams, baselines, hours, rows };
     await this.events.append(retentionStream(projectId), [{ id: deterministicEventId(EventTypes.MetricsExpired, projectId, ...streams), type: EventTypes.MetricsExpired, data }]);
     return streams.length;
   }

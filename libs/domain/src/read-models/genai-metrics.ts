@@ -368,22 +368,33 @@ export interface GenaiMetricBaseline {
   operation: string | null;
 }
 
+/** What expired metric events leave behind for a MetricsExpired event: each cumulative series' newest point, and the hours their points counted in. */
+export interface ExpiredGenaiMetrics {
+  baselines: Map<string, GenaiMetricBaseline>;
+  hours: Set<string>;
+}
+
+/** Adds these (expired) events to `into` (a sweep reads stream by stream): one pass over their points. */
+export function summarizeExpiredGenaiMetrics(events: readonly GenaiMetricEvent[], into: ExpiredGenaiMetrics = { baselines: new Map(), hours: new Set() }): ExpiredGenaiMetrics {
+  for (const p of metricPoints(events)) {
+    into.hours.add(hourOf(p.time));
+    if (p.temporality !== CUMULATIVE) continue;
+    const seen = into.baselines.get(p.seriesId);
+    // The fold's order: the later point, and of two at one time the higher count (compareTime).
+    if (seen && (BigInt(seen.time) > p.time || (BigInt(seen.time) === p.time && seen.count >= p.count))) continue;
+    into.baselines.set(p.seriesId, { seriesId: p.seriesId, projectId: p.projectId, metric: p.metric, startTimeUnixNano: p.startTime, time: String(p.time), count: p.count, sum: p.sum, buckets: p.buckets, ...rowDims(p) });
+  }
+  return into;
+}
+
 /** Per cumulative series in these (expired) events, its newest point: what the series' later points were counted against. */
 export function genaiMetricBaselines(events: readonly GenaiMetricEvent[]): GenaiMetricBaseline[] {
-  const newest = new Map<string, MetricPoint>();
-  for (const p of metricPoints(events)) {
-    if (p.temporality !== CUMULATIVE) continue;
-    const seen = newest.get(p.seriesId);
-    if (!seen || compareTime(seen, p) < 0) newest.set(p.seriesId, p);
-  }
-  return [...newest.values()]
-    .sort((a, b) => (a.seriesId < b.seriesId ? -1 : 1))
-    .map((p) => ({ seriesId: p.seriesId, projectId: p.projectId, metric: p.metric, startTimeUnixNano: p.startTime, time: String(p.time), count: p.count, sum: p.sum, buckets: p.buckets, ...rowDims(p) }));
+  return [...summarizeExpiredGenaiMetrics(events).baselines.values()].sort((a, b) => (a.seriesId < b.seriesId ? -1 : 1));
 }
 
 /** The hours (as stored in the rows) the GenAI metric points of these events count in. */
 export function genaiMetricHours(events: readonly GenaiMetricEvent[]): string[] {
-  return [...new Set(metricPoints(events).map((p) => hourOf(p.time)))].sort();
+  return [...summarizeExpiredGenaiMetrics(events).hours].sort();
 }
 
 /** The stored hour of an ISO time (`2026-12-06T20:00:00.000Z`). */
