@@ -197,23 +197,28 @@ describe.each(stores)('RetentionSweeper over the %s event store and the SQLite r
     expect(await sweeper.sweep(NOW + 2 * DAY)).toMatchObject({ metricStreams: 0 });
   });
 
-  it('given mayGoOn turning false after the first page (the lease lost mid-sweep), then the sweep stops before the next page and says so; the next sweep finishes', async () => {
+  it('given mayGoOn turning false after the first page (the lease lost mid-sweep), then the sweep stops before the next page (of traces, log or metric streams) and says so; the next sweep finishes', async () => {
     const old = ['d'.repeat(32), 'e'.repeat(32)];
     await events.appendMany(old.map((id) => spanWrite(id, NOW - 40 * DAY)));
     await events.append('logs-1-2026110519', [{ id: '00000000-0000-8000-8000-000000000003', type: EventTypes.LogRecordReceived, data: {} }]);
+    const oldMetrics = metricWrite(NOW - 40 * DAY, { count: 1, sum: 5, buckets: [1, 0, 0] });
+    await events.appendMany([oldMetrics]);
     await project();
-    const sweeper = new RetentionSweeper(events, reads, access, { ...retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30' }), batch: 1 });
+    const sweeper = new RetentionSweeper(events, reads, access, { ...retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30' }), batch: 1, lookbackHours: 15 * 24 });
     let asked = 0;
     const first = await sweeper.sweep(NOW, async () => ++asked <= 1);
     expect(first).toEqual({ traces: 1, logStreams: 0, metricStreams: 0, stopped: true });
     expect((await Promise.all(old.map((id) => events.readStream(Streams.trace('1', id))))).filter((e) => e.length === 0)).toHaveLength(1);
     expect(await events.readStream('logs-1-2026110519')).toHaveLength(1);
+    expect(await events.readStream(oldMetrics.stream)).toHaveLength(1);
+    expect(await events.readStream(retentionStream('1'))).toHaveLength(1); // the first page's TracesExpired only
     await project();
     const second = await sweeper.sweep(NOW);
-    expect(second).toMatchObject({ traces: 1 });
+    expect(second).toMatchObject({ traces: 1, metricStreams: 1 });
     expect(second.stopped).toBeUndefined();
     for (const id of old) expect(await events.readStream(Streams.trace('1', id))).toEqual([]);
     expect(await events.readStream('logs-1-2026110519')).toEqual([]);
+    expect(await events.readStream(oldMetrics.stream)).toEqual([]);
   });
 
   it('given a sweep that dies between deleting the streams and appending the marker (a crash, simulated by a failing append), then the next sweep finds the traces again and finishes: the same end state', async () => {
