@@ -144,7 +144,7 @@ describe('retention (TEMPS_RETENTION_DAYS, temps project retention)', () => {
     await admin.close();
   });
 
-  it.each(readStores)('given a 30-day retention on %s, traces sent 40 days ago leave the API, the log and the sessions while usage stays (the default); new ones are untouched; a rebuild afterwards gives the same read model', async (_name, storeEnv) => {
+  it.each(readStores)('given a 30-day retention on %s, traces sent 40 days ago leave the API, the log and the sessions, old log and metric streams leave the log, while usage and metric hours stay (the default); new ones are untouched; a rebuild afterwards gives the same read model', async (_name, storeEnv) => {
     server = await startServer({ keepData: true, env: { TEMPS_RETENTION_DAYS: '30', TEMPS_RETENTION_SWEEP_MINUTES: '0.02', ...storeEnv } });
     const s = server;
     const old = Date.now() - 40 * DAY_MS;
