@@ -1,4 +1,16 @@
 import {
+  GENAI_TOKEN_USAGE,
+  genaiMetricBaselines,
+  genaiMetricCounters,
+  genaiMetricHourRanges,
+  genaiMetricHours,
+  genaiMetricSeriesRanges,
+  genaiMetricsExpiryCounters,
+  genaiMetricsExpiryRanges,
+  genaiMetricsRowIdPrefix,
+  rollupGenaiMetrics,
+  type GenaiMetricEvent,
+  type MetricsExpiredData,
   mappingCounters,
   mappingReport,
   mappingRowIdPrefix,
@@ -303,6 +315,73 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
         expect((await store.load({ responses: ['resp_1'] })).claims).toEqual([]);
       } finally {
         await clean.close();
+      }
+    });
+
+    it('expires GenAI metric hours (retention, MetricsExpired): old rows dropped or kept, a cumulative series carried across the gap, as a clean build of what remains has them; carried out twice equals once', async () => {
+      const hour = (h: number) => BigInt(Date.UTC(2026, 10, 2, h, 30)) * 1_000_000n;
+      /** One cumulative gen_ai.client.token.usage point of one series (started at 00:00), at hour `h`. */
+      const point = (h: number, count: number, sum: number, buckets: number[]): GenaiMetricEvent => ({
+        type: 'MetricReceived',
+        metadata: { projectId: '1' },
+        data: {
+          resource: { attributes: [] },
+          scope: { name: 'conformance' },
+          metric: {
+            name: GENAI_TOKEN_USAGE,
+            type: 'histogram',
+            aggregationTemporality: 2,
+            dataPoints: [{ attributes: [{ key: 'gen_ai.provider.name', value: { stringValue: 'openai' } }, { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } }, { key: 'gen_ai.token.type', value: { stringValue: 'input' } }], startTimeUnixNano: String(BigInt(Date.UTC(2026, 10, 2)) * 1_000_000n), timeUnixNano: String(hour(h)), count: String(count), sum, bucketCounts: buckets.map(String), explicitBounds: [10, 100] }],
+          },
+        },
+      });
+      /** What TraceProjectionHandler does with a batch of metric points, and with a MetricsExpired event. */
+      const fold = async (target: Store, position: bigint, events: GenaiMetricEvent[]) => {
+        const { counters: stored } = await target.load({ counterRanges: genaiMetricSeriesRanges(events) });
+        const counters = genaiMetricCounters(events, stored, position);
+        await target.commit(await planTraceWrites({ projection: 'traces_v1', position, spans: [], traces: [], spansBefore: [], spansAfter: [], counters, responses: [], sessions: [] }, (r) => target.load(r)));
+      };
+      const expire = async (target: Store, position: bigint, data: MetricsExpiredData) => {
+        const { counters: stored } = await target.load({ counterRanges: genaiMetricsExpiryRanges(data) });
+        const counters = genaiMetricsExpiryCounters(data, stored, position);
+        return planTraceWrites({ projection: 'traces_v1', position, spans: [], traces: [], spansBefore: [], spansAfter: [], counters, responses: [], sessions: [] }, (r) => target.load(r));
+      };
+      const rows = (target: Store) => target.counterRows({ from: genaiMetricsRowIdPrefix('1', GENAI_TOKEN_USAGE), to: until(genaiMetricsRowIdPrefix('1', GENAI_TOKEN_USAGE)) });
+      const hourly = async (target: Store) => rollupGenaiMetrics(await rows(target), { metric: GENAI_TOKEN_USAGE, bucket: 'hour', groupBy: 'model' }).map((p) => [p.bucketStart.slice(11, 13), p.count, p.sum]);
+
+      const expired = [point(1, 2, 30, [1, 1, 0]), point(2, 5, 250, [2, 2, 1])];
+      const kept = point(5, 6, 260, [3, 2, 1]);
+      const cutoff = new Date(Date.UTC(2026, 10, 2, 4, 15)).toISOString();
+      for (const keep of [false, true]) {
+        const live = keep ? await factory() : store;
+        const clean = await factory();
+        try {
+          for (const [i, e] of [...expired, kept].entries()) await fold(live, BigInt(i + 1), [e]);
+          expect(await hourly(live)).toEqual([['01', 2, 30], ['02', 3, 220], ['05', 1, 10]]);
+          const hours = keep ? genaiMetricHours(expired) : null;
+          const carried = hours ? (await Promise.all(genaiMetricHourRanges('1', hours).map((r) => live.counterRows(r)))).flat() : null;
+          const data: MetricsExpiredData = { projectId: '1', cutoff, streams: ['metrics-1-2026110201', 'metrics-1-2026110202'], baselines: genaiMetricBaselines(expired), hours, rows: carried };
+          const plan = await expire(live, 4n, data);
+          await live.commit(plan);
+          await live.commit(plan); // carried out twice (a redo after a crash) equals once
+          const expected = keep ? [['01', 2, 30], ['02', 3, 220], ['05', 1, 10]] : [['05', 1, 10]];
+          expect(await hourly(live)).toEqual(expected);
+
+          // A clean build of what remains: the kept point alone (counted in full: 6), then the marker takes the baseline (5) out of its hour.
+          await fold(clean, 3n, [kept]);
+          expect(await hourly(clean)).toEqual([['05', 6, 260]]);
+          await clean.commit(await expire(clean, 4n, data));
+          expect(await hourly(clean)).toEqual(expected);
+          // The next point of the series counts from the same state in both.
+          const next = point(6, 9, 1260, [3, 4, 2]);
+          await fold(live, 5n, [next]);
+          await fold(clean, 5n, [next]);
+          expect(await hourly(clean)).toEqual(await hourly(live));
+          expect((await hourly(live)).at(-1)).toEqual(['06', 3, 1000]);
+        } finally {
+          await clean.close();
+          if (live !== store) await live.close();
+        }
       }
     });
 

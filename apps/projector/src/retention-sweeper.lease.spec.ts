@@ -92,7 +92,7 @@ describe.each([
     expect(await a.events.readStream(retentionStream('1'))).toEqual([]);
 
     // The holder: both expired traces, folded away by its projection before sweepNow resolves.
-    expect(await a.sweeper.sweepNow()).toEqual({ traces: 2, logStreams: 0 });
+    expect(await a.sweeper.sweepNow()).toEqual({ traces: 2, logStreams: 0, metricStreams: 0 });
     for (const id of old) expect(await a.events.readStream(Streams.trace('1', id))).toEqual([]);
     expect(await a.events.readStream(retentionStream('1'))).toHaveLength(2);
     expect(await listed()).toEqual([fresh]);
@@ -104,7 +104,7 @@ describe.each([
     expect(await a.projector.holdsLease()).toBe(false);
     expect(await a.sweeper.sweepNow()).toBeNull();
     await eventually(() => b.projector.holdsLease(), 'the standby taking the lease');
-    expect(await b.sweeper.sweepNow()).toEqual({ traces: 1, logStreams: 0 });
+    expect(await b.sweeper.sweepNow()).toEqual({ traces: 1, logStreams: 0, metricStreams: 0 });
     expect(await b.events.readStream(Streams.trace('1', older))).toEqual([]);
     expect(await b.events.readStream(retentionStream('1'))).toHaveLength(3);
     expect((await b.reads.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([fresh]);

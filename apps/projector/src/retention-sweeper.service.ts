@@ -45,7 +45,7 @@ export class RetentionSweeperService implements OnApplicationBootstrap, BeforeAp
         if (!(await this.projector.holdsLease())) return null;
         await this.projector.whenCaughtUp(60_000);
         const result = await this.sweeper.sweep(Date.now(), () => this.projector.holdsLease());
-        if (result.traces || result.logStreams) this.logger.log(`retention: deleted ${result.traces} traces and ${result.logStreams} hourly log streams`);
+        if (result.traces || result.logStreams || result.metricStreams) this.logger.log(`retention: deleted ${result.traces} traces, ${result.logStreams} hourly log streams and ${result.metricStreams} hourly metric streams`);
         if (result.stopped) {
           this.logger.log('retention: sweep stopped, this process no longer holds the projection lease (the holder sweeps next)');
           return result;

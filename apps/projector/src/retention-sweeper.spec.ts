@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import { AccessService } from '@temps/access';
-import { EventTypes, retentionStream, Streams, usageRowIdPrefix } from '@temps/domain';
+import { EventTypes, GENAI_TOKEN_USAGE, ID_SEPARATOR, retentionStream, Streams, usageRowIdPrefix, type CounterRow } from '@temps/domain';
 import type { EventStore } from '@temps/event-store';
 import { EsdbEventStore } from '@temps/event-store/esdb';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
@@ -17,6 +17,39 @@ const NOW = Date.parse('2026-12-06T20:15:00Z');
 const DAY = 86_400_000;
 
 const spanWrite = (traceId: string, startMs: number) => retentionSpanWrite(traceId, startMs, NOW);
+
+const kv = (attrs: Record<string, string>) => Object.entries(attrs).map(([key, v]) => ({ key, value: { stringValue: v } }));
+let metricIds = 0;
+
+/**
+ * One gen_ai.client.token.usage point exported at `timeMs` (received then too: its hourly stream), cumulative
+ * since `startMs` unless `delta`. Input tokens of openai gpt-4o, buckets over the bounds 10 and 100.
+ */
+function metricWrite(timeMs: number, point: { count: number; sum: number; buckets: [number, number, number]; startMs?: number; delta?: boolean }) {
+  const receivedAt = new Date(timeMs).toISOString();
+  const data = {
+    resource: { attributes: kv({ 'service.name': 'app' }) },
+    scope: { name: 'test' },
+    metric: {
+      name: GENAI_TOKEN_USAGE,
+      type: 'histogram',
+      aggregationTemporality: point.delta ? 1 : 2,
+      dataPoints: [
+        {
+          attributes: kv({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.token.type': 'input' }),
+          startTimeUnixNano: String(BigInt(point.startMs ?? timeMs) * 1_000_000n),
+          timeUnixNano: String(BigInt(timeMs) * 1_000_000n),
+          count: String(point.count),
+          sum: point.sum,
+          bucketCounts: point.buckets.map(String),
+          explicitBounds: [10, 100],
+        },
+      ],
+    },
+  };
+  const id = `00000000-0000-8000-9000-${String(++metricIds).padStart(12, '0')}`;
+  return { stream: Streams.metrics('1', receivedAt), events: [{ id, type: EventTypes.MetricReceived, data, metadata: { projectId: '1', receivedAt } }] };
+}
 
 const stores: [string, () => Promise<EventStore>, boolean][] = [
   ['SQLite', async () => SqliteEventStore.open(':memory:'), true],
@@ -86,23 +119,106 @@ describe.each(stores)('RetentionSweeper over the %s event store and the SQLite r
     expect(await sweeper.sweep(NOW)).toMatchObject({ traces: 0 });
   });
 
-  it('given mayGoOn turning false after the first page (the lease lost mid-sweep), then the sweep stops before the next page and says so; the next sweep finishes', async () => {
+  /** The hourly GenAI metric rows of project 1 (what GET /ai/metrics rolls up), by id. */
+  const metricRows = async (store: SqliteTraceReadStore) => {
+    const prefix = ['genai_metrics', '1', ''].join(ID_SEPARATOR);
+    return (await store.counterRows({ from: prefix, to: prefix + '\uffff' })).map((r: CounterRow) => [r.id.split(ID_SEPARATOR)[3], r.values] as const);
+  };
+
+  /** A rebuild: a fresh read store folding what the log holds now, in batches of three events. */
+  async function rebuiltMetricRows() {
+    const fresh = SqliteTraceReadStore.open(join(dir, `rebuild-${Math.random()}.db`));
+    try {
+      const rebuild = new TraceProjectionHandler(fresh, events, () => undefined);
+      let after: bigint | undefined;
+      for (;;) {
+        const batch = await events.readAll({ ...(after === undefined ? {} : { after }), limit: 3 });
+        if (!batch.length) break;
+        after = batch[batch.length - 1]!.position;
+        await rebuild.apply(batch, after);
+      }
+      return await metricRows(fresh);
+    } finally {
+      await fresh.close();
+    }
+  }
+
+  it.each([
+    ['kept (the default)', 'true'],
+    ['dropped (TEMPS_RETENTION_KEEP_USAGE=false)', 'false'],
+  ])('given hourly metric streams older than 30 days and a cumulative series running across the cutoff, then the old streams leave the log, their rows are %s, the new rows stay, and a rebuild of what remains gives the same rows, after a second sweep too', async (_name, keepUsage) => {
+    const start = NOW - 40 * DAY;
+    // One exporter's cumulative series from 40 days ago (totals since start), and a delta point in an old hour.
+    await events.appendMany([
+      metricWrite(NOW - 40 * DAY, { startMs: start, count: 2, sum: 30, buckets: [1, 1, 0] }),
+      metricWrite(NOW - 35 * DAY, { startMs: start, count: 5, sum: 250, buckets: [2, 2, 1] }),
+      metricWrite(NOW - 33 * DAY, { count: 4, sum: 8, buckets: [4, 0, 0], delta: true }),
+      metricWrite(NOW - 29 * DAY, { startMs: start, count: 6, sum: 260, buckets: [3, 2, 1] }),
+      metricWrite(NOW - 2 * 3_600_000, { startMs: start, count: 9, sum: 1260, buckets: [3, 4, 2] }),
+    ]);
+    await project();
+    const before = await metricRows(reads);
+    // The cumulative series counts each point's increment in its own hour: 2, 3 (5-2), 1 (6-5), 3 (9-6).
+    expect(before.map(([hour, v]) => [hour!.slice(0, 13), v.count])).toEqual([
+      [new Date(NOW - 40 * DAY).toISOString().slice(0, 13), 2],
+      [new Date(NOW - 35 * DAY).toISOString().slice(0, 13), 3],
+      [new Date(NOW - 33 * DAY).toISOString().slice(0, 13), 4],
+      [new Date(NOW - 29 * DAY).toISOString().slice(0, 13), 1],
+      [new Date(NOW - 2 * 3_600_000).toISOString().slice(0, 13), 3],
+    ]);
+    const cutoffHour = new Date(NOW - 30 * DAY).toISOString().slice(0, 13);
+    const recent = (rows: typeof before) => rows.filter(([hour]) => hour!.slice(0, 13) >= cutoffHour);
+
+    const options = { ...retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30', TEMPS_RETENTION_KEEP_USAGE: keepUsage }), lookbackHours: 15 * 24 };
+    const sweeper = new RetentionSweeper(events, reads, access, options);
+    const result = await sweeper.sweep(NOW);
+    expect(result.metricStreams).toBe(3);
+    for (const days of [40, 35, 33]) expect(await events.readStream(Streams.metrics('1', new Date(NOW - days * DAY).toISOString()))).toEqual([]);
+    for (const ms of [29 * DAY, 2 * 3_600_000]) expect(await events.readStream(Streams.metrics('1', new Date(NOW - ms).toISOString()))).toHaveLength(1);
+    // One marker per page of streams (on EventStoreDB, pages of named hours), naming the streams that held events.
+    const markers = await events.readStream(retentionStream('1'));
+    expect(new Set(markers.map((e) => e.type))).toEqual(new Set([EventTypes.MetricsExpired]));
+    expect(markers.flatMap((e) => (e.data as { streams: string[] }).streams).sort()).toEqual([40, 35, 33].map((days) => Streams.metrics('1', new Date(NOW - days * DAY).toISOString())).sort());
+    await project();
+    const after = await metricRows(reads);
+    expect(after).toEqual(keepUsage === 'true' ? before : recent(before));
+    // Without the baseline the rebuild would count the 29-day point's whole total (6) in its hour.
+    expect(await rebuiltMetricRows()).toEqual(after);
+
+    // A point after the sweep counts from the series' state in both; a second sweep, two days on, expires the 29-day point too.
+    await events.appendMany([metricWrite(NOW - 3_600_000, { startMs: start, count: 10, sum: 1300, buckets: [4, 4, 2] })]);
+    await project();
+    expect(await rebuiltMetricRows()).toEqual(await metricRows(reads));
+    expect(await sweeper.sweep(NOW + 2 * DAY)).toMatchObject({ metricStreams: 1 });
+    await project();
+    const second = await metricRows(reads);
+    expect(second.map(([, v]) => v.count).reduce((a, b) => a + b, 0)).toBe(keepUsage === 'true' ? 14 : 4);
+    expect(await rebuiltMetricRows()).toEqual(second);
+    expect(await sweeper.sweep(NOW + 2 * DAY)).toMatchObject({ metricStreams: 0 });
+  });
+
+  it('given mayGoOn turning false after the first page (the lease lost mid-sweep), then the sweep stops before the next page (of traces, log or metric streams) and says so; the next sweep finishes', async () => {
     const old = ['d'.repeat(32), 'e'.repeat(32)];
     await events.appendMany(old.map((id) => spanWrite(id, NOW - 40 * DAY)));
     await events.append('logs-1-2026110519', [{ id: '00000000-0000-8000-8000-000000000003', type: EventTypes.LogRecordReceived, data: {} }]);
+    const oldMetrics = metricWrite(NOW - 40 * DAY, { count: 1, sum: 5, buckets: [1, 0, 0] });
+    await events.appendMany([oldMetrics]);
     await project();
-    const sweeper = new RetentionSweeper(events, reads, access, { ...retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30' }), batch: 1 });
+    const sweeper = new RetentionSweeper(events, reads, access, { ...retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30' }), batch: 1, lookbackHours: 15 * 24 });
     let asked = 0;
     const first = await sweeper.sweep(NOW, async () => ++asked <= 1);
-    expect(first).toEqual({ traces: 1, logStreams: 0, stopped: true });
+    expect(first).toEqual({ traces: 1, logStreams: 0, metricStreams: 0, stopped: true });
     expect((await Promise.all(old.map((id) => events.readStream(Streams.trace('1', id))))).filter((e) => e.length === 0)).toHaveLength(1);
     expect(await events.readStream('logs-1-2026110519')).toHaveLength(1);
+    expect(await events.readStream(oldMetrics.stream)).toHaveLength(1);
+    expect(await events.readStream(retentionStream('1'))).toHaveLength(1); // the first page's TracesExpired only
     await project();
     const second = await sweeper.sweep(NOW);
-    expect(second).toMatchObject({ traces: 1 });
+    expect(second).toMatchObject({ traces: 1, metricStreams: 1 });
     expect(second.stopped).toBeUndefined();
     for (const id of old) expect(await events.readStream(Streams.trace('1', id))).toEqual([]);
     expect(await events.readStream('logs-1-2026110519')).toEqual([]);
+    expect(await events.readStream(oldMetrics.stream)).toEqual([]);
   });
 
   it('given a sweep that dies between deleting the streams and appending the marker (a crash, simulated by a failing append), then the next sweep finds the traces again and finishes: the same end state', async () => {

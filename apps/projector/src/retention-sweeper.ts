@@ -1,5 +1,7 @@
 import {
   EventTypes,
+  genaiMetricHourOf,
+  genaiMetricHourRanges,
   hourlyStreamBound,
   hourlyStreamPrefix,
   hourlyStreamsBefore,
@@ -8,9 +10,12 @@ import {
   retentionDaysOf,
   retentionStream,
   Streams,
+  summarizeExpiredGenaiMetrics,
+  type ExpiredGenaiMetrics,
   sumCounters,
   usageCounters,
   type HourlyStreamKind,
+  type MetricsExpiredData,
   type TracesExpiredData,
 } from '@temps/domain';
 import { deterministicEventId, type EventStore } from '@temps/event-store';
@@ -62,6 +67,8 @@ export interface RetentionSweepResult {
   traces: number;
   /** Hourly log streams deleted (or, on a store that cannot list streams, named for deletion). */
   logStreams: number;
+  /** Hourly metric streams deleted (that held events), with a MetricsExpired event each page. */
+  metricStreams: number;
   /** The sweep stopped before its end (mayGoOn said no: the lease was lost); the next one goes on. */
   stopped?: boolean;
 }
@@ -80,8 +87,6 @@ export async function retentionInForce(access: RetentionAccess, options: Pick<Re
   if (options.defaultDays !== null) return { days: options.defaultDays, source: 'default', keepUsage };
   return { days: null, source: 'none', keepUsage };
 }
-
-const HOURLY_KINDS: readonly HourlyStreamKind[] = ['logs'];
 
 /**
  * Removes what is older than each project's retention. Order, per batch of traces: the streams are deleted
@@ -116,7 +121,7 @@ export class RetentionSweeper {
   async sweep(nowMs = Date.now(), mayGoOn: () => Promise<boolean> = async () => true): Promise<RetentionSweepResult> {
     if (!this.events.deleteStreams) throw new Error('retention needs an event store that can delete streams (SQLite, EventStoreDB)');
     const settings = { defaultDays: this.options.defaultDays, projectDays: await this.access.projectRetention() };
-    const result: RetentionSweepResult = { traces: 0, logStreams: 0 };
+    const result: RetentionSweepResult = { traces: 0, logStreams: 0, metricStreams: 0 };
     const stop = async () => {
       if (await mayGoOn()) return false;
       result.stopped = true;
@@ -127,7 +132,8 @@ export class RetentionSweeper {
       if (days === null) continue;
       const cutoff = retentionCutoff(days, nowMs);
       result.traces += await this.sweepTraces(projectId, cutoff, stop);
-      for (const kind of HOURLY_KINDS) if (!result.stopped) result.logStreams += await this.sweepHourly(kind, projectId, cutoff, stop);
+      if (!result.stopped) result.logStreams += await this.sweepHourly('logs', projectId, cutoff, stop, 500, async (names) => names.length);
+      if (!result.stopped) result.metricStreams += await this.sweepHourly('metrics', projectId, cutoff, stop, 24, (names) => this.expireMetrics(projectId, cutoff, names));
       if (result.stopped) break;
     }
     return result;
@@ -163,24 +169,59 @@ export class RetentionSweeper {
     return [...sumCounters([...byTrace.values()].flatMap((trace) => usageCounters(trace))).values()];
   }
 
-  private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string, stop: () => Promise<boolean>): Promise<number> {
+  /**
+   * Deletes a project's hourly streams of a kind wholly before the cutoff, a page at a time; `beforeDelete`
+   * runs first on each page (and says how many it counts).
+   */
+  private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string, stop: () => Promise<boolean>, pageSize: number, beforeDelete: (names: string[]) => Promise<number>): Promise<number> {
     const from = hourlyStreamPrefix(kind, projectId);
     const to = hourlyStreamBound(kind, projectId, cutoff);
-    if (!this.events.listStreams) {
-      if (await stop()) return 0;
-      const hours = this.options.lookbackHours ?? Math.ceil((2 * this.options.intervalMs) / 3_600_000) + 24;
-      const names = hourlyStreamsBefore(kind, projectId, cutoff, hours);
-      await this.events.deleteStreams!(names);
-      return names.length;
-    }
     let count = 0;
+    if (!this.events.listStreams) {
+      const hours = this.options.lookbackHours ?? Math.ceil((2 * this.options.intervalMs) / 3_600_000) + 24;
+      const names = hourlyStreamsBefore(kind, projectId, cutoff, hours).reverse();
+      for (let i = 0; i < names.length; i += pageSize) {
+        if (await stop()) return count;
+        const page = names.slice(i, i + pageSize);
+        count += await beforeDelete(page);
+        await this.events.deleteStreams!(page);
+      }
+      return count;
+    }
     for (;;) {
       if (await stop()) return count;
       // Deleted names leave the range: always the first page.
-      const names = await this.events.listStreams({ from, to, limit: 500 });
+      const names = await this.events.listStreams({ from, to, limit: pageSize });
       if (names.length === 0) return count;
+      count += await beforeDelete(names);
       await this.events.deleteStreams!(names);
-      count += names.length;
     }
+  }
+
+  /**
+   * Before a page of hourly metric streams is deleted: a MetricsExpired event with their cumulative series'
+   * newest points and, when usage is kept, the metric rows of the hours their points counted in (genai-metrics.ts).
+   * Appended BEFORE the deletion, and named by the streams: a sweep that dies in between finds the streams
+   * again and appends nothing twice, and a build folds the event the same with or without the deleted points.
+   */
+  private async expireMetrics(projectId: string, cutoff: string, names: string[]): Promise<number> {
+    const streams: string[] = [];
+    const expired: ExpiredGenaiMetrics = { baselines: new Map(), hours: new Set() };
+    // Stream by stream: a page holds up to a day of a project's metric points, only what they leave behind is kept.
+    for (const name of names) {
+      const events = await this.events.readStream(name);
+      if (events.length === 0) continue;
+      streams.push(name);
+      summarizeExpiredGenaiMetrics(events, expired);
+    }
+    if (streams.length === 0) return 0;
+    const cutoffHour = genaiMetricHourOf(cutoff);
+    // Points are stamped by their exporter, streams by the hour received: only hours before the cutoff's are carried (a point from the future is not).
+    const hours = this.options.keepUsage ? [...expired.hours].filter((hour) => hour < cutoffHour).sort() : null;
+    const rows = hours ? (await Promise.all(genaiMetricHourRanges(projectId, hours).map((range) => this.reads.counterRows(range)))).flat() : null;
+    const baselines = [...expired.baselines.values()].sort((a, b) => (a.seriesId < b.seriesId ? -1 : 1));
+    const data: MetricsExpiredData = { projectId, cutoff, streams, baselines, hours, rows };
+    await this.events.append(retentionStream(projectId), [{ id: deterministicEventId(EventTypes.MetricsExpired, projectId, ...streams), type: EventTypes.MetricsExpired, data }]);
+    return streams.length;
   }
 }

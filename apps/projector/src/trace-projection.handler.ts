@@ -5,6 +5,8 @@ import {
   foldTraceBatch,
   genaiMetricCounters,
   genaiMetricSeriesRanges,
+  genaiMetricsExpiryCounters,
+  genaiMetricsExpiryRanges,
   rebuildTraces,
   Streams,
   TRACE_PROJECTION,
@@ -19,6 +21,7 @@ import {
   type ReadModelExtension,
   type PriceTable,
   type TraceSummary,
+  type MetricsExpiredData,
   type TracesExpiredData,
 } from '@temps/domain';
 import type { EventStore, RecordedEvent } from '@temps/event-store';
@@ -85,11 +88,13 @@ export class TraceProjectionHandler implements ProjectionHandler {
   }
 
   async apply(events: RecordedEvent[], lastPosition: bigint): Promise<void> {
-    const marker = events.findIndex((e) => e.type === EventTypes.TracesExpired);
+    const marker = events.findIndex((e) => e.type === EventTypes.TracesExpired || e.type === EventTypes.MetricsExpired);
     if (marker < 0) return this.applySpans(events, lastPosition);
-    // Log order matters around a retention marker: spans before it go with their trace, a late span after it starts the trace again.
+    // Log order matters around a retention marker: spans before it go with their trace, a late span after it starts the trace again
+    // (and metric points before it are what its baselines correct).
     if (marker > 0) await this.applySpans(events.slice(0, marker), events[marker - 1]!.position);
-    await this.applyExpiry(events[marker]!);
+    if (events[marker]!.type === EventTypes.MetricsExpired) await this.applyMetricsExpiry(events[marker]!);
+    else await this.applyExpiry(events[marker]!);
     const rest = events.slice(marker + 1);
     if (rest.length) await this.apply(rest, lastPosition);
     else if (lastPosition > events[marker]!.position) await this.applySpans([], lastPosition);
@@ -110,6 +115,18 @@ export class TraceProjectionHandler implements ProjectionHandler {
     const counters = [...delta.counters, ...(data.usage ?? [])];
     const plan = await planTraceWrites(
       { projection: this.name, position: event.position, spans: [], traces: [], spansBefore: before, spansAfter: [], counters, responses: delta.responses, sessions: delta.sessions, removed: stored.mode === 'bulk' ? [] : removed },
+      (request) => this.store.load(request),
+    );
+    await this.store.commit(plan);
+  }
+
+  /** Drops (or sets) the GenAI metric rows of the hourly metric streams a sweep deleted, and carries their series across the gap (genai-metrics.ts). */
+  private async applyMetricsExpiry(event: RecordedEvent): Promise<void> {
+    const data = event.data as MetricsExpiredData;
+    const stored = await this.store.load({ counterRanges: genaiMetricsExpiryRanges(data) });
+    const counters = genaiMetricsExpiryCounters(data, stored.counters, event.position);
+    const plan = await planTraceWrites(
+      { projection: this.name, position: event.position, spans: [], traces: [], spansBefore: [], spansAfter: [], counters, responses: [], sessions: [] },
       (request) => this.store.load(request),
     );
     await this.store.commit(plan);

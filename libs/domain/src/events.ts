@@ -248,6 +248,7 @@ export const EventTypes = {
   AiContentCaptureSet: 'AiContentCaptureSet',
   ProjectRetentionSet: 'ProjectRetentionSet',
   TracesExpired: 'TracesExpired',
+  MetricsExpired: 'MetricsExpired',
 } as const;
 
 export type DomainEvent =

@@ -15,9 +15,12 @@ export interface ReadPartitionOptions extends ReadAllOptions {
 /**
  * The partition of a stream, from the code points of its last two characters: trace streams end in
  * random hex ids, which this spreads evenly, and a store can compute it in its query language (the SQLite
- * adapter's SQL_STREAM_PARTITION) instead of calling back into JS for every row it skips.
+ * adapter's SQL_STREAM_PARTITION) instead of calling back into JS for every row it skips. Metric streams
+ * and retention markers all go to partition 0, folded in log order: a cumulative metric series runs across
+ * hourly streams, and a MetricsExpired marker corrects the points of its series folded before it.
  */
 export function streamPartition(stream: string, count: number): number {
+  if (stream.startsWith('metrics-') || stream.startsWith('retention-')) return 0;
   const last = lastCodePoints(stream);
   return (last[1] + 7 * last[0]) % count;
 }

@@ -5,8 +5,15 @@ import {
   GENAI_METRICS_TABLE,
   GENAI_OPERATION_DURATION,
   GENAI_TOKEN_USAGE,
+  GENAI_METRIC_SERIES_TABLE,
+  genaiMetricBaselines,
   genaiMetricCounters,
+  genaiMetricHourRanges,
+  genaiMetricHours,
   genaiMetricSeriesRanges,
+  genaiMetricsExpiryCounters,
+  genaiMetricsExpiryRanges,
+  type MetricsExpiredData,
   rollupGenaiMetrics,
   type GenaiMetricEvent,
   type GenaiMetricName,
@@ -61,7 +68,9 @@ class CounterStore {
   read(ranges: { from: string; to: string }[]): CounterRow[] {
     return [...this.rows.entries()]
       .filter(([id]) => ranges.some((r) => id >= r.from && id < r.to))
-      .map(([id, r]) => ({ id, dims: r.dims, values: Object.fromEntries(Object.entries(r.values).filter(([, v]) => v !== 0)) }));
+      .map(([id, r]) => ({ id, dims: r.dims, values: Object.fromEntries(Object.entries(r.values).filter(([, v]) => v !== 0)) }))
+      // A row whose counters all went back to zero stays, unlisted (as the adapters do).
+      .filter((r) => Object.keys(r.values).length > 0);
   }
 
   add(rows: CounterRow[], pos: bigint, only?: (row: CounterRow) => boolean) {
@@ -81,8 +90,15 @@ class CounterStore {
     this.add(genaiMetricCounters(events, stored, pos), pos, only);
   }
 
+  /** What the projector does for a MetricsExpired event. */
+  expire(data: MetricsExpiredData, pos: bigint, only?: (row: CounterRow) => boolean) {
+    this.add(genaiMetricsExpiryCounters(data, this.read(genaiMetricsExpiryRanges(data)), pos), pos, only);
+  }
+
   metricRows(): CounterRow[] {
-    return this.read([{ from: GENAI_METRICS_TABLE, to: `${GENAI_METRICS_TABLE}\uffff` }]).filter((r) => r.id.startsWith(`${GENAI_METRICS_TABLE}\u001f`));
+    return this.read([{ from: GENAI_METRICS_TABLE, to: `${GENAI_METRICS_TABLE}\uffff` }])
+      .filter((r) => r.id.startsWith(`${GENAI_METRICS_TABLE}\u001f`))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   totals(metric: GenaiMetricName = GENAI_TOKEN_USAGE) {
@@ -227,5 +243,96 @@ describe('GenAI metrics fold', () => {
     expect(rollupGenaiMetrics(store.metricRows(), { metric: GENAI_TOKEN_USAGE, bucket: 'hour', groupBy: 'model' })).toEqual([
       { bucketStart: '2026-01-01T00:00:00.000Z', provider: 'openai', model: 'gpt-4o', tokenType: 'input', count: 3, sum: 5 },
     ]);
+  });
+});
+
+describe('GenAI metrics expiry (retention: MetricsExpired)', () => {
+  /** A cumulative point of the default series, `h` hours after T0, all its tokens in one bucket. */
+  const at = (h: number, count: number) => metricEvent([{ time: T0 + BigInt(h) * HOUR + 10n, count, sum: count * 10, buckets: [0, 0, count, 0, 0, 0, 0] }]);
+  const cutoffAt = (h: number) => new Date(Number((T0 + BigInt(h) * HOUR) / 1_000_000n)).toISOString();
+  const expiry = (expired: GenaiMetricEvent[], cutoffHour: number, keptFrom: CounterStore | null): MetricsExpiredData => {
+    const hours = keptFrom ? genaiMetricHours(expired) : null;
+    return { projectId: '1', cutoff: cutoffAt(cutoffHour), streams: [], baselines: genaiMetricBaselines(expired), hours, rows: hours && keptFrom!.read(genaiMetricHourRanges('1', hours)) };
+  };
+  const byHour = (store: CounterStore) => store.metricRows().map((r) => [r.dims.hour!.slice(11, 13), r.values.count]);
+  const isSeries = (row: CounterRow) => row.id.startsWith(GENAI_METRIC_SERIES_TABLE);
+
+  it.each([
+    ['no crash', undefined],
+    ['a crash that wrote only the series row', isSeries],
+    ['a crash that wrote only the hour rows', (row: CounterRow) => !isSeries(row)],
+  ])('a rebuild that never reads the expired points ends as the first fold did (%s while folding the marker); the first fold loses only the old hours', (_name, only) => {
+    const expired = [at(0, 2), at(1, 5)];
+    const data = expiry(expired, 2, null);
+    const live = new CounterStore();
+    [...expired, at(3, 6)].forEach((e, i) => live.apply([e], BigInt(i + 1)));
+    const before = byHour(live);
+    live.expire(data, 4n);
+    expect(byHour(live)).toEqual(before.filter(([hour]) => hour! >= '02'));
+    const rebuild = new CounterStore();
+    rebuild.apply([at(3, 6)], 3n);
+    expect(byHour(rebuild)).toEqual([['03', 6]]); // counted in full: nothing before it was read
+    if (only) rebuild.expire(data, 4n, only);
+    rebuild.expire(data, 4n);
+    for (const store of [live, rebuild]) store.apply([at(4, 9)], 5n);
+    expect(byHour(rebuild)).toEqual([['03', 1], ['04', 3]]);
+    expect(rebuild.metricRows()).toEqual(live.metricRows());
+  });
+
+  it('kept rows: the first fold changes nothing, a rebuild gets the old hours from the marker', () => {
+    const expired = [at(0, 2), at(1, 5)];
+    const live = new CounterStore();
+    [...expired, at(3, 6)].forEach((e, i) => live.apply([e], BigInt(i + 1)));
+    const data = expiry(expired, 2, live);
+    const before = live.metricRows();
+    live.expire(data, 4n);
+    expect(live.metricRows()).toEqual(before);
+    const rebuild = new CounterStore();
+    rebuild.apply([at(3, 6)], 3n);
+    rebuild.expire(data, 4n);
+    expect(rebuild.metricRows()).toEqual(before);
+  });
+
+  it('a marker folded before the series goes on (a rebuild that read none of it yet) gives the next point its baseline', () => {
+    const expired = [at(0, 2), at(1, 5)];
+    const data = expiry(expired, 2, null);
+    const live = new CounterStore();
+    expired.forEach((e, i) => live.apply([e], BigInt(i + 1)));
+    live.expire(data, 3n);
+    live.apply([at(3, 6)], 4n);
+    const rebuild = new CounterStore();
+    rebuild.expire(data, 3n);
+    rebuild.apply([at(3, 6)], 4n);
+    expect(byHour(rebuild)).toEqual([['03', 1]]);
+    expect(rebuild.metricRows()).toEqual(live.metricRows());
+  });
+
+  it('a kept point lower than the baseline (a reset the exporter did not mark) counts in full in both, with no correction', () => {
+    const expired = [at(0, 2), at(1, 5)];
+    const data = expiry(expired, 2, null);
+    const live = new CounterStore();
+    [...expired, at(3, 1)].forEach((e, i) => live.apply([e], BigInt(i + 1)));
+    live.expire(data, 4n);
+    const rebuild = new CounterStore();
+    rebuild.apply([at(3, 1)], 3n);
+    rebuild.expire(data, 4n);
+    expect(byHour(rebuild)).toEqual([['03', 1]]);
+    expect(rebuild.metricRows()).toEqual(live.metricRows());
+  });
+
+  it('two sweeps: the second baseline takes out only what lies between the two, after a rebuild that read neither', () => {
+    const first = [at(0, 2), at(1, 5)];
+    const second = [at(3, 6)];
+    const kept = [at(4, 9), at(6, 12)];
+    const live = new CounterStore();
+    [...first, ...second, ...kept].forEach((e, i) => live.apply([e], BigInt(i + 1)));
+    live.expire(expiry(first, 2, null), 6n);
+    live.expire(expiry(second, 4, null), 7n);
+    expect(byHour(live)).toEqual([['04', 3], ['06', 3]]);
+    const rebuild = new CounterStore();
+    kept.forEach((e, i) => rebuild.apply([e], BigInt(i + 4)));
+    rebuild.expire(expiry(first, 2, null), 6n);
+    rebuild.expire(expiry(second, 4, null), 7n);
+    expect(rebuild.metricRows()).toEqual(live.metricRows());
   });
 });

@@ -1,7 +1,7 @@
 import { keyValuesToRecord, type KeyValue } from '../any-value';
 import { normalizeProvider } from '../dialects/provider';
 import { EventTypes, type IngestMetadata, type MetricReceivedData } from '../events';
-import { ID_SEPARATOR as SEP, sumCounters, type CounterRow } from './read-model-counters';
+import { counterDelta, ID_SEPARATOR as SEP, sumCounters, type CounterRow } from './read-model-counters';
 
 /**
  * GenAI metrics received over OTLP (`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`)
@@ -188,20 +188,35 @@ export function genaiMetricSeriesRanges(events: readonly GenaiMetricEvent[]): { 
 
 const hourOf = (nanos: bigint) => `${new Date(Number(nanos / 1_000_000n)).toISOString().slice(0, 13)}:00:00.000Z`;
 
-function aggregateRow(p: MetricPoint, increment: Histogram): CounterRow | null {
-  if (increment.count === 0 && increment.sum === 0 && Object.keys(increment.buckets).length === 0) return null;
-  const hour = hourOf(p.time);
+/** The dimensions of a point's hourly row, but its hour (the same for every point of a series). */
+interface RowDims {
+  provider: string | null;
+  model: string | null;
+  tokenType: string | null;
+  operation: string | null;
+}
+
+function rowDims(p: MetricPoint): RowDims {
   const provider = normalizeProvider(p.attributes['gen_ai.provider.name'] ?? p.attributes['gen_ai.system']);
   const rawModel = p.attributes['gen_ai.response.model'] ?? p.attributes['gen_ai.request.model'];
   const model = typeof rawModel === 'string' && rawModel ? rawModel : null;
   const tokenType = p.metric === GENAI_TOKEN_USAGE ? String(p.attributes['gen_ai.token.type'] ?? '') || null : null;
   const rawOperation = p.attributes['gen_ai.operation.name'];
   const operation = p.metric === GENAI_OPERATION_DURATION && typeof rawOperation === 'string' && rawOperation ? rawOperation : null;
-  const id = [GENAI_METRICS_TABLE, p.projectId, p.metric, hour, provider ?? '', model ?? '', (tokenType ?? operation) ?? ''].join(SEP);
+  return { provider: provider ?? null, model, tokenType, operation };
+}
+
+function hourRow(projectId: string, metric: GenaiMetricName, hour: string, d: RowDims, values: Record<string, number>): CounterRow {
+  const id = [GENAI_METRICS_TABLE, projectId, metric, hour, d.provider ?? '', d.model ?? '', (d.tokenType ?? d.operation) ?? ''].join(SEP);
+  return { id, dims: { projectId, metric, hour, provider: d.provider, model: d.model, tokenType: d.tokenType, operation: d.operation }, values };
+}
+
+function aggregateRow(p: MetricPoint, increment: Histogram): CounterRow | null {
+  if (increment.count === 0 && increment.sum === 0 && Object.keys(increment.buckets).length === 0) return null;
   const values: Record<string, number> = { ...increment.buckets };
   if (increment.count) values.count = increment.count;
   if (increment.sum) values.sum = increment.sum;
-  return { id, dims: { projectId: p.projectId, metric: p.metric, hour, provider, model, tokenType, operation }, values };
+  return hourRow(p.projectId, p.metric, hourOf(p.time), rowDims(p), values);
 }
 
 // ---- series state: the last cumulative point counted, as counter values ----
@@ -251,6 +266,50 @@ function difference(before: Histogram, after: Histogram): Histogram | null {
 const compareTime = (a: MetricPoint, b: MetricPoint) => (a.time < b.time ? -1 : a.time > b.time ? 1 : b.count - a.count);
 
 /**
+ * A series' state row: the last point counted, and for retention (MetricsExpired) the point counted
+ * after a gap in what the fold had seen (the series' first point, or the first after a state that
+ * retention set from its expired points) with what it was counted against. A rebuild that no longer
+ * reads the expired points counts that point against less than the first fold did; the expiry event,
+ * folded later, finds it here and takes the difference out of the point's hour.
+ */
+interface SeriesRecord {
+  state: SeriesState | null;
+  gap: SeriesState | null;
+  gapBase: SeriesState | null;
+  /** The state was set by retention, from expired points: the next point counted is after a gap. */
+  fromBaseline: boolean;
+}
+const GAP = 'g_';
+const GAP_BASE = 'gb_';
+const FROM_BASELINE = 'bl';
+
+function readRecord(values: Record<string, number>, prefix: string): SeriesRecord {
+  return { state: readState(values, prefix), gap: readState(values, prefix + GAP), gapBase: readState(values, prefix + GAP_BASE), fromBaseline: values[prefix + FROM_BASELINE] === 1 };
+}
+
+function recordValues(r: SeriesRecord, prefix: string): Record<string, number> {
+  return { ...stateValues(r.state, prefix), ...stateValues(r.gap, prefix + GAP), ...stateValues(r.gapBase, prefix + GAP_BASE), ...(r.fromBaseline ? { [prefix + FROM_BASELINE]: 1 } : {}) };
+}
+
+/** The series row's change from `current` to `next` (the record before the batch kept as `p_*`, with the batch's position). */
+function seriesRowDelta(id: string, dims: Record<string, string | null>, current: Record<string, number>, next: SeriesRecord, before: SeriesRecord, position: bigint): CounterRow | null {
+  const target: Record<string, number> = { ...recordValues(next, ''), ...recordValues(before, PREV), at_hi: Number(position / POS_SPLIT), at_lo: Number(position % POS_SPLIT) };
+  const values: Record<string, number> = {};
+  for (const key of new Set([...Object.keys(target), ...Object.keys(current)])) {
+    const d = (target[key] ?? 0) - (current[key] ?? 0);
+    if (d !== 0) values[key] = d;
+  }
+  return Object.keys(values).length ? { id, dims, values } : null;
+}
+
+/** The record before the batch at `position`: the stored one, or when the row was last written by this same batch (a replay), the one it kept. */
+function recordBefore(current: Record<string, number>, position: bigint): SeriesRecord {
+  // Stores drop zero values: a missing key is 0.
+  const replay = (current.at_hi ?? 0) === Number(position / POS_SPLIT) && (current.at_lo ?? 0) === Number(position % POS_SPLIT);
+  return readRecord(current, replay ? PREV : '');
+}
+
+/**
  * What a batch adds to the GenAI metric rows and to its series state rows. `stored`: the series rows
  * of `genaiMetricSeriesRanges(events)` as the store holds them; `position`: the batch's end (the
  * commit's position), recorded in the state rows so a replay of this batch is recognised.
@@ -269,33 +328,159 @@ export function genaiMetricCounters(events: readonly GenaiMetricEvent[], stored:
     else bySeries.set(p.seriesId, [p]);
   }
   const storedById = new Map(stored.map((r) => [r.id, r.values]));
-  const atHi = Number(position / POS_SPLIT);
-  const atLo = Number(position % POS_SPLIT);
   for (const [id, points] of bySeries) {
     const current = storedById.get(id) ?? {};
-    // Stores drop zero values: a missing key is 0.
-    const replay = (current.at_hi ?? 0) === atHi && (current.at_lo ?? 0) === atLo;
-    const before = replay ? readState(current, PREV) : readState(current, '');
-    let last: SeriesState | null = before;
+    const before = recordBefore(current, position);
+    let last = before.state;
+    let { gap, gapBase, fromBaseline } = before;
     for (const p of points.sort(compareTime)) {
       if (last && p.time <= last.time) continue;
+      const point = { time: p.time, count: p.count, sum: p.sum, buckets: p.buckets };
+      if (!last || fromBaseline) [gap, gapBase, fromBaseline] = [point, last, false];
       const increment = (last && difference(last, p)) ?? p;
       const row = aggregateRow(p, increment);
       if (row) rows.push(row);
-      last = { time: p.time, count: p.count, sum: p.sum, buckets: p.buckets };
+      last = point;
     }
-    if (last === before) continue;
-    const next: Record<string, number> = { ...stateValues(last, ''), ...stateValues(before, PREV), at_hi: atHi, at_lo: atLo };
-    const values: Record<string, number> = {};
-    for (const key of new Set([...Object.keys(next), ...Object.keys(current)])) {
-      const d = (next[key] ?? 0) - (current[key] ?? 0);
-      if (d !== 0) values[key] = d;
-    }
-    if (Object.keys(values).length === 0) continue;
-    const projectId = points[0]!.projectId;
-    rows.push({ id, dims: { projectId, metric: points[0]!.metric, startTimeUnixNano: points[0]!.startTime }, values });
+    if (last === before.state) continue;
+    const row = seriesRowDelta(id, { projectId: points[0]!.projectId, metric: points[0]!.metric, startTimeUnixNano: points[0]!.startTime }, current, { state: last, gap, gapBase, fromBaseline }, before, position);
+    if (row) rows.push(row);
   }
   return [...sumCounters(rows).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+// ---- retention: expired hourly metric streams (MetricsExpired) ----
+
+/** The last point of a cumulative series among expired events, with its row's dimensions. */
+export interface GenaiMetricBaseline {
+  seriesId: string;
+  projectId: string;
+  metric: GenaiMetricName;
+  startTimeUnixNano: string;
+  /** Nanoseconds since the epoch, as a decimal string. */
+  time: string;
+  count: number;
+  sum: number;
+  buckets: Record<string, number>;
+  provider: string | null;
+  model: string | null;
+  tokenType: string | null;
+  operation: string | null;
+}
+
+/** What expired metric events leave behind for a MetricsExpired event: each cumulative series' newest point, and the hours their points counted in. */
+export interface ExpiredGenaiMetrics {
+  baselines: Map<string, GenaiMetricBaseline>;
+  hours: Set<string>;
+}
+
+/** Adds these (expired) events to `into` (a sweep reads stream by stream): one pass over their points. */
+export function summarizeExpiredGenaiMetrics(events: readonly GenaiMetricEvent[], into: ExpiredGenaiMetrics = { baselines: new Map(), hours: new Set() }): ExpiredGenaiMetrics {
+  for (const p of metricPoints(events)) {
+    into.hours.add(hourOf(p.time));
+    if (p.temporality !== CUMULATIVE) continue;
+    const seen = into.baselines.get(p.seriesId);
+    // The fold's order: the later point, and of two at one time the higher count (compareTime).
+    if (seen && (BigInt(seen.time) > p.time || (BigInt(seen.time) === p.time && seen.count >= p.count))) continue;
+    into.baselines.set(p.seriesId, { seriesId: p.seriesId, projectId: p.projectId, metric: p.metric, startTimeUnixNano: p.startTime, time: String(p.time), count: p.count, sum: p.sum, buckets: p.buckets, ...rowDims(p) });
+  }
+  return into;
+}
+
+/** Per cumulative series in these (expired) events, its newest point: what the series' later points were counted against. */
+export function genaiMetricBaselines(events: readonly GenaiMetricEvent[]): GenaiMetricBaseline[] {
+  return [...summarizeExpiredGenaiMetrics(events).baselines.values()].sort((a, b) => (a.seriesId < b.seriesId ? -1 : 1));
+}
+
+/** The hours (as stored in the rows) the GenAI metric points of these events count in. */
+export function genaiMetricHours(events: readonly GenaiMetricEvent[]): string[] {
+  return [...summarizeExpiredGenaiMetrics(events).hours].sort();
+}
+
+/** The stored hour of an ISO time (`2026-12-06T20:00:00.000Z`). */
+export const genaiMetricHourOf = (iso: string) => `${new Date(Date.parse(iso)).toISOString().slice(0, 13)}:00:00.000Z`;
+
+/**
+ * A retention sweep deleted these hourly metric streams (`metrics-{project}-{hour}`) from the log, after
+ * appending this event. Folded in log order by every build, whether or not it read the deleted events:
+ * - `rows` null (TEMPS_RETENTION_KEEP_USAGE=false): every metric row of the project before the cutoff's
+ *   hour goes. Otherwise the rows of `hours` are SET to `rows` (what the read model held when the sweep
+ *   ran): the first fold already has them, a rebuild gets them without the deleted points.
+ * - `baselines`: per cumulative series, its newest expired point. A build that has not seen it (a rebuild)
+ *   takes it as the series' state, and a point it already counted in full after the gap is counted
+ *   against it instead (the difference leaves that point's hour): cumulative totals carry across hours,
+ *   and without this the first kept point of a series would count everything since its start again.
+ */
+export interface MetricsExpiredData {
+  projectId: string;
+  /** The retention cutoff (ISO 8601): the streams deleted are the hours wholly before it. */
+  cutoff: string;
+  streams: string[];
+  baselines: GenaiMetricBaseline[];
+  /** Kept rows: the hours whose rows `rows` sets, and those rows (absolute values); both null: dropped. */
+  hours: string[] | null;
+  rows: CounterRow[] | null;
+}
+
+const ABOVE_SEP = String.fromCharCode(SEP.charCodeAt(0) + 1);
+
+/** The counter ranges the fold of a MetricsExpired event reads: the baselines' series rows and the hour rows it drops or sets. */
+export function genaiMetricsExpiryRanges(data: MetricsExpiredData): { from: string; to: string }[] {
+  const series = [...new Set(data.baselines.map((b) => b.seriesId))].sort().map((id) => ({ from: id, to: `${id}${SEP}` }));
+  const hours = GENAI_METRIC_NAMES.flatMap((metric) => {
+    const prefix = genaiMetricsRowIdPrefix(data.projectId, metric);
+    return data.hours === null ? [{ from: prefix, to: prefix + genaiMetricHourOf(data.cutoff) }] : [];
+  });
+  return [...series, ...hours, ...genaiMetricHourRanges(data.projectId, data.hours ?? [])];
+}
+
+/** The id ranges of a project's metric rows (both metrics) of these hours. */
+export function genaiMetricHourRanges(projectId: string, hours: readonly string[]): { from: string; to: string }[] {
+  return GENAI_METRIC_NAMES.flatMap((metric) => hours.map((hour) => ({ from: genaiMetricsRowIdPrefix(projectId, metric) + hour + SEP, to: genaiMetricsRowIdPrefix(projectId, metric) + hour + ABOVE_SEP })));
+}
+
+const ZERO: SeriesState = { time: 0n, count: 0, sum: 0, buckets: {} };
+
+/**
+ * The counter changes of a MetricsExpired event at `position`, from the rows of genaiMetricsExpiryRanges
+ * as stored. In the build that folded the expired points it changes nothing but the dropped rows (their
+ * series are past the baselines, and their first point is older than them).
+ */
+export function genaiMetricsExpiryCounters(data: MetricsExpiredData, stored: readonly CounterRow[], position: bigint): CounterRow[] {
+  const storedById = new Map(stored.map((r) => [r.id, r]));
+  const changes: CounterRow[] = [];
+  for (const b of data.baselines) {
+    const current = storedById.get(b.seriesId)?.values ?? {};
+    const before = recordBefore(current, position);
+    const base: SeriesState = { time: BigInt(b.time), count: b.count, sum: b.sum, buckets: b.buckets };
+    let next = before;
+    if (!before.state || before.state.time < base.time) {
+      next = { ...before, state: base, fromBaseline: true };
+    } else if (before.gap && before.gap.time > base.time && (before.gapBase ?? ZERO).time < base.time) {
+      // The gap point was counted against less than the baseline (nothing, or an older baseline): what lies between leaves its hour.
+      const between = difference(before.gapBase ?? ZERO, base);
+      if (between && difference(base, before.gap)) {
+        const values: Record<string, number> = { count: -between.count, sum: -between.sum };
+        for (const [k, v] of Object.entries(between.buckets)) values[k] = -v;
+        changes.push(hourRow(b.projectId, b.metric, hourOf(before.gap.time), b, values));
+        next = { ...before, gapBase: base };
+      }
+    }
+    if (next === before) continue;
+    const row = seriesRowDelta(b.seriesId, { projectId: b.projectId, metric: b.metric, startTimeUnixNano: b.startTimeUnixNano }, current, next, before, position);
+    if (row) changes.push(row);
+  }
+  // The hour rows as they stand after the corrections, then dropped or set.
+  const hourPrefix = `${GENAI_METRICS_TABLE}${SEP}${data.projectId}${SEP}`;
+  const view = sumCounters([...stored.filter((r) => r.id.startsWith(hourPrefix)), ...changes.filter((r) => r.id.startsWith(hourPrefix))]);
+  const cutoffHour = genaiMetricHourOf(data.cutoff);
+  const setHours = new Set(data.hours ?? []);
+  for (const row of view.values()) {
+    const hour = row.dims.hour ?? '';
+    if (data.hours === null ? hour < cutoffHour : setHours.has(hour)) changes.push({ id: row.id, dims: row.dims, values: Object.fromEntries(Object.entries(row.values).map(([k, v]) => [k, -v])) });
+  }
+  if (data.rows) changes.push(...data.rows);
+  return counterDelta([], changes);
 }
 
 // ---- reading: rows of one metric rolled up into the API's points ----
