@@ -5,7 +5,7 @@ import { ARTIFACTS, assertBrowserReady, describeInBrowser, expectText as expectT
 import { sendConversation, type ConversationTurn } from '../support/send-conversation';
 import { sendAgentTrace } from '../support/send-spans';
 import { temps } from '../support/server-inspect';
-import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
+import { eventually, getJson, projectorCaughtUp, repoRoot, startServer, type RunningServer } from '../support/temps-server';
 
 /**
  * Usage, sessions, the project switcher and the mapping report, in a real browser (Debian chromium +
@@ -78,6 +78,7 @@ describeInBrowser('Usage, sessions and projects in a real browser', () => {
     travelTraces = await sendConversation(server.url, server.apiKey, server.projectId, TRAVEL_ID, TRAVEL, { userId: 'ana' });
     recipeTraces = await sendConversation(server.url, server.apiKey, server.projectId, RECIPES_ID, RECIPES, { userId: 'ben', extraChatAttributes: { [UNMAPPED_KEY]: 'x' } });
     await sendAgentTrace(server.url, server.apiKey, secondProject, { agentName: 'staging-agent' });
+    await projectorCaughtUp(server);
     await eventually(
       async () => {
         const { body } = await getJson(server, `/api/projects/${server.projectId}/ai/traces?limit=50`);
@@ -359,14 +360,7 @@ describeInBrowser('Usage, sessions and projects in a real browser', () => {
     }));
     // Generous: on a loaded machine the (niced) projector may still be catching up with the ~350 conversations.
     // Waited for apart from the page, so that a failure says whether the projection or the page fell short.
-    let lag: unknown;
-    await eventually(async () => {
-      const item = (await getJson(server, '/api/projections')).body.items?.[0];
-      lag = item && { lagEvents: item.lagEvents, position: item.position, head: item.head };
-      return item?.lagEvents === 0 ? true : undefined;
-    }, 120_000, 'the projector to catch up').catch((err) => {
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(lag)}`);
-    });
+    await projectorCaughtUp(server, 120_000);
     const usage = (await getJson(server, `/api/projects/${demo}/ai/usage?from=${new Date(Date.now() - 30 * hour).toISOString()}`)).body;
     expect(usage.totals.calls).toBe(calls);
     await step('demo-usage', async () => {
