@@ -182,7 +182,10 @@ describeInBrowser('Usage, sessions and projects in a real browser', () => {
       { question: 'Ping?', answer: 'Pong.', provider: 'openai', model: 'gpt-4o-mini', inputTokens: 10, outputTokens: 2 },
     ]);
     const t0 = Date.now();
-    await step('live-usage', () => expectValue('total-calls', String(EXPECTED.calls + 1), 20_000));
+    await step('live-usage', async () => {
+      await projectorCaughtUp(server, 20_000); // a timeout here is the projection's, after it the live update's
+      await expectValue('total-calls', String(EXPECTED.calls + 1), 20_000);
+    });
     timings.usageLiveRefreshMs = Date.now() - t0;
     expect(await survivedWithoutReload(page)).toBe(true);
     await expectText(page.getByTestId('chart-calls').locator('.u-legend'), 'gpt-4o-mini');
@@ -258,6 +261,7 @@ describeInBrowser('Usage, sessions and projects in a real browser', () => {
     await markNoReload(page);
     const [fourth] = await sendConversation(server.url, server.apiKey, server.projectId, TRAVEL_ID, [LATE_TURN], { userId: 'ana' });
     await step('session-live', async () => {
+      await projectorCaughtUp(server, 20_000);
       await eventually(async () => ((await turns.count()) === 4 ? true : undefined), 20_000, 'the fourth turn');
       await expectText(turns.nth(3).getByTestId('turn-answer'), LATE_TURN.answer);
     });
