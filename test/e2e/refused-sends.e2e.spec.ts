@@ -59,3 +59,21 @@ describe('refused sends fail at once, saying why', () => {
     }
   });
 });
+
+describe('Load demo data on a server that refuses the demo', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    // Bodies over 512 bytes are refused (413): each demo request is larger.
+    server = await startServer({ env: { TEMPS_MAX_BODY_BYTES: '512' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("answers 502 with the OTLP endpoint's answer, which the dashboard shows under its button", async () => {
+    const res = await fetch(`${server.url}/api/demo`, { method: 'POST', headers: { Authorization: `Bearer ${server.apiKey}` } });
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { message: string };
+    expect(body.message).toMatch(/^0 of 8 demo requests sent to project demo, then the OTLP endpoint http:\/\/127\.0\.0\.1:\d+\/api\/otel\/v1\/traces answered 413: /);
+  });
+});
