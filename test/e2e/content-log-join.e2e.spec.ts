@@ -4,6 +4,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { checkedExporter } from '../support/checked-exporter';
 import { eventually, getJson, startServer, TEST_API_KEY, type RunningServer } from '../support/temps-server';
 
 /**
@@ -21,10 +22,8 @@ describe('content log records are joined to their span', () => {
   });
 
   async function sendChatSpan(): Promise<{ traceId: string; spanId: string }> {
-    const provider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'openai-v2-app' }),
-      spanProcessors: [new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${server.url}/api/otel/v1/traces`, headers }) })],
-    });
+    const { exporter, delivered } = checkedExporter(new OTLPTraceExporter({ url: `${server.url}/api/otel/v1/traces`, headers }), `${server.url}/api/otel/v1/traces`);
+    const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'openai-v2-app' }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     // As the instrumentation emits it with content capture: no content on the span itself.
     const span = provider.getTracer('opentelemetry.instrumentation.openai_v2').startSpan('chat gpt-4o-mini', {
       kind: SpanKind.CLIENT,
@@ -33,14 +32,13 @@ describe('content log records are joined to their span', () => {
     span.end();
     await provider.forceFlush();
     await provider.shutdown();
+    delivered(); // a refused export fails here, with its status, not in the wait for the joined span
     return { traceId: span.spanContext().traceId, spanId: span.spanContext().spanId };
   }
 
   async function sendContentLogs(traceId: string, spanId: string): Promise<void> {
-    const provider = new LoggerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'openai-v2-app' }),
-      processors: [new SimpleLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${server.url}/api/otel/v1/logs`, headers }) })],
-    });
+    const { exporter, delivered } = checkedExporter(new OTLPLogExporter({ url: `${server.url}/api/otel/v1/logs`, headers }), `${server.url}/api/otel/v1/logs`, 'log records');
+    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'openai-v2-app' }), processors: [new SimpleLogRecordProcessor({ exporter })] });
     const logger = provider.getLogger('opentelemetry.instrumentation.openai_v2');
     const context = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: TraceFlags.SAMPLED });
     logger.emit({ eventName: 'gen_ai.system.message', severityNumber: SeverityNumber.INFO, attributes: { 'gen_ai.system': 'openai' }, body: { content: 'You are a weather bot.' }, context });
@@ -54,6 +52,7 @@ describe('content log records are joined to their span', () => {
     });
     await provider.forceFlush();
     await provider.shutdown();
+    delivered(); // a refused export fails here, with its status, not in the wait for the joined span
   }
 
   const chatSpan = (traceId: string) =>
@@ -83,10 +82,8 @@ describe('content log records are joined to their span', () => {
 
   it('joins log records that arrive before the span', async () => {
     // Ids chosen up front, as a span still running would have them when its logs are exported.
-    const provider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'openai-v2-app' }),
-      spanProcessors: [new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${server.url}/api/otel/v1/traces`, headers }) })],
-    });
+    const { exporter, delivered } = checkedExporter(new OTLPTraceExporter({ url: `${server.url}/api/otel/v1/traces`, headers }), `${server.url}/api/otel/v1/traces`);
+    const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'openai-v2-app' }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     const span = provider.getTracer('opentelemetry.instrumentation.openai_v2').startSpan('chat gpt-4o-mini', {
       kind: SpanKind.CLIENT,
       attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 9 },
@@ -96,6 +93,7 @@ describe('content log records are joined to their span', () => {
     span.end();
     await provider.forceFlush();
     await provider.shutdown();
+    delivered(); // a refused export fails here, with its status, not in the wait for the joined span
     expectConversation(await chatSpan(traceId));
   });
 });

@@ -1,12 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Locator, Page } from 'playwright-core';
 import { ARTIFACTS, assertBrowserReady, describeInBrowser, expectText as expectTextWithin, launchDashboardBrowser, markNoReload, screenshots, signIn, stepper, survivedWithoutReload, traceRow, traceRows, type DashboardBrowser } from '../support/dashboard-browser';
-import { sendAgentTrace } from '../support/send-spans';
+import { otelPipeline, sendAgentTrace } from '../support/send-spans';
 import { eventually, getJson, startServer, type RunningServer } from '../support/temps-server';
 
 /**
@@ -25,16 +22,10 @@ declare const getComputedStyle: any; // eslint-disable-line @typescript-eslint/n
 const UI_TIMEOUT = 15_000;
 const expectText = (locator: Locator, text: string) => expectTextWithin(locator, text, UI_TIMEOUT);
 
-/** A real OTel SDK pipeline to this server; `simple` exports each span the moment it ends. */
+/** A real OTel SDK pipeline to this server; `simple` exports each span the moment it ends. A refused export throws. */
 function pipeline(server: RunningServer, serviceName: string, mode: 'simple' | 'batch') {
-  const exporter = new OTLPTraceExporter({
-    url: `${server.url}/api/otel/v1/traces`,
-    headers: { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': server.projectId },
-  });
-  const processor =
-    mode === 'simple' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter, maxQueueSize: 4096, maxExportBatchSize: 500, scheduledDelayMillis: 50 });
-  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': serviceName }), spanProcessors: [processor] });
-  return { provider, tracer: provider.getTracer('dashboard-e2e') };
+  const headers = { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': server.projectId };
+  return otelPipeline(`${server.url}/api/otel/v1/traces`, headers, serviceName, { processor: mode, batch: { maxQueueSize: 4096, maxExportBatchSize: 500, scheduledDelayMillis: 50 } });
 }
 
 function chatSpan(tracer: Tracer, parent: Span, opts: { input?: string; output?: string; error?: string; tokens?: [number, number] } = {}) {
@@ -135,7 +126,7 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
   });
 
   it('watches a live agent run grow span by span (children before their parent: the parent shows as running)', async () => {
-    const { provider, tracer } = pipeline(server, 'live-agent-svc', 'simple');
+    const { provider, tracer, exported } = pipeline(server, 'live-agent-svc', 'simple');
     const agent = tracer.startSpan('invoke_agent live-agent');
     agent.setAttribute('gen_ai.operation.name', 'invoke_agent');
     agent.setAttribute('gen_ai.agent.name', 'live-agent');
@@ -144,7 +135,7 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
       // 1. The first LLM call ends (the agent is still running): the run appears in the open list.
       const chat1 = chatSpan(tracer, agent, { input: 'Plan a trip to Lisbon', output: 'Let me look up trains.' });
       chat1.end();
-      await provider.forceFlush();
+      await exported();
       await step('live-row', async () => {
         await row(traceId).waitFor();
         await row(traceId).locator('.spinner').waitFor();
@@ -171,7 +162,7 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
       tool.setAttribute('gen_ai.tool.call.arguments', '{"to": "Lisbon"}');
       tool.setAttribute('gen_ai.tool.call.result', '{"trains": ["Sud Express 21:25"]}');
       tool.end();
-      await provider.forceFlush();
+      await exported();
       await step('live-tool', async () => {
         await count(realItems(), 2, 'received spans');
         await page.locator('[data-testid="span-tree"] [data-fresh="true"]', { hasText: 'execute_tool find_trains' }).waitFor();
@@ -181,7 +172,7 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
       // 3. The second LLM call ends, with an error type.
       const chat2 = chatSpan(tracer, agent, { input: 'Book it', error: 'RateLimitError' });
       chat2.end();
-      await provider.forceFlush();
+      await exported();
       await step('live-chat2', async () => {
         await count(realItems(), 3, 'received spans');
         await expectText(page.locator('[data-testid="span-tree"] .err-type'), 'RateLimitError');
@@ -191,7 +182,7 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
       // 4. The agent ends: the placeholder becomes the real root, the run is no longer in progress.
       agent.setStatus({ code: SpanStatusCode.OK });
       agent.end();
-      await provider.forceFlush();
+      await exported();
       await step('live-done', async () => {
         await count(treeItems(), 4, 'spans');
         await page.getByTestId('running-parent').waitFor({ state: 'detached' });
@@ -228,13 +219,12 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
     await shot('conversation');
 
     // An LLM call sent without content capture.
-    const { provider, tracer } = pipeline(server, 'no-capture-svc', 'batch');
+    const { flush, tracer } = pipeline(server, 'no-capture-svc', 'batch');
     const root = tracer.startSpan('invoke_agent quiet-agent');
     root.setAttribute('gen_ai.operation.name', 'invoke_agent');
     chatSpan(tracer, root).end();
     root.end();
-    await provider.forceFlush();
-    await provider.shutdown();
+    await flush();
     const quietId = root.spanContext().traceId;
     await apiTrace(quietId, 2);
     await page.goto(`${server.url}/projects/${server.projectId}/ai/traces/${quietId}`);
@@ -248,13 +238,12 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
 
   it('filters by free text and by service, kept in the URL', async () => {
     const send = async (service: string, question: string) => {
-      const { provider, tracer } = pipeline(server, service, 'batch');
+      const { flush, tracer } = pipeline(server, service, 'batch');
       const root = tracer.startSpan(`invoke_agent ${service}`);
       root.setAttribute('gen_ai.operation.name', 'invoke_agent');
       chatSpan(tracer, root, { input: question, output: 'Done.' }).end();
       root.end();
-      await provider.forceFlush();
-      await provider.shutdown();
+      await flush();
       await apiTrace(root.spanContext().traceId, 2);
       return root.spanContext().traceId;
     };
@@ -359,7 +348,7 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
 
   it('measures the first render of the list and of a 1,000-span trace', async () => {
     // 1,000 spans through the real exporter: an agent with 999 calls (LLM calls with messages, tool calls).
-    const { provider, tracer } = pipeline(server, 'big-agent-svc', 'batch');
+    const { flush, tracer } = pipeline(server, 'big-agent-svc', 'batch');
     const root = tracer.startSpan('invoke_agent big-agent');
     root.setAttribute('gen_ai.operation.name', 'invoke_agent');
     for (let i = 0; i < 999; i++) {
@@ -371,8 +360,7 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
       } else chatSpan(tracer, root, { input: `question ${i}`, output: `answer ${i}`, tokens: [100 + i, 10 + (i % 50)] }).end();
     }
     root.end();
-    await provider.forceFlush();
-    await provider.shutdown();
+    await flush();
     const bigId = root.spanContext().traceId;
     await apiTrace(bigId, 1000);
 

@@ -5,7 +5,7 @@ import { ARTIFACTS, assertBrowserReady, describeInBrowser, expectText as expectT
 import { sendConversation, type ConversationTurn } from '../support/send-conversation';
 import { sendAgentTrace } from '../support/send-spans';
 import { temps } from '../support/server-inspect';
-import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
+import { eventually, getJson, projectorCaughtUp, repoRoot, startServer, type RunningServer } from '../support/temps-server';
 
 /**
  * Usage, sessions, the project switcher and the mapping report, in a real browser (Debian chromium +
@@ -78,6 +78,7 @@ describeInBrowser('Usage, sessions and projects in a real browser', () => {
     travelTraces = await sendConversation(server.url, server.apiKey, server.projectId, TRAVEL_ID, TRAVEL, { userId: 'ana' });
     recipeTraces = await sendConversation(server.url, server.apiKey, server.projectId, RECIPES_ID, RECIPES, { userId: 'ben', extraChatAttributes: { [UNMAPPED_KEY]: 'x' } });
     await sendAgentTrace(server.url, server.apiKey, secondProject, { agentName: 'staging-agent' });
+    await projectorCaughtUp(server);
     await eventually(
       async () => {
         const { body } = await getJson(server, `/api/projects/${server.projectId}/ai/traces?limit=50`);
@@ -181,7 +182,10 @@ describeInBrowser('Usage, sessions and projects in a real browser', () => {
       { question: 'Ping?', answer: 'Pong.', provider: 'openai', model: 'gpt-4o-mini', inputTokens: 10, outputTokens: 2 },
     ]);
     const t0 = Date.now();
-    await step('live-usage', () => expectValue('total-calls', String(EXPECTED.calls + 1), 20_000));
+    await step('live-usage', async () => {
+      await projectorCaughtUp(server, 20_000); // a timeout here is the projection's, after it the live update's
+      await expectValue('total-calls', String(EXPECTED.calls + 1), 20_000);
+    });
     timings.usageLiveRefreshMs = Date.now() - t0;
     expect(await survivedWithoutReload(page)).toBe(true);
     await expectText(page.getByTestId('chart-calls').locator('.u-legend'), 'gpt-4o-mini');
@@ -257,6 +261,7 @@ describeInBrowser('Usage, sessions and projects in a real browser', () => {
     await markNoReload(page);
     const [fourth] = await sendConversation(server.url, server.apiKey, server.projectId, TRAVEL_ID, [LATE_TURN], { userId: 'ana' });
     await step('session-live', async () => {
+      await projectorCaughtUp(server, 20_000);
       await eventually(async () => ((await turns.count()) === 4 ? true : undefined), 20_000, 'the fourth turn');
       await expectText(turns.nth(3).getByTestId('turn-answer'), LATE_TURN.answer);
     });
@@ -359,14 +364,7 @@ describeInBrowser('Usage, sessions and projects in a real browser', () => {
     }));
     // Generous: on a loaded machine the (niced) projector may still be catching up with the ~350 conversations.
     // Waited for apart from the page, so that a failure says whether the projection or the page fell short.
-    let lag: unknown;
-    await eventually(async () => {
-      const item = (await getJson(server, '/api/projections')).body.items?.[0];
-      lag = item && { lagEvents: item.lagEvents, position: item.position, head: item.head };
-      return item?.lagEvents === 0 ? true : undefined;
-    }, 120_000, 'the projector to catch up').catch((err) => {
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(lag)}`);
-    });
+    await projectorCaughtUp(server, 120_000);
     const usage = (await getJson(server, `/api/projects/${demo}/ai/usage?from=${new Date(Date.now() - 30 * hour).toISOString()}`)).body;
     expect(usage.totals.calls).toBe(calls);
     await step('demo-usage', async () => {

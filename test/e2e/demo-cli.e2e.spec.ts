@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temps } from '../support/server-inspect';
-import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
+import { eventually, getJson, projectorCaughtUp, repoRoot, startServer, type RunningServer } from '../support/temps-server';
 
 /** `temps demo` and `temps demo --remove` against a running `temps serve`, as a newcomer types them. */
 describe('temps demo', () => {
@@ -18,10 +18,10 @@ describe('temps demo', () => {
   it('sends the demo through the OTLP endpoint with a key of its own (revoked after), and --remove deletes the demo project', async () => {
     const { stdout } = await temps(server.dataDir, ['demo', '--url', server.url]);
     expect(stdout).toMatch(/^sent 8 demo traces \(16 spans\) to http:\/\/127\.0\.0\.1:\d+\/api\/otel\/v1\/traces, project demo \(created now\)$/m);
-    const items = await eventually(async () => {
-      const list = await tracesOf('demo');
-      return list.length === 8 ? list : undefined;
-    }, 15_000, '8 demo traces');
+    // Every span was acknowledged (the CLI checks each answer): once the projector has caught up, all 8 are there.
+    await projectorCaughtUp(server);
+    const items = await tracesOf('demo');
+    expect(items).toHaveLength(8);
     expect(new Set(items.map((t) => t.serviceName))).toEqual(new Set(['temps-demo']));
     expect(items.filter((t) => t.errorCount > 0).map((t) => t.rootSpanName)).toEqual(['chat claude-sonnet-4']);
     expect(items.map((t) => t.rootSpanName)).toEqual(expect.arrayContaining(['invoke_agent research-assistant', 'chat gpt-4o-mini', 'ai.generateText', 'weather-turn']));
@@ -43,7 +43,8 @@ describe('temps demo', () => {
     // A later demo gets a new project: the old one's rows never come back.
     const again = await temps(server.dataDir, ['demo', '--url', server.url]);
     expect(again.stdout).toMatch(/project demo-2 \(created now\)/);
-    await eventually(async () => ((await tracesOf('demo-2')).length === 8 ? true : undefined), 15_000, '8 traces in demo-2');
+    await projectorCaughtUp(server);
+    expect(await tracesOf('demo-2')).toHaveLength(8);
     expect((await temps(server.dataDir, ['demo', '--remove'])).stdout).toMatch(/removed demo project demo-2/);
     expect((await temps(server.dataDir, ['demo', '--remove'])).stdout.trim()).toBe('no demo project to remove');
   }, 60_000);

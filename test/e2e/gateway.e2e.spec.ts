@@ -295,7 +295,7 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
   });
 
   it("makes its span a child of the client's span (traceparent): one trace, tokens counted once", async () => {
-    const { provider: tracerProvider, tracer } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': '1' });
+    const { flush, tracer } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${server.apiKey}`, 'X-Temps-Project-Id': '1' });
     const usageBefore = (await getJson(server, '/api/projects/1/ai/usage')).body;
     // The client's own instrumentation span around the call, as openai instrumentations make it.
     const span = tracer.startSpan('chat gpt-4o', { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' } });
@@ -303,8 +303,7 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     const out = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello!' }] }, { headers: { traceparent: `00-${ctx.traceId}-${ctx.spanId}-01`, 'X-Temps-Project-Id': '1' } });
     span.setAttributes({ 'gen_ai.response.id': out.id, 'gen_ai.response.model': out.model, 'gen_ai.usage.input_tokens': 20, 'gen_ai.usage.output_tokens': 7 });
     span.end();
-    await tracerProvider.forceFlush();
-    await tracerProvider.shutdown();
+    await flush();
 
     const detail = await eventually(async () => {
       const { body } = await getJson(server, `/api/projects/1/ai/traces/${ctx.traceId}`);

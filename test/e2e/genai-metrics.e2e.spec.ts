@@ -6,7 +6,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { hexId } from '../support/otlp-raw';
 import { readEvents, temps } from '../support/server-inspect';
-import { eventually, getJson, startServer, type RunningServer } from '../support/temps-server';
+import { getJson, projectorCaughtUp, startServer, type RunningServer } from '../support/temps-server';
 
 /**
  * GenAI metrics from the real OTel JS metrics SDK and OTLP/protobuf exporter, through `temps serve`,
@@ -88,6 +88,9 @@ describe('GenAI metrics over OTLP (real OTel JS metrics SDK)', () => {
     await delta.provider.forceFlush();
     record(delta, chat, 2000, 500, 12);
     await delta.provider.shutdown();
+    // A refused export fails every test here at once, with its status and message, not their waits.
+    const failed = exports.filter((r) => r.code !== ExportResultCode.SUCCESS);
+    if (failed.length) throw new Error(`${failed.length} metric export(s) failed: ${failed.map((r) => `${(r.error as { code?: number } | undefined)?.code ?? ''} ${r.error?.message}`).join('; ')}`);
   });
   afterAll(async () => {
     diag.disable();
@@ -127,7 +130,7 @@ describe('GenAI metrics over OTLP (real OTel JS metrics SDK)', () => {
   });
 
   it('the API totals equal what was recorded: re-exported cumulative totals count once', async () => {
-    await eventually(async () => ((await getJson(server, '/api/projections')).body.items?.[0]?.lagEvents === 0 ? true : undefined), 15_000, 'the projector to catch up');
+    await projectorCaughtUp(server, 15_000);
     expect(await totals('gen_ai.client.token.usage')).toEqual(expected('tokens|'));
     expect(await totals('gen_ai.client.operation.duration')).toEqual(expected('duration|'));
     // The deprecated gen_ai.system names the provider when gen_ai.provider.name is absent.

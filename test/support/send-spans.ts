@@ -1,36 +1,39 @@
 import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { ExportResultCode } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { checkedExporter } from './checked-exporter';
 
 /**
- * A real OTel SDK pipeline (TracerProvider + BatchSpanProcessor + OTLP/HTTP protobuf exporter).
- * `flush()` flushes, shuts down and throws when any export failed: the SDK only logs a failed export (after its
- * own retries, e.g. of 429s), so a test that sent spans the server refused would otherwise wait for data that never came.
+ * A real OTel SDK pipeline (TracerProvider + BatchSpanProcessor, or SimpleSpanProcessor: one export per ended span,
+ * + OTLP/HTTP protobuf exporter). `flush()` flushes, shuts down and throws when any export failed, with its status
+ * and the server's answer; `exported()` does the same but keeps the pipeline open (a run still going on).
  */
-export function otelPipeline(url: string, headers: Record<string, string>, serviceName = 'my-ai-app') {
-  const exporter = new OTLPTraceExporter({ url, headers });
-  const failures: string[] = [];
-  const send = exporter.export.bind(exporter);
-  exporter.export = (spans, done) =>
-    send(spans, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS) failures.push(`${spans.length} spans: ${result.error?.message ?? 'export failed'}`);
-      done(result);
-    });
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': serviceName }),
-    spanProcessors: [new BatchSpanProcessor({ exporter })],
-  });
-  async function flush(): Promise<void> {
-    // The processor also rejects with the export's errors (an array): the message below says what was dropped.
-    await provider.forceFlush().catch((err: unknown) => {
-      if (failures.length === 0) failures.push(`spans: ${String(err)}`);
-    });
-    await provider.shutdown();
-    if (failures.length > 0) throw new Error(`the OTLP exporter to ${url} dropped ${failures.join('; ')}`);
+export function otelPipeline(
+  url: string,
+  headers: Record<string, string>,
+  serviceName = 'my-ai-app',
+  options: { processor?: 'batch' | 'simple'; batch?: { maxQueueSize?: number; maxExportBatchSize?: number; scheduledDelayMillis?: number } } = {},
+) {
+  const { exporter, delivered } = checkedExporter(new OTLPTraceExporter({ url, headers }), url);
+  const processor = options.processor === 'simple' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter, ...options.batch });
+  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': serviceName }), spanProcessors: [processor] });
+  async function exported(): Promise<void> {
+    const flushError = await provider.forceFlush().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    delivered(); // first: a failed export's status and answer say more than the processor's rejection
+    if (flushError) throw new Error(`flushing spans to ${url} failed: ${String(flushError)}`);
   }
-  return { provider, tracer: provider.getTracer('my-ai-app'), exporter, flush };
+  async function flush(): Promise<void> {
+    try {
+      await exported();
+    } finally {
+      await provider.shutdown();
+    }
+  }
+  return { provider, tracer: provider.getTracer('my-ai-app'), exporter, exported, flush };
 }
 
 function child<T>(parent: Span, fn: (ctx: ReturnType<typeof context.active>) => T): T {

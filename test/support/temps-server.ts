@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(__dirname, '../..');
@@ -33,8 +33,9 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
 
+  const started = Date.now();
   const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s (${cpuSeconds(child.pid)} of CPU used; load average ${loadavg()[0]!.toFixed(1)}):\n${out}`)), 30_000);
     const check = () => {
       const m = /listening on http:\/\/localhost:(\d+)/.exec(out);
       if (m) {
@@ -45,8 +46,14 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
     child.stdout!.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+      reject(new Error(`server exited with ${code} before listening (after ${Date.now() - started} ms):\n${out}`));
     });
+  }).catch(async (err: unknown) => {
+    // The caller gets no handle to stop it: a server left running would load the machine for every later test.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    if (!options.keepData && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
   });
 
   return {
@@ -63,6 +70,16 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
       if (!options.keepData && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** CPU time (user + system, all threads) a process has used so far, from /proc, as "1.7 s". */
+function cpuSeconds(pid: number | undefined): string {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return `${((Number(fields[11]) + Number(fields[12])) / 100).toFixed(1)} s`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** GET a JSON API path with the key; returns status and parsed body. */
@@ -92,4 +109,21 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Waits until the projector has applied every event in the log (GET /api/projections: lagEvents 0). Call it after
+ * the sends were acknowledged and before asserting on what the query API or a page shows, so that a timeout says
+ * the projection fell short (with its lag), not that the page or the data did.
+ */
+export async function projectorCaughtUp(server: Pick<RunningServer, 'url' | 'apiKey'>, timeoutMs = 60_000): Promise<void> {
+  let lag: unknown;
+  await eventually(async () => {
+    const { status, body } = await getJson(server, '/api/projections');
+    const item = body.items?.[0];
+    lag = item ? { lagEvents: item.lagEvents, position: item.position, head: item.head, state: item.state } : { status, body };
+    return item?.lagEvents === 0 ? true : undefined;
+  }, timeoutMs, 'the projector to catch up').catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}: ${JSON.stringify(lag)}`);
+  });
 }

@@ -23,6 +23,39 @@ describe('AccessService sees what another process wrote a moment ago', () => {
     expect(await server.authorize(secret, id, 'ingest')).toMatchObject({ ok: true });
   });
 
+  it('a project created right after the server read the stream is writable at once (no 50 ms blind spot)', async () => {
+    const { secret } = await cli.createApiKey({ name: 'admin', role: 'admin' });
+    expect(await server.authorize(secret, '1', 'ingest')).toMatchObject({ ok: true }); // the server has just read
+    const id = await cli.createProject(undefined, 'demo');
+    expect(await server.authorize(secret, id, 'ingest')).toMatchObject({ ok: true });
+    const { secret: member } = await cli.createApiKey({ name: 'demo run', role: 'member', projectIds: [id] });
+    expect(await server.roleOf(member)).toBe('member');
+  });
+
+  it('a refusal does not rest on a read that was in flight before the CLI wrote', async () => {
+    const { secret } = await cli.createApiKey({ name: 'admin', role: 'admin' });
+    await server.authorize(secret, '1', 'ingest');
+    await new Promise((r) => setTimeout(r, 600)); // the next request re-reads (500 ms refresh)...
+    const reading = server.authorize(secret, '1', 'ingest'); // ...and this one starts that read now
+    const id = await cli.createProject(undefined, 'demo');
+    const [first, second] = await Promise.all([reading, server.authorize(secret, id, 'ingest')]);
+    expect(first).toMatchObject({ ok: true });
+    expect(second).toMatchObject({ ok: true });
+  });
+
+  it('refusals share their re-reads: a burst of unknown keys costs a read or two, not one each', async () => {
+    let reads = 0;
+    const readStream = events.readStream.bind(events);
+    events.readStream = (...args: Parameters<typeof readStream>) => (reads++, readStream(...args));
+    await server.refresh();
+    reads = 0;
+    const started = performance.now();
+    const decisions = await Promise.all(Array.from({ length: 200 }, (_, i) => server.authorize(`tk_unknown_key_0123456789_${i}`, '1', 'ingest')));
+    expect(decisions.every((d) => !d.ok && d.status === 401)).toBe(true);
+    expect(reads).toBeLessThanOrEqual(2);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it('a project that does not exist is still refused after the re-read', async () => {
     const { secret } = await cli.createApiKey({ name: 'admin', role: 'admin' });
     await new Promise((r) => setTimeout(r, 60));

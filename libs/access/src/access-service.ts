@@ -23,6 +23,8 @@ import { generateApiKeySecret, generateDeploymentTokenSecret, hashSecret, newKey
 const ROLES: Role[] = ['admin', 'member', 'viewer'];
 /** Re-read the access stream at most this often, so a key made or revoked elsewhere takes effect within a second. */
 const REFRESH_MS = 500;
+/** A refused request re-reads the stream first, but all refusals together at most this often. */
+const RECHECK_MS = 50;
 
 /**
  * Projects and API keys, event-sourced in the `access` stream. Reads a live fold of that stream;
@@ -32,7 +34,10 @@ export class AccessService {
   private state: AccessState = emptyAccessState();
   private nextRevision = 0n;
   private lastRefresh = 0;
+  /** When (performance.now()) the read that set `lastRefresh` started: it saw every access event appended before then. */
+  private lastReadStarted = 0;
   private refreshing: Promise<void> | null = null;
+  private recheck: Promise<void> | null = null;
   private readonly changeListeners = new Set<() => void>();
 
   constructor(private readonly events: EventStore) {}
@@ -48,6 +53,7 @@ export class AccessService {
 
   async refresh(): Promise<void> {
     this.refreshing ??= (async () => {
+      const started = performance.now();
       try {
         const events = await this.events.readStream(Streams.access, { fromRevision: this.nextRevision });
         for (const e of events) {
@@ -55,6 +61,7 @@ export class AccessService {
           this.nextRevision = e.revision + 1n;
         }
         this.lastRefresh = Date.now();
+        this.lastReadStarted = started;
         if (events.length > 0) for (const listener of this.changeListeners) listener();
       } finally {
         this.refreshing = null;
@@ -73,27 +80,50 @@ export class AccessService {
     permission: Permission,
     pathIds?: { projectId: string; environmentId: string; deploymentId: string },
   ): Promise<AuthDecision> {
+    const arrived = performance.now();
     if (Date.now() - this.lastRefresh > REFRESH_MS) await this.refresh();
     const secretHash = token ? hashSecret(token) : null;
     const tokenKind = !token ? null : token.startsWith('dt_') ? 'dt' : token.startsWith('tk_') ? 'tk' : 'unknown';
     const request = { secretHash, tokenKind, projectHeader, pathIds, permission } as const;
     let decision = authorize(this.state, request);
-    if (!decision.ok && secretHash && Date.now() - this.lastRefresh > 50) {
+    if (!decision.ok && secretHash) {
       // A key, token or project created a moment ago by another process (the CLI): a refusal is re-read first.
-      await this.refresh();
+      await this.refreshSince(arrived);
       decision = authorize(this.state, request);
     }
     return decision;
   }
 
+  /**
+   * Waits for a read of the access stream that started at or after `time`, so a refusal never rests on a read
+   * that began before the request came in (a read in flight, or one a few ms old, may predate the CLI's write).
+   * Refusals share one such read, at most one every RECHECK_MS: unknown keys cannot make the store busy.
+   */
+  private async refreshSince(time: number): Promise<void> {
+    while (this.lastReadStarted <= time) {
+      this.recheck ??= (async () => {
+        try {
+          await this.refreshing; // a read already in flight may have started too early: let it end first
+          const wait = this.lastReadStarted + RECHECK_MS - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          await this.refresh();
+        } finally {
+          this.recheck = null;
+        }
+      })();
+      await this.recheck;
+    }
+  }
+
   /** The projects this bearer secret may read (the dashboard's project switcher). */
   async visibleProjects(token: string | null): Promise<VisibleProjectsDecision> {
+    const arrived = performance.now();
     if (Date.now() - this.lastRefresh > REFRESH_MS) await this.refresh();
     const secretHash = token ? hashSecret(token) : null;
     const tokenKind = !token ? null : token.startsWith('dt_') ? 'dt' : token.startsWith('tk_') ? 'tk' : 'unknown';
     let decision = visibleProjects(this.state, { secretHash, tokenKind });
-    if (!decision.ok && decision.status === 401 && secretHash && Date.now() - this.lastRefresh > 50) {
-      await this.refresh(); // a key created a moment ago by another process
+    if (!decision.ok && decision.status === 401 && secretHash) {
+      await this.refreshSince(arrived); // a key created a moment ago by another process
       decision = visibleProjects(this.state, { secretHash, tokenKind });
     }
     return decision;

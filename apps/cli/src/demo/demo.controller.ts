@@ -21,7 +21,10 @@ export class DemoController {
   @HttpCode(201)
   async load(@Req() req: Request): Promise<DemoSent> {
     await this.requireAdmin(req);
-    return sendDemo(this.access, ownUrl(req));
+    // The dashboard shows this message: what the OTLP endpoint answered, not "Internal server error".
+    return sendDemo(this.access, ownUrl(req)).catch((err: Error) => {
+      throw new HttpException({ statusCode: 502, error: 'demo data not loaded', message: err.message }, 502);
+    });
   }
 
   @Delete()
