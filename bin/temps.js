@@ -20,5 +20,16 @@ if (major < 24) {
     console.error('temps: not built yet; run "npm run build" (or "npm start") first');
     process.exit(1);
   }
+  // `temps serve` runs with V8 heaps sized for a server that shares its RAM: every V8 heap (the main thread's
+  // and each worker thread's, which inherit the flags) gets 8 MiB semi-spaces instead of the 64 MiB Node 24
+  // picks from the machine's RAM, and its old generation grows 2x between full GCs instead of up to 4x.
+  // Measured on 96 requests of 512 spans (4 senders): peak RSS 520 MiB -> 320 MiB, same server CPU time.
+  // The process replaces itself (execve: same pid, signals and stdio); a flag given on the command line or
+  // in NODE_OPTIONS is kept as given.
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)];
+  const heapFlags = ['--max-semi-space-size=8', '--heap-growing-percent=100'].filter((f) => !given.some((g) => g.startsWith(f.split('=')[0])));
+  if (process.argv[2] === 'serve' && heapFlags.length > 0 && typeof process.execve === 'function' && process.platform !== 'win32') {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...heapFlags, __filename, ...process.argv.slice(2)], process.env);
+  }
   require(entry);
 }
