@@ -85,10 +85,10 @@ describe('SqliteEventStore (sqlite-only behaviour)', () => {
     expect(await inline.writerPragma('synchronous')).toEqual({ synchronous: 2 });
   });
 
-  it('given a file store, then the writing connection keeps a 64 MiB page cache and the reading ones 8 MiB', async () => {
+  it('given a file store, then the writing connection keeps a 16 MiB page cache and the reading ones 8 MiB', async () => {
     const store = open();
     await store.append('s', events(1));
-    expect(await store.writerPragma('cache_size')).toEqual({ cache_size: -65536 });
+    expect(await store.writerPragma('cache_size')).toEqual({ cache_size: -16384 });
     // the store's own connection only reads (the writer thread writes): read through its private handle
     const reader = (store as unknown as { db: DatabaseSync }).db;
     expect(reader.prepare('PRAGMA cache_size').get()).toEqual({ cache_size: -8192 });
@@ -97,7 +97,7 @@ describe('SqliteEventStore (sqlite-only behaviour)', () => {
     expect((readOnly as unknown as { db: DatabaseSync }).db.prepare('PRAGMA cache_size').get()).toEqual({ cache_size: -8192 });
     const inline = SqliteEventStore.open(join(dir, 'inline-cache.db'), { writer: 'inline' });
     toClose.push(inline);
-    expect(await inline.writerPragma('cache_size')).toEqual({ cache_size: -65536 });
+    expect(await inline.writerPragma('cache_size')).toEqual({ cache_size: -16384 });
   });
 
   it('given a file written by a newer schema, when opened, then it refuses instead of guessing', async () => {
