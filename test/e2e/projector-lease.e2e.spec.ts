@@ -236,7 +236,8 @@ describe.each(readStores)('projector lease: 2 ingest, 2 api, 2 projector process
     const quiet = await readModelNow();
     paused.process.kill('SIGCONT');
     await eventually(async () => ((await leaseDetail(paused)).startsWith('standby') ? true : undefined), 15_000, 'the resumed holder standing by');
-    expect(paused.output()).toContain(`lease of epoch ${epoch} lost`);
+    // the projector thread's log reaches stdout through the main thread, a moment after /readyz can say standby
+    await eventually(async () => (paused.output().includes(`lease of epoch ${epoch} lost`) ? true : undefined), 5_000, `the resumed holder's log of losing epoch ${epoch}`);
     expect(await readModelNow()).toEqual(quiet);
     await send(buildAgentRequests(store.requests.after, 5));
     await allProjectedOnce('after the paused holder woke');
