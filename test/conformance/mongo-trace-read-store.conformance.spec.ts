@@ -31,5 +31,5 @@ if (!url) {
   describeTraceReadStoreConformance('mongo', async (options) => {
     if (!options?.namespace) prefix = `${run}${++n}_`;
     return MongoTraceReadStore.open(url, { database, collectionPrefix: prefix!, ...options });
-  }, { freeText: 'words', commitSteps: MONGO_COMMIT_STEPS });
+  }, { freeText: 'words', commitSteps: MONGO_COMMIT_STEPS, commitPausesBetweenSteps: true });
 }

@@ -35,12 +35,17 @@ export interface ConformanceOptions {
   freeText: 'substring' | 'words';
   /** The adapter's commit steps, in order: the fault cases crash at each (through the factory's failpoint). */
   commitSteps: readonly string[];
+  /**
+   * A commit is several writes with an awaited failpoint before each step (no transaction: MongoDB here), so a
+   * holder can be paused in the middle of one. Absent: a commit is one transaction (SQLite), which a takeover waits for.
+   */
+  commitPausesBetweenSteps?: boolean;
 }
 
 export interface FactoryOptions {
   namespace?: string;
-  /** Called before each commit step; a throw is a crash there. */
-  failpoint?: (step: string) => void;
+  /** Called before each commit step; a throw is a crash there (awaited where commitPausesBetweenSteps: a pause there). */
+  failpoint?: (step: string) => void | Promise<void>;
 }
 
 /**
@@ -593,6 +598,68 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
           // an unfenced connection (the CLI's rebuild request) is not refused
           await store.requestRebuild('traces');
         } finally {
+          await old.close();
+          await next.close();
+        }
+      });
+
+      // Each step's failpoint is where the old holder is paused (SIGSTOP, a GC pause) while the standby takes the lease over
+      // and projects past it; once resumed, the old holder must write nothing more: no step of its plan (stale whole values
+      // over newer ones), no plan of its own into the journal the new holder uses, no checkpoint, no clearing of that journal.
+      const pausedAt = conformance.commitPausesBetweenSteps ? it.each(conformance.commitSteps.map((step) => [step])) : it.skip.each([['(a commit is one transaction here: a takeover waits for it)']]);
+      pausedAt('fences every write of a commit: a holder paused at %s that loses the lease meanwhile writes nothing once resumed', async (step) => {
+        const at = Date.UTC(2026, 10, 5, 9, 30);
+        // One usage bucket (same minute, model and provider) and one session: every batch sets the same counters and session anew.
+        const docs = Array.from({ length: 8 }, (_, i) => span('1', tid(i + 1), 'a'.repeat(16), at + i, { position: String(i + 1), inputTokens: 10 + i, conversationId: 'conv' }));
+        const inBatches = async (target: Store, projection: string, from: number, to: number) => {
+          for (let i = from; i < to; i += 2) await commitBatch(target, projection, BigInt(Math.min(i + 2, to)), docs.slice(i, Math.min(i + 2, to)));
+        };
+        const clean = await factory({ namespace: 'traces_v80' });
+        let armed = false;
+        let paused!: () => void;
+        const pause = new Promise<void>((r) => (paused = r));
+        let resume!: () => void;
+        const resumed = new Promise<void>((r) => (resume = r));
+        const old = await factory({
+          namespace: 'traces_v81',
+          failpoint: async (s) => {
+            if (!armed || s !== step) return;
+            armed = false;
+            paused();
+            await resumed;
+          },
+        });
+        const next = await factory({ namespace: 'traces_v81' });
+        try {
+          const view = async (s: Store) => ({ traces: (await s.listTraces('1', { limit: 100 })).items, counters: await s.counterRows({ from: '', to: '\uffff' }), sessions: (await s.listSessions('1', { limit: 10 })).items });
+          await inBatches(clean, 'traces_v80', 0, 6);
+          const cleanAt6 = await view(clean);
+          await inBatches(clean, 'traces_v80', 6, 8);
+          const a = (await old.acquireLease('traces', 'old', 1000, { now: T0 }))!;
+          old.fenceWrites({ name: 'traces', epoch: a.epoch });
+          await inBatches(old, 'traces_v81', 0, 2);
+          armed = true;
+          const stale = inBatches(old, 'traces_v81', 2, 4);
+          stale.catch(() => undefined);
+          await pause;
+          // paused past its lease: the standby takes over and projects everything but the last batch (from its checkpoint;
+          // its first load finishes the old holder's plan if that was recorded)
+          const b = (await next.acquireLease('traces', 'next', 1000, { now: T0 + 2000 }))!;
+          next.fenceWrites({ name: 'traces', epoch: b.epoch });
+          await inBatches(next, 'traces_v81', Number(await next.checkpoint('traces_v81')), 6);
+          resume();
+          await expect(stale).rejects.toBeInstanceOf(LeaseLostError);
+          expect(await next.checkpoint('traces_v81')).toBe(6n);
+          expect(await view(next)).toEqual(cleanAt6);
+          // the new holder goes on (a load of its own finishes whatever plan the journal holds): nothing of the old one's is in the result
+          await inBatches(next, 'traces_v81', 6, 8);
+          expect(await next.checkpoint('traces_v81')).toBe(8n);
+          const expected = await view(clean);
+          expect(expected.traces).toHaveLength(8);
+          expect(await view(next)).toEqual(expected);
+        } finally {
+          resume();
+          await clean.close();
           await old.close();
           await next.close();
         }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { io, type Socket } from 'socket.io-client';
 import { hexId, str, traceRequestJson } from '../support/otlp-raw';
+import { describeMongoMissing } from '../support/mongo-database';
 import { createApiKey, temps } from '../support/server-inspect';
 import { eventually, startServer, type RunningServer } from '../support/temps-server';
 
@@ -32,7 +33,8 @@ const readStores: [string, ReadStoreCase][] = [
             return {
               // FerretDB's commits (the projector's, not the outbox's) take most of the time here
               boundMs: 5000,
-              // each poll of the outbox is a FerretDB query (a scan there: it pushes down only _id equality)
+              // each poll of the outbox is two _id lookups (FerretDB pushes down only _id equality: a range was a scan
+              // of the outbox, and the publisher's prune, a scan too, used to hold up the next publish)
               hopBoundMs: 1000,
               env: { TEMPS_READ_STORE: 'mongo', MONGO_URL: u.toString() },
               async drop() {
@@ -46,6 +48,8 @@ const readStores: [string, ReadStoreCase][] = [
       ]
     : []),
 ];
+
+if (!mongoUrl) describeMongoMissing('live updates reach every API instance (two processes, one data dir, one projector): read store on MongoDB', ['a socket on each instance gets trace.updated for traces sent to either, exactly once each; p99 from the ack is measured']);
 
 /**
  * Two `temps serve` processes on one data dir: A projects (TEMPS_ROLE=all), B does not (TEMPS_PROJECTOR=off,
@@ -126,10 +130,11 @@ describe.each(readStores)('live updates reach every API instance (two processes,
     const figures = Object.fromEntries(
       Object.entries({ 'sent to A (projects), heard on A': latency.A.onA, 'sent to A, heard on B': latency.A.onB, 'sent to B, heard on A': latency.B.onA, 'sent to B, heard on B': latency.B.onB, 'all, heard on A': all.onA, 'all, heard on B': all.onB }).map(([k, v]) => [k, { p50: Math.round(percentile(v, 50)), p99: Math.round(percentile(v, 99)), max: Math.round(Math.max(...v)) }]),
     );
-    console.log(`${_name}: live update latency from the 200 ack, ms (${TRACES} traces, half to each instance):\n${JSON.stringify(figures, null, 2)}`);
     // The channel's own share: a commit of A's projector reaches B's socket soon after A's own (the goal is p99 < 250 ms from the ack;
     // the loaded shared host gets a margin here, the figures above are what was measured).
     const extra = latency.A.onB.map((v, i) => v - latency.A.onA[i]!);
+    const hop = { p50: Math.round(percentile(extra, 50)), p99: Math.round(percentile(extra, 99)), max: Math.round(Math.max(...extra)) };
+    console.log(`${_name}: live update latency from the 200 ack, ms (${TRACES} traces, half to each instance):\n${JSON.stringify({ ...figures, 'the outbox hop (sent to A: heard on B minus heard on A)': hop }, null, 2)}`);
     expect(percentile(extra, 99)).toBeLessThan(hopBoundMs);
     expect(percentile(all.onB, 99)).toBeLessThan(boundMs);
   }, 180_000);

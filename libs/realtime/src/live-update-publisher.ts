@@ -22,6 +22,7 @@ export function toLiveUpdates(traces: readonly TraceSummary[]): LiveUpdate[] {
 export class LiveUpdatePublisher {
   private queue: Promise<void> = Promise.resolve();
   private lastPrune = 0;
+  private pruning: Promise<void> | null = null;
 
   constructor(
     private readonly channel: LiveUpdateChannel,
@@ -38,14 +39,25 @@ export class LiveUpdatePublisher {
       .catch((err: Error) => this.onError(`could not publish a live update to the shared channel: ${err.message}`));
   }
 
-  /** Resolves once every publish so far is written (or dropped). */
-  flushed(): Promise<void> {
-    return this.queue;
+  /** Resolves once every publish so far is written (or dropped), and a prune under way is done. */
+  async flushed(): Promise<void> {
+    await this.queue;
+    await this.pruning;
   }
 
-  private async pruneNowAndThen(): Promise<void> {
-    if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
+  /**
+   * Beside the publishes, not before the next one: a prune reads the head and deletes by a range (a scan of
+   * the outbox on FerretDB), and the commits published meanwhile should not wait for it.
+   */
+  private pruneNowAndThen(): void {
+    if (this.pruning || Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = Date.now();
-    await this.channel.prune({ maxAgeMs: KEEP_MS, keep: KEEP_BATCHES });
+    this.pruning = this.channel
+      .prune({ maxAgeMs: KEEP_MS, keep: KEEP_BATCHES })
+      .then(
+        () => undefined,
+        (err: Error) => this.onError(`could not prune the shared live update channel: ${err.message}`),
+      )
+      .finally(() => (this.pruning = null));
   }
 }

@@ -326,10 +326,12 @@ export class MongoTraceReadStore implements TraceReadStore {
   }
 
   /**
-   * Without transactions (FerretDB v1; a MongoDB commit here is not one either) the check is a read
-   * before each write step that matters: before a plan is recorded, before it is carried out, before the
-   * checkpoint moves, before a catalog change. A holder paused between a check and its write can still
-   * land that one write after losing the lease (documented in the README); nothing after it.
+   * Without transactions (FerretDB v1; a MongoDB commit here is not one either) the check is a read of the
+   * lease right before every write a projection makes (each journal write, each step of carrying a plan out,
+   * the checkpoint, forgetting the plan, each catalog change): a holder paused past its lease stops at its
+   * next write. What remains: a holder paused between a check's answer and the write right after it (no
+   * await between them) lands that one write on waking; FerretDB v1 has no write that is conditional on
+   * another document atomically (a filtered update reads, then writes), so this window cannot be closed here.
    */
   private async checkFence(): Promise<void> {
     const fence = this.fence.current;
@@ -419,16 +421,28 @@ export class MongoTraceReadStore implements TraceReadStore {
     // recorded since (another writer of the build, or a commit that failed after its load): finish it, and
     // let the runner compute this batch again from the state that follows.
     if (await this.finishRecordedPlan(b)) throw new Error(`build ${b.namespace}: finished a commit recorded before this one; the batch must be computed again`);
-    const step = async (name: MongoCommitStep) => this.failpoint?.(name);
-    await this.checkFence();
-    await step('journal');
+    const write = this.fencedStep();
     const json = JSON.stringify({ ...plan, position: plan.position.toString() });
     const chunks: JournalRow[] = [];
     for (let i = 0; i * CHUNK_CHARS < json.length; i++) chunks.push({ _id: `c${i}`, data: json.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS) });
-    await b.journal.deleteMany({});
-    await b.journal.insertMany(chunks);
-    await b.journal.insertOne({ _id: 'plan', projection: plan.projection, position: plan.position.toString(), chunks: chunks.length });
-    await this.carryOut(b, plan, step);
+    await write('journal', () => b.journal.deleteMany({}));
+    await write(null, () => b.journal.insertMany(chunks));
+    await write(null, () => b.journal.insertOne({ _id: 'plan', projection: plan.projection, position: plan.position.toString(), chunks: chunks.length }));
+    await this.carryOut(b, plan, write);
+  }
+
+  /**
+   * Runs each write of a commit after its failpoint (if it starts a step) and a fence check: a holder that
+   * lost the lease while paused anywhere in a commit (at a failpoint, or awaiting an earlier write) writes
+   * nothing more once it wakes (see checkFence).
+   */
+  private fencedStep(): (name: MongoCommitStep | null, write: (() => Promise<unknown>) | null) => Promise<void> {
+    return async (name, write) => {
+      if (name) await this.failpoint?.(name);
+      if (!write) return; // nothing to write at this step: no check either
+      await this.checkFence();
+      await write();
+    };
   }
 
   /** Carries out the plan recorded in the build's journal, if one is; true when there was one. */
@@ -439,58 +453,52 @@ export class MongoTraceReadStore implements TraceReadStore {
     const byId = new Map((await b.journal.find({ _id: { $in: ids } }).toArray()).map((c) => [c._id, c.data ?? '']));
     if (ids.some((id) => !byId.has(id))) throw new Error(`build ${b.namespace}: the recorded plan at position ${marker.position} misses chunks`);
     const parsed = JSON.parse(ids.map((id) => byId.get(id)).join('')) as Omit<TraceWritePlan, 'position'> & { position: string };
-    await this.carryOut(b, { ...parsed, position: BigInt(parsed.position) }, async (name) => this.failpoint?.(name));
+    await this.carryOut(b, { ...parsed, position: BigInt(parsed.position) }, this.fencedStep());
     return true;
   }
 
-  /** Every write sets a whole document or value: carrying a plan out again changes nothing. */
-  private async carryOut(b: BuildCollections, plan: TraceWritePlan, step: (name: MongoCommitStep) => Promise<void>): Promise<void> {
+  /** Every write sets a whole document or value: carrying a plan out again changes nothing. Each write is fenced (fencedStep). */
+  private async carryOut(b: BuildCollections, plan: TraceWritePlan, write: ReturnType<MongoTraceReadStore['fencedStep']>): Promise<void> {
     const pos = padPosition(plan.position);
-    await this.checkFence();
-    await step('spans');
-    if (plan.spans.length) {
-      await b.spans.bulkWrite(
+    await write('spans', !plan.spans.length ? null : () =>
+      b.spans.bulkWrite(
         plan.spans.map((s) => {
           const row: SpanRow = { _id: spanKey(s.projectId, s.traceId, s.spanId), projectId: s.projectId, traceId: s.traceId, spanId: s.spanId, doc: JSON.stringify(s) };
           return { replaceOne: { filter: { _id: row._id }, replacement: row, upsert: true } };
         }),
         { ordered: false },
-      );
-    }
-    await step('traces');
-    if (plan.traces.length) {
-      const search = new Map(plan.search.map((f) => [traceKey(f.projectId, f.traceId), f]));
-      await b.traces.bulkWrite(
+      ),
+    );
+    const search = new Map(plan.search.map((f) => [traceKey(f.projectId, f.traceId), f]));
+    await write('traces', !plan.traces.length ? null : () =>
+      b.traces.bulkWrite(
         plan.traces.map((t) => {
           const row = mongoTraceRow(t, search.get(traceKey(t.projectId, t.traceId)));
           return { replaceOne: { filter: { _id: row._id }, replacement: row, upsert: true } };
         }),
         { ordered: false },
-      );
-    }
+      ),
+    );
     // Retention: a removed trace's documents go (search fields live on the trace row). Deleting again changes nothing.
     for (const [projectId, traceIds] of groupBy(plan.removed ?? [], (t) => t.projectId, (t) => t.traceId)) {
-      await b.spans.deleteMany({ projectId, traceId: { $in: traceIds } });
-      await b.traces.deleteMany({ _id: { $in: traceIds.map((traceId) => traceKey(projectId, traceId)) } });
+      await write(null, () => b.spans.deleteMany({ projectId, traceId: { $in: traceIds } }));
+      await write(null, () => b.traces.deleteMany({ _id: { $in: traceIds.map((traceId) => traceKey(projectId, traceId)) } }));
     }
-    await step('claims');
     if (plan.claimLog.length) throw new Error('the MongoDB read store has no bulk loads: a plan with a claim log is not for it');
     const claimOps: AnyBulkWriteOperation<ResponseRow>[] = [
       ...plan.claims.remove.map((c) => ({ deleteOne: { filter: { _id: claimId(c) } } })),
       ...plan.claims.put.map((c: ResponseClaim) => ({ replaceOne: { filter: { _id: claimId(c) }, replacement: { _id: claimId(c), response: c.response, claimant: c.claimant, rows: c.rows }, upsert: true } })),
     ];
-    if (claimOps.length) await b.responses.bulkWrite(claimOps, { ordered: true });
-    await step('counters');
-    if (plan.counters.length) {
-      await b.counters.bulkWrite(
+    await write('claims', claimOps.length ? () => b.responses.bulkWrite(claimOps, { ordered: true }) : null);
+    await write('counters', !plan.counters.length ? null : () =>
+      b.counters.bulkWrite(
         plan.counters.map((c) => {
           if (!c.values) throw new Error(`counter ${c.id}: the MongoDB read store sets values (a plan in bulk mode is not for it)`);
           return { updateOne: { filter: { _id: c.id }, update: { $set: { dims: c.dims, vals: c.values, pos } }, upsert: true } };
         }),
         { ordered: false },
-      );
-    }
-    await step('sessions');
+      ),
+    );
     const sessionOps: AnyBulkWriteOperation<SessionRow>[] = [
       ...plan.sessions.remove.map((s) => ({ deleteOne: { filter: { _id: sessionKey(s.projectId, s.sessionId) } } })),
       ...plan.sessions.put.map((s: SessionSummary) => {
@@ -498,14 +506,12 @@ export class MongoTraceReadStore implements TraceReadStore {
         return { replaceOne: { filter: { _id }, replacement: { _id, projectId: s.projectId, sessionId: s.sessionId, lastKey: s.lastKey, doc: JSON.stringify(s) }, upsert: true } };
       }),
     ];
-    if (sessionOps.length) await b.sessions.bulkWrite(sessionOps, { ordered: true });
-    await step('checkpoint');
-    await this.checkFence();
+    await write('sessions', sessionOps.length ? () => b.sessions.bulkWrite(sessionOps, { ordered: true }) : null);
     // Zero-padded: checkpoints sort as text like the positions they are (any store's, ESDB's included).
-    await this.checkpoints.updateOne({ _id: plan.projection }, { $set: { position: pos } }, { upsert: true });
-    await step('forget');
-    await b.journal.deleteOne({ _id: 'plan' });
-    await b.journal.deleteMany({});
+    await write('checkpoint', () => this.checkpoints.updateOne({ _id: plan.projection }, { $set: { position: pos } }, { upsert: true }));
+    // Fenced too: the journal may hold the new holder's plan by now.
+    await write('forget', () => b.journal.deleteOne({ _id: 'plan' }));
+    await write(null, () => b.journal.deleteMany({}));
   }
 
   // ---- queries ------------------------------------------------------------------------------
