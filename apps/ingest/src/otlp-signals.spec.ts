@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { compactSpanData, EVENT_SCHEMA_VERSION, Streams, type IngestMetadata, type SpanReceivedData } from '@temps/domain';
-import { DEFAULT_DECODE_LIMITS } from '@temps/otlp';
+import { decodeTraceRequest, decodeTraceRequestJson, DEFAULT_DECODE_LIMITS, rejectImplausibleSpanTimes } from '@temps/otlp';
 import { buildAgentRequests } from '../../../test/support/otlp-bodies';
 import { readRecordedFixtures } from '../../../test/support/recorded-fixtures';
 import { SIGNAL_CODECS, type Encoding } from './otlp-signals';
@@ -16,8 +16,14 @@ function firstReleaseId(...parts: string[]): string {
 const metadata: IngestMetadata = { projectId: '7', receivedAt: '2026-01-01T00:00:00.000Z', requestId: 'r', encoding: 'protobuf', schemaVersion: EVENT_SCHEMA_VERSION };
 const traces = SIGNAL_CODECS.traces;
 
-function decodedSpans(encoding: Encoding, body: Buffer): SpanReceivedData[] {
-  return traces.decode(encoding, body, DEFAULT_DECODE_LIMITS).items as SpanReceivedData[];
+function decodedSpans(encoding: Encoding, body: Buffer): unknown[] {
+  return traces.decode(encoding, body, DEFAULT_DECODE_LIMITS).items;
+}
+
+/** The same request by the plain decoders (OTLP/JSON-shaped spans): what the stored JSON must be made of. */
+function plainSpans(encoding: Encoding, body: Buffer): SpanReceivedData[] {
+  const decoded = encoding === 'json' ? decodeTraceRequestJson(body, DEFAULT_DECODE_LIMITS) : decodeTraceRequest(body, DEFAULT_DECODE_LIMITS);
+  return rejectImplausibleSpanTimes(decoded, Date.now()).items;
 }
 
 /**
@@ -39,8 +45,11 @@ describe('traces codec toEvent', () => {
   it('stores JSON.stringify(compactSpanData(span)) and keeps the first release id, for every recorded span', () => {
     let checked = 0;
     for (const r of requests) {
-      for (const item of decodedSpans(r.encoding, r.body)) {
-        const { stream, event } = traces.toEvent(item, metadata) as { stream: string; event: { id: string; data: unknown; dataJson: string } };
+      const items = decodedSpans(r.encoding, r.body);
+      const plain = plainSpans(r.encoding, r.body);
+      expect(items.length).toBe(plain.length);
+      for (const [i, item] of plain.entries()) {
+        const { stream, event } = traces.toEvent(items[i], metadata) as { stream: string; event: { id: string; data: unknown; dataJson: string } };
         const expected = JSON.stringify(compactSpanData(item));
         expect({ name: r.name, json: event.dataJson }).toEqual({ name: r.name, json: expected });
         expect(event.data).toStrictEqual(compactSpanData(item));

@@ -40,18 +40,20 @@ function jsonEvent(id: string, type: string, dataJson: string, metadata: IngestM
   };
 }
 
-const traces: SignalCodec<SpanReceivedData> = {
+const traces: SignalCodec<SpanReceivedData | otlp.CompactSpanItem> = {
   signal: 'traces',
   requestName: 'ExportTraceServiceRequest',
   // Spans before 2000 or more than a day ahead are rejected per item (they would sort first for good).
-  decode: (encoding, body, limits) => otlp.rejectImplausibleSpanTimes(encoding === 'json' ? otlp.decodeTraceRequestJson(body, limits) : otlp.decodeTraceRequest(body, limits), Date.now()),
+  // Protobuf spans come as their stored JSON already (decodeTraceRequestCompact: one pass, no OTLP/JSON objects).
+  decode: (encoding, body, limits) =>
+    otlp.rejectImplausibleSpanTimes<SpanReceivedData | otlp.CompactSpanItem>(encoding === 'json' ? otlp.decodeTraceRequestJson(body, limits) : otlp.decodeTraceRequestCompact(body, limits), Date.now()),
   response: (encoding, rejected, message) => {
     const partial = rejected ? { rejectedSpans: rejected, errorMessage: message } : undefined;
     return encoding === 'json' ? otlp.traceResponseJson(partial) : otlp.encodeTraceResponse(partial);
   },
   toEvent: (received, metadata) => {
     // Stored with attribute maps (schema version 2): the same span, lossless, in fewer JSON objects.
-    const { json: dataJson } = compactSpanDataJson(received);
+    const dataJson = 'json' in received ? received.json : compactSpanDataJson(received).json;
     const { traceId, spanId } = received.span;
     return {
       stream: Streams.trace(metadata.projectId, traceId),

@@ -4,16 +4,18 @@ import { context, SpanKind, trace } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { AnyValue, KeyValue, RawResource, RawScope, RawSpan, RawSpanEvent, RawSpanLink, SpanReceivedData } from '@temps/domain';
+import { compactSpanDataJson, type AnyValue, type KeyValue, type RawResource, type RawScope, type RawSpan, type RawSpanEvent, type RawSpanLink, type SpanReceivedData } from '@temps/domain';
 import {
   decodeLogsRequest,
   decodeLogsRequestJson,
   decodeMetricsRequest,
   decodeMetricsRequestJson,
   decodeTraceRequest,
+  decodeTraceRequestCompact,
   decodeTraceRequestJson,
   OtlpDecodeError,
   validateSpan,
+  type DecodeLimits,
   type DecodeResult,
 } from './index';
 import { opentelemetry } from './generated/otlp';
@@ -524,5 +526,124 @@ describe('property: protobuf and OTLP/JSON of the same valid spans decode to ide
     for (const pattern of [/"start_time_unix_nano"/, /"startTimeUnixNano"/, /"startTimeUnixNano": \d{17,}/, /"SPAN_KIND_/, /"trace_id":"[0-9A-F]{32}"/, /"doubleValue":"/]) {
       expect(all).toMatch(pattern);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// (c) decodeTraceRequestCompact (ingest's protobuf path) is decodeTraceRequest + compactSpanDataJson.
+// ---------------------------------------------------------------------------------------------
+
+type DecodeOutcome = { threw: string } | { items: { traceId: string; spanId: string; startTimeUnixNano: string; endTimeUnixNano: string; json: string }[]; rejected: { reason: string }[] };
+
+/** What ingest stores and answers for a body, by the plain decoder and compactSpanDataJson. */
+function viaPlain(body: Uint8Array, limits?: Partial<DecodeLimits>): DecodeOutcome {
+  try {
+    const r = decodeTraceRequest(body, limits);
+    const items = r.items.map((it) => ({ traceId: it.span.traceId, spanId: it.span.spanId, startTimeUnixNano: it.span.startTimeUnixNano, endTimeUnixNano: it.span.endTimeUnixNano, json: compactSpanDataJson(it).json }));
+    return { items, rejected: r.rejected };
+  } catch (err) {
+    return { threw: `${(err as Error).constructor.name}: ${(err as Error).message}` };
+  }
+}
+
+function viaCompact(body: Uint8Array, limits?: Partial<DecodeLimits>): DecodeOutcome {
+  try {
+    const r = decodeTraceRequestCompact(body, limits);
+    const items = r.items.map((it) => ({ traceId: it.span.traceId, spanId: it.span.spanId, startTimeUnixNano: it.span.startTimeUnixNano, endTimeUnixNano: it.span.endTimeUnixNano, json: it.json }));
+    return { items, rejected: r.rejected };
+  } catch (err) {
+    return { threw: `${(err as Error).constructor.name}: ${(err as Error).message}` };
+  }
+}
+
+/** Keys that make a list stay an OTLP list (index-like, `__proto__`, duplicates) beside ordinary ones. */
+const edgeKey = fc.constantFrom('a', 'b', 'a', '0', '7', '01', '4294967294', '4294967295', '__proto__', 'constructor', 'gen_ai.system', '', 'long'.repeat(40));
+const edgeVal: fc.Arbitrary<Val> = fc.letrec<{ val: Val }>((tie) => ({
+  val: fc.oneof(
+    { maxDepth: 4, depthIdentifier: 'edge' },
+    fc.string({ maxLength: 40 }).map((v) => ({ t: 'string' as const, v })),
+    fc.constantFrom(0, -0, 1, 0.5, -2.5e-300, 1e21, 2 ** 53, NaN, Infinity, -Infinity).map((v) => ({ t: 'double' as const, v })),
+    fc.constantFrom(0n, -1n, 2n ** 53n - 1n, 2n ** 53n, -(2n ** 63n), 2n ** 63n - 1n).map((v) => ({ t: 'int' as const, v })),
+    fc.uint8Array({ maxLength: 40 }).map((v) => ({ t: 'bytes' as const, v })),
+    fc.constant({ t: 'empty' as const }),
+    fc.boolean().map((v) => ({ t: 'bool' as const, v })),
+    fc.array(tie('val'), { maxLength: 3 }).map((v) => ({ t: 'array' as const, v })),
+    fc.array(fc.tuple(edgeKey, tie('val')), { maxLength: 4 }).map((v) => ({ t: 'kvlist' as const, v })),
+  ),
+})).val;
+const edgeAttrs = fc.array(fc.tuple(edgeKey, edgeVal), { maxLength: 6 });
+/** The request model with edge keys and values in every attribute list (spans, events, links, resource, scope). */
+const edgeRequest = fc.tuple(requestModel, fc.array(edgeAttrs, { minLength: 8, maxLength: 8 })).map(([model, lists]) => {
+  let i = 0;
+  const next = () => lists[i++ % lists.length]!;
+  return model.map((r) => ({
+    ...r,
+    attrs: next(),
+    scopes: r.scopes.map((sc) => ({
+      ...sc,
+      attrs: next(),
+      spans: sc.spans.map((sp) => ({ ...sp, attrs: next(), events: sp.events.map((e) => ({ ...e, attrs: next() })), links: sp.links.map((l) => ({ ...l, attrs: next() })) })),
+    })),
+  }));
+});
+const someLimits = fc.option(
+  fc.record({ maxAttributesPerItem: fc.integer({ min: 0, max: 5 }), maxAttributeValueBytes: fc.integer({ min: 0, max: 20 }), maxAnyValueDepth: fc.integer({ min: 1, max: 4 }) }, { requiredKeys: [] }),
+  { nil: undefined },
+);
+
+describe('property: decodeTraceRequestCompact gives exactly the stored JSON of decodeTraceRequest + compactSpanDataJson', () => {
+  it('for model requests, with and without tight limits (truncation, depth, counts)', () => {
+    fc.assert(
+      fc.property(requestModel, someLimits, (model, limits) => {
+        const body = toProtobuf(model);
+        expect(viaCompact(body, limits)).toStrictEqual(viaPlain(body, limits));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('for lists a map cannot hold (duplicate and index-like keys, __proto__) and edge values, nested', () => {
+    fc.assert(
+      fc.property(edgeRequest, someLimits, (model, limits) => {
+        const body = toProtobuf(model);
+        expect(viaCompact(body, limits)).toStrictEqual(viaPlain(body, limits));
+      }),
+      { numRuns: 300 },
+    );
+    // sanity: the generator does produce lists that stay OTLP lists, and maps
+    const jsons = fc.sample(edgeRequest, { numRuns: 100, seed: 3 }).flatMap((m) => {
+      const r = viaCompact(toProtobuf(m));
+      return 'items' in r ? r.items.map((i) => i.json) : [];
+    });
+    expect(jsons.some((j) => j.includes('"attributes":[{"key":'))).toBe(true);
+    expect(jsons.some((j) => /"attributes":\{"/.test(j))).toBe(true);
+    expect(jsons.some((j) => j.includes('{"kvlist":'))).toBe(true);
+  });
+
+  it('for many distinct keys across requests (the key cache fills and is cleared) and a late duplicate', () => {
+    const span = (n: number, keys: string[]) => ({ ...fc.sample(spanModel, { numRuns: 1, seed: n })[0]!, times: [1n, 2n] as [bigint, bigint], attrs: keys.map((k): Attr => [k, { t: 'string', v: k }]) });
+    for (let r = 0; r < 6; r++) {
+      const keys = Array.from({ length: 1000 }, (_, i) => `r${r}.k${i}`);
+      const model: RequestModel = [{ attrs: [], dropped: 0, schemaUrl: '', scopes: [{ name: 's', version: '', attrs: [], dropped: 0, schemaUrl: '', spans: [span(r, keys), span(r + 10, [...keys, keys[0]!])] }] }];
+      const body = toProtobuf(model);
+      const got = viaCompact(body);
+      expect(got).toStrictEqual(viaPlain(body));
+      const jsons = 'items' in got ? got.items.map((i) => i.json) : [];
+      expect(jsons).toHaveLength(2);
+      expect(jsons[0]).toContain(`"attributes":{"r${r}.k0":"r${r}.k0",`);
+      expect(jsons[1]).toContain(`"attributes":[{"key":"r${r}.k0","value":{"stringValue":"r${r}.k0"}},`);
+    }
+  });
+
+  it('for mutated and arbitrary bytes: the same items, reasons, or the same error', () => {
+    const realPb = ProtobufTraceSerializer.serializeRequest(sdkSpans())!;
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+        const body = mutate(realPb, mutations);
+        expect(viaCompact(body)).toStrictEqual(viaPlain(body));
+      }),
+      { numRuns: 400 },
+    );
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (body) => expect(viaCompact(body)).toStrictEqual(viaPlain(body))), { numRuns: 400 });
   });
 });

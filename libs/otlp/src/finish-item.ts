@@ -13,7 +13,8 @@ function limitsReason(ctx: ItemContext, shared: string | null): string | null {
   return ctx.reason ?? shared;
 }
 
-function truncatedPaths(ctx: ItemContext, resource: Shared<RawResource>, scope: Shared<RawScope>): string[] | undefined {
+/** The item's truncated paths with its resource's and scope's added, or undefined when nothing was cut. */
+export function truncatedPaths(ctx: ItemContext, resource: Shared<unknown>, scope: Shared<unknown>): string[] | undefined {
   if (!ctx.truncated && !resource.truncated && !scope.truncated) return undefined;
   ctx.addTruncated(resource.truncated);
   ctx.addTruncated(scope.truncated);

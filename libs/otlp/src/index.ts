@@ -1,5 +1,6 @@
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits, type DecodeResult, type MetricRejection, type Rejection } from './limits';
 export { decodeTraceRequest } from './decode-trace-request';
+export { decodeTraceRequestCompact, type CompactSpanItem, type SpanIdentity } from './decode-trace-request-compact';
 export { decodeTraceRequestJson } from './decode-trace-request-json';
 export { decodeLogsRequest } from './decode-logs-request';
 export { decodeLogsRequestJson } from './decode-logs-request-json';

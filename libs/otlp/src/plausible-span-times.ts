@@ -1,4 +1,3 @@
-import type { SpanReceivedData } from '@temps/domain';
 import type { DecodeResult } from './limits';
 
 /** 2000-01-01T00:00:00Z in ns: no span of this service's world starts before (a zero or a seconds-for-ns mix-up does). */
@@ -25,7 +24,7 @@ export function implausibleSpanTimeReason(span: { startTimeUnixNano: string; end
  * Moves the spans with implausible times (see implausibleSpanTimeReason) from `items` to `rejected`, in
  * place; the rest keep their order. Not part of the decoders, which stay independent of the clock.
  */
-export function rejectImplausibleSpanTimes(result: DecodeResult<SpanReceivedData>, nowMs: number): DecodeResult<SpanReceivedData> {
+export function rejectImplausibleSpanTimes<T extends { span: { startTimeUnixNano: string; endTimeUnixNano: string } }>(result: DecodeResult<T>, nowMs: number): DecodeResult<T> {
   let kept = 0;
   for (const item of result.items) {
     const reason = implausibleSpanTimeReason(item.span, nowMs);
