@@ -45,5 +45,7 @@ if (out) {
       }
     }
   };
+  // bin/temps.js re-executes `temps serve` with its heap flags (process.execve), handing over the whole env.
+  if (typeof process.execve === 'function') process.execve = whileCopying(process.execve.bind(process));
   for (const name of ['spawn', 'spawnSync', 'fork', 'exec', 'execSync', 'execFile', 'execFileSync']) child_process[name] = whileCopying(child_process[name]);
 }
