@@ -5,7 +5,7 @@ import { MongoClient } from 'mongodb';
 import { hourBucket } from '@temps/domain';
 import { SqliteEventStore } from '@temps/event-store/sqlite';
 import { apiSnapshot } from '../support/api-snapshot';
-import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
+import { eventually, getJson, projectorCaughtUp, repoRoot, startServer, type RunningServer } from '../support/temps-server';
 
 const DAY_MS = 86_400_000;
 
@@ -164,6 +164,9 @@ describe('retention (TEMPS_RETENTION_DAYS, temps project retention)', () => {
       const ids = body.items.map((t: { traceId: string }) => t.traceId).sort();
       return JSON.stringify(ids) === JSON.stringify([...kept].sort()) ? true : undefined;
     }, 30_000, 'only the two traces within 30 days listed');
+    // On MongoDB a commit's steps land one after another (traces, then sessions, usage...): the projection is
+    // caught up before the other read models are read.
+    await projectorCaughtUp(s);
     for (const id of expired) expect((await getJson(s, `/api/projects/1/ai/traces/${id}`)).status).toBe(404);
     for (const id of kept) expect((await getJson(s, `/api/projects/1/ai/traces/${id}`)).status).toBe(200);
     const sessions = (await getJson(s, '/api/projects/1/ai/sessions?limit=50')).body.items;
@@ -172,6 +175,7 @@ describe('retention (TEMPS_RETENTION_DAYS, temps project retention)', () => {
     expect(await usageTotals(s)).toMatchObject({ calls: 5, inputTokens: 500, outputTokens: 35 });
 
     await eventually(() => withLog(s, async (log) => ((await Promise.all(metrics.oldStreams.map((x) => log.readStream(x)))).every((e) => e.length === 0) ? true : undefined)), 30_000, 'the old metric streams deleted');
+    await projectorCaughtUp(s);
     // The log: the expired traces' streams and the old hour's log stream are gone, the rest stays.
     await withLog(s, async (log) => {
       for (const id of expired) expect(await log.readStream(`trace-1-${id}`)).toEqual([]);
@@ -224,6 +228,7 @@ describe('retention (TEMPS_RETENTION_DAYS, temps project retention)', () => {
       const { body } = await getJson(s, '/api/projects/1/ai/traces?limit=50');
       return body.items.length === 1 && body.items[0].traceId === newInOne ? true : undefined;
     }, 30_000, 'project 1 keeps only its new trace');
+    await projectorCaughtUp(s);
     expect((await getJson(s, '/api/projects/1/retention')).body).toEqual({ days: 30, source: 'project', keepUsage: false });
     expect((await getJson(s, `/api/projects/1/ai/traces/${oldInOne}`)).status).toBe(404);
     expect((await getJson(s, `/api/projects/2/ai/traces/${oldInTwo}`)).status).toBe(200);
@@ -231,6 +236,7 @@ describe('retention (TEMPS_RETENTION_DAYS, temps project retention)', () => {
     expect(await usageTotals(s, '2')).toMatchObject({ calls: 1 });
     // Metrics go with the usage: the old hours leave the API and the log, the new hour keeps its increment.
     await eventually(async () => ((await tokenUsageByHour(s)).length === 1 ? true : undefined), 20_000, 'the old metric hours dropped');
+    await projectorCaughtUp(s);
     expect(await tokenUsageByHour(s)).toEqual([[metrics.newHour, 4, 1010]]);
     await withLog(s, async (log) => {
       for (const stream of metrics.oldStreams) expect(await log.readStream(stream)).toEqual([]);
