@@ -19,7 +19,6 @@ class LiveConnection {
 
   #socket: Socket | null = null;
   #key = '';
-  #everConnected = false;
   #traceListeners = new Set<TraceListener>();
   #resyncListeners = new Set<ResyncListener>();
 
@@ -28,7 +27,6 @@ class LiveConnection {
     if (this.#socket && this.#key === key) return;
     this.close();
     this.#key = key;
-    this.#everConnected = false;
     this.state = 'connecting';
     this.error = null;
 
@@ -37,12 +35,11 @@ class LiveConnection {
     this.#socket = socket;
 
     socket.on('connect', () => {
-      const again = this.#everConnected;
-      this.#everConnected = true;
       this.state = 'live';
       this.error = null;
-      // Updates sent while we were away are lost: let the views refetch.
-      if (again) for (const l of this.#resyncListeners) l();
+      // Updates sent while we were away are lost, and so are those sent between a view's first fetch and the
+      // socket's first connection (a slow handshake on a busy server): let the views refetch, quietly.
+      for (const l of this.#resyncListeners) l();
     });
     socket.on('disconnect', (reason) => {
       if (this.#socket !== socket) return;
