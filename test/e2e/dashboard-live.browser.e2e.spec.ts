@@ -294,6 +294,32 @@ describeInBrowser('AI Activity dashboard: live runs, onboarding, filters (real b
     await step('resumed', () => row(sent.traceId).waitFor());
   });
 
+  it('keeps a trace that arrived live while the list was loading (the older answer lands after it)', async () => {
+    // The list's answers are held in the browser until the new trace's live update has arrived: the page then
+    // receives answers the server made before that trace existed, as a slow load on a busy server would.
+    const held: { release: () => Promise<void> }[] = [];
+    const isList = (url: URL) => /\/api\/projects\/[^/]+\/ai\/traces$/.test(url.pathname);
+    await page.route(isList, async (route) => {
+      const response = await route.fetch();
+      await new Promise<void>((resolve) => held.push({ release: async () => (await route.fulfill({ response }), resolve()) }));
+    });
+    try {
+      await page.goto(`${server.url}${listPath()}`);
+      await page.locator('[data-live-state="live"]').waitFor();
+      // the first load and the refetch the socket's connection asks for
+      await eventually(async () => (held.length >= 2 ? true : undefined), 10_000, 'both list requests held');
+      const sent = await sendAgentTrace(server.url, server.apiKey, server.projectId, { agentName: 'during-load' });
+      await eventually(async () => ((await page.locator('[data-live-state="live"]').getAttribute('title'))?.includes('received') ? true : undefined), 10_000, 'the live update received');
+      for (const h of held.splice(0)) await h.release();
+      await row(sent.traceId).waitFor({ timeout: 5_000 });
+      await page.waitForTimeout(500);
+      expect(await row(sent.traceId).count()).toBe(1);
+    } finally {
+      await page.unroute(isList);
+      for (const h of held.splice(0)) await h.release().catch(() => undefined);
+    }
+  });
+
   it('moves through the list and the spans with the keyboard (j/k, Enter, Esc)', async () => {
     await page.goto(`${server.url}${listPath()}`);
     const rows = traceRows(page);
