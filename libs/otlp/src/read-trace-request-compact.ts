@@ -132,9 +132,7 @@ function tag(end: number): number {
 
 /** UTF-8 text at [start, end), known valid (validate checked it). */
 function textAt(start: number, end: number): string {
-  if (start === end) return '';
-  for (let i = start; i < end; i++) if (buf[i]! >= 128) return text.utf8Slice(start, end);
-  return text.latin1Slice(start, end);
+  return start === end ? '' : text.utf8Slice(start, end);
 }
 
 function checkText(start: number, end: number): void {
@@ -347,7 +345,7 @@ function readKeyValue(list: KvList, end: number): void {
     const t = tag(end);
     if (t === 10) {
       const n = length(end);
-      key = textAt(pos, pos + n);
+      key = keyAt(pos, pos + n);
       pos += n;
     } else if (t === 18) {
       const n = length(end);
@@ -358,6 +356,36 @@ function readKeyValue(list: KvList, end: number): void {
   list.keys.push(key);
   list.starts.push(vs);
   list.ends.push(ve);
+}
+
+/**
+ * Attribute keys by their bytes: senders repeat the same few dozen keys, and finding the string already
+ * made (by a hash of the bytes, then comparing them) is cheaper than decoding it again. Bounded like the
+ * key cache below; a hash collision just decodes.
+ */
+interface KeyText {
+  bytes: Uint8Array;
+  key: string;
+}
+const keyTexts = new Map<number, KeyText>();
+const MAX_KEY_TEXT_BYTES = 64;
+
+function keyAt(start: number, end: number): string {
+  const n = end - start;
+  if (n > MAX_KEY_TEXT_BYTES) return textAt(start, end);
+  let h = 0x811c9dc5 ^ n;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  const hit = keyTexts.get(h);
+  if (hit !== undefined && hit.bytes.length === n) {
+    const b = hit.bytes;
+    let i = 0;
+    while (i < n && b[i] === buf[start + i]) i++;
+    if (i === n) return hit.key;
+  }
+  const key = textAt(start, end);
+  if (keyTexts.size >= KEY_CACHE_MAX) keyTexts.clear();
+  keyTexts.set(h, { bytes: buf.slice(start, end), key });
+  return key;
 }
 
 const newList = (): KvList => ({ keys: [], starts: [], ends: [] });
@@ -476,6 +504,7 @@ function compactValueJson(start: number, end: number, ctx: ItemContext, key: str
     }
     case 3: {
       varint64(end);
+      if (hi === 0) return String(lo); // below 2^32: a plain, exact number
       const s = intJson();
       const n = Number(s);
       return Number.isSafeInteger(n) && String(n) === s ? s : `{"int":"${s}"}`;
