@@ -20,6 +20,7 @@ import {
 } from './index';
 import { opentelemetry } from './generated/otlp';
 import { readTraceRequestCompact } from './read-trace-request-compact';
+import { readRecordedFixtures } from '../../../test/support/recorded-fixtures';
 
 const { ExportTraceServiceRequest } = opentelemetry.proto.collector.trace.v1;
 type Long = NonNullable<opentelemetry.proto.trace.v1.Span.$Properties['startTimeUnixNano']>;
@@ -800,5 +801,11 @@ describe('property: the hand-written protobuf reader handles ordinary bodies its
       { numRuns: 600 },
     );
     expect(handled).toBeGreaterThan(10); // most mutations break the body for protobufjs too
+  });
+
+  it('every recorded real-client protobuf trace request is read by hand, with the reference output', () => {
+    const bodies = readRecordedFixtures().flatMap((f) => f.requests.filter((r) => r.signal === 'traces' && r.encoding === 'protobuf').map((r) => new Uint8Array(r.body)));
+    expect(bodies.length).toBeGreaterThan(10);
+    for (const body of bodies) expect(viaHandReader(body)).toStrictEqual(viaPlain(body));
   });
 });
