@@ -808,4 +808,25 @@ describe('property: the hand-written protobuf reader handles ordinary bodies its
     expect(bodies.length).toBeGreaterThan(10);
     for (const body of bodies) expect(viaHandReader(body)).toStrictEqual(viaPlain(body));
   });
+
+  it('invalid UTF-8 in short and long text (names, keys, values): handed to protobufjs, which refuses the body', () => {
+    for (const length of [3, 47, 48, 49, 300]) {
+      const marker = 'Q'.repeat(length);
+      const span = { ...fc.sample(spanModel, { numRuns: 1, seed: length })[0]!, name: marker, attrs: [[marker, { t: 'string', v: marker }]] as Attr[] };
+      const model: RequestModel = [{ attrs: [], dropped: 0, schemaUrl: '', scopes: [{ name: 's', version: '', attrs: [], dropped: 0, schemaUrl: '', spans: [span] }] }];
+      const clean = toProtobuf(model);
+      const text = Buffer.from(clean).toString('latin1');
+      let occurrences = 0;
+      for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + 1)) {
+        const body = Uint8Array.from(clean);
+        body[at + length - 1] = 0xff; // one bad byte at the end of this occurrence
+        occurrences++;
+        expect(readTraceRequestCompact(body)).toBeNull();
+        const got = viaCompact(body);
+        expect(got).toStrictEqual(viaPlain(body));
+        expect(got).toMatchObject({ threw: expect.stringContaining('could not decode ExportTraceServiceRequest protobuf') });
+      }
+      expect(occurrences).toBe(3); // the span name, the attribute key and its value
+    }
+  });
 });

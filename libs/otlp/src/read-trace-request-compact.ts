@@ -136,6 +136,10 @@ function textAt(start: number, end: number): string {
 }
 
 function checkText(start: number, end: number): void {
+  if (end - start > LONG_TEXT) {
+    if (!isUtf8(buf.subarray(start, end))) giveUp();
+    return;
+  }
   for (let i = start; i < end; i++) {
     if (buf[i]! >= 128) {
       if (!isUtf8(buf.subarray(i, end))) giveUp();
@@ -143,6 +147,9 @@ function checkText(start: number, end: number): void {
     }
   }
 }
+
+/** Longer text is checked natively (a view costs less than the JS scan from about here). */
+const LONG_TEXT = 48;
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => (i < 16 ? '0' : '') + i.toString(16));
 function hexAt(start: number, end: number): string {
