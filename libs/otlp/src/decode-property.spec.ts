@@ -19,6 +19,8 @@ import {
   type DecodeResult,
 } from './index';
 import { opentelemetry } from './generated/otlp';
+import { readTraceRequestCompact } from './read-trace-request-compact';
+import { readRecordedFixtures } from '../../../test/support/recorded-fixtures';
 
 const { ExportTraceServiceRequest } = opentelemetry.proto.collector.trace.v1;
 type Long = NonNullable<opentelemetry.proto.trace.v1.Span.$Properties['startTimeUnixNano']>;
@@ -645,5 +647,186 @@ describe('property: decodeTraceRequestCompact gives exactly the stored JSON of d
       { numRuns: 400 },
     );
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (body) => expect(viaCompact(body)).toStrictEqual(viaPlain(body))), { numRuns: 400 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// (d) The hand-written reader (read-trace-request-compact) behind decodeTraceRequestCompact: it must
+// really handle ordinary bodies (not hand them all to protobufjs), in any field order, past unknown
+// fields and fields of the wrong wire type; the reference stays protobufjs (viaPlain).
+// ---------------------------------------------------------------------------------------------
+
+/** Which fields hold messages, per OTLP trace message (written from the .proto files, for the rewriter). */
+const SUB: Record<string, Record<number, string>> = {
+  req: { 1: 'rs' },
+  rs: { 1: 'res', 2: 'ss' },
+  res: { 1: 'kv' },
+  ss: { 1: 'scope', 2: 'span' },
+  scope: { 3: 'kv' },
+  span: { 9: 'kv', 11: 'event', 13: 'link', 15: 'status' },
+  event: { 3: 'kv' },
+  link: { 4: 'kv' },
+  status: {},
+  kv: { 2: 'av' },
+  av: { 5: 'arr', 6: 'kvl' },
+  arr: { 1: 'av' },
+  kvl: { 1: 'kv' },
+};
+
+type WireField = { field: number; wire: number; payload: number[] };
+
+function varintBytes(v: number): number[] {
+  const out: number[] = [];
+  while (v > 127) {
+    out.push((v & 127) | 128);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return out;
+}
+
+/** The fields of a well-formed message (a test input encoded by protobufjs). */
+function wireFields(b: Uint8Array): WireField[] {
+  const fields: WireField[] = [];
+  let p = 0;
+  const varint = () => {
+    let v = 0;
+    let scale = 1;
+    for (;;) {
+      const x = b[p++]!;
+      v += (x & 127) * scale;
+      scale *= 128;
+      if (x < 128) return v;
+    }
+  };
+  while (p < b.length) {
+    const t = varint();
+    const wire = t & 7;
+    const start = p;
+    if (wire === 0) varint();
+    else if (wire === 1) p += 8;
+    else if (wire === 5) p += 4;
+    else {
+      const n = varint();
+      fields.push({ field: Math.floor(t / 8), wire, payload: Array.from(b.subarray(p, p + n)) });
+      p += n;
+      continue;
+    }
+    fields.push({ field: Math.floor(t / 8), wire, payload: Array.from(b.subarray(start, p)) });
+  }
+  return fields;
+}
+
+/** A tiny deterministic generator, so fast-check's seed decides the rewrite. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+/** Unknown fields, and field 1 with wire types no OTLP trace message gives it (protobufjs skips both). */
+const ODD_FIELDS: WireField[] = [
+  { field: 50, wire: 0, payload: [0x96, 0x01] },
+  { field: 51, wire: 1, payload: [1, 2, 3, 4, 5, 6, 7, 8] },
+  { field: 52, wire: 2, payload: [0x0a, 0x01, 0x78] },
+  { field: 53, wire: 5, payload: [9, 9, 9, 9] },
+  { field: 1, wire: 0, payload: [0xff, 0xff, 0x03] },
+  { field: 1, wire: 5, payload: [0, 0, 0, 0] },
+  { field: 2000, wire: 2, payload: [] },
+];
+
+/** The message re-encoded with its fields shuffled (repeated ones too) and odd fields inserted. */
+function rewrite(type: string, b: Uint8Array, random: () => number): Uint8Array {
+  const fields = wireFields(b).map((f) => {
+    const sub = SUB[type]![f.field];
+    return sub && f.wire === 2 ? { ...f, payload: Array.from(rewrite(sub, Uint8Array.from(f.payload), random)) } : f;
+  });
+  for (let i = fields.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [fields[i], fields[j]] = [fields[j]!, fields[i]!];
+  }
+  if (random() < 0.5) fields.splice(Math.floor(random() * (fields.length + 1)), 0, ODD_FIELDS[Math.floor(random() * ODD_FIELDS.length)]!);
+  const out: number[] = [];
+  for (const f of fields) {
+    out.push(...varintBytes(f.field * 8 + f.wire));
+    if (f.wire === 2) out.push(...varintBytes(f.payload.length));
+    out.push(...f.payload);
+  }
+  return Uint8Array.from(out);
+}
+
+function viaHandReader(body: Uint8Array, limits?: Partial<DecodeLimits>): DecodeOutcome | null {
+  const r = readTraceRequestCompact(body, limits);
+  if (!r) return null;
+  return { items: r.items.map((it) => ({ traceId: it.span.traceId, spanId: it.span.spanId, startTimeUnixNano: it.span.startTimeUnixNano, endTimeUnixNano: it.span.endTimeUnixNano, json: it.json })), rejected: r.rejected };
+}
+
+describe('property: the hand-written protobuf reader handles ordinary bodies itself, with the reference output', () => {
+  it('model and edge requests, with and without tight limits: read by hand, equal to protobufjs + compactSpanDataJson', () => {
+    fc.assert(
+      fc.property(fc.oneof(requestModel, edgeRequest), someLimits, (model, limits) => {
+        const body = toProtobuf(model);
+        expect(viaHandReader(body, limits)).toStrictEqual(viaPlain(body, limits));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('fields in any order, unknown fields and known fields of another wire type: read by hand, same output', () => {
+    fc.assert(
+      fc.property(fc.oneof(requestModel, edgeRequest), someLimits, fc.integer(), (model, limits, seed) => {
+        const body = rewrite('req', toProtobuf(model), rng(seed));
+        expect(viaHandReader(body, limits)).toStrictEqual(viaPlain(body, limits));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the real SDK body is read by hand; mutated bodies it takes give the reference output, and it takes some', () => {
+    const realPb = ProtobufTraceSerializer.serializeRequest(sdkSpans())!;
+    expect(viaHandReader(realPb)).toStrictEqual(viaPlain(realPb));
+    let handled = 0;
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+        const body = mutate(realPb, mutations);
+        const got = viaHandReader(body);
+        if (got === null) return;
+        handled++;
+        expect(got).toStrictEqual(viaPlain(body));
+      }),
+      { numRuns: 600 },
+    );
+    expect(handled).toBeGreaterThan(10); // most mutations break the body for protobufjs too
+  });
+
+  it('every recorded real-client protobuf trace request is read by hand, with the reference output', () => {
+    const bodies = readRecordedFixtures().flatMap((f) => f.requests.filter((r) => r.signal === 'traces' && r.encoding === 'protobuf').map((r) => new Uint8Array(r.body)));
+    expect(bodies.length).toBeGreaterThan(10);
+    for (const body of bodies) expect(viaHandReader(body)).toStrictEqual(viaPlain(body));
+  });
+
+  it('invalid UTF-8 in short and long text (names, keys, values): handed to protobufjs, which refuses the body', () => {
+    for (const length of [3, 47, 48, 49, 300]) {
+      const marker = 'Q'.repeat(length);
+      const span = { ...fc.sample(spanModel, { numRuns: 1, seed: length })[0]!, name: marker, attrs: [[marker, { t: 'string', v: marker }]] as Attr[] };
+      const model: RequestModel = [{ attrs: [], dropped: 0, schemaUrl: '', scopes: [{ name: 's', version: '', attrs: [], dropped: 0, schemaUrl: '', spans: [span] }] }];
+      const clean = toProtobuf(model);
+      const text = Buffer.from(clean).toString('latin1');
+      let occurrences = 0;
+      for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + 1)) {
+        const body = Uint8Array.from(clean);
+        body[at + length - 1] = 0xff; // one bad byte at the end of this occurrence
+        occurrences++;
+        expect(readTraceRequestCompact(body)).toBeNull();
+        const got = viaCompact(body);
+        expect(got).toStrictEqual(viaPlain(body));
+        expect(got).toMatchObject({ threw: expect.stringContaining('could not decode ExportTraceServiceRequest protobuf') });
+      }
+      expect(occurrences).toBe(3); // the span name, the attribute key and its value
+    }
   });
 });

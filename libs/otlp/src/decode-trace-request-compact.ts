@@ -7,6 +7,7 @@ import { resolveLimits, type DecodeLimits, type DecodeResult } from './limits';
 import { decodeMessage, hex } from './protobuf-common';
 import { truncatedPaths } from './finish-item';
 import { validateSpan } from './validate-span';
+import { readTraceRequestCompact } from './read-trace-request-compact';
 
 const { ExportTraceServiceRequest } = opentelemetry.proto.collector.trace.v1;
 type PbSpan = opentelemetry.proto.trace.v1.Span.$Properties;
@@ -97,6 +98,11 @@ function spanJson(s: PbSpan, ctx: ItemContext): { identity: SpanIdentity; json: 
  * pass over the decoded message (no OTLP/JSON objects in between). See compact-attributes-json.
  */
 export function decodeTraceRequestCompact(body: Uint8Array, limits?: Partial<DecodeLimits>): DecodeResult<CompactSpanItem> {
+  return readTraceRequestCompact(body, limits) ?? decodeTraceRequestCompactViaProtobufjs(body, limits);
+}
+
+/** The same, through protobufjs' decoded messages: the reference, and the path for what the hand-written reader leaves (see read-trace-request-compact). */
+export function decodeTraceRequestCompactViaProtobufjs(body: Uint8Array, limits?: Partial<DecodeLimits>): DecodeResult<CompactSpanItem> {
   const request = decodeMessage(ExportTraceServiceRequest, 'ExportTraceServiceRequest', body);
   const ctx = new ItemContext(resolveLimits(limits));
   const result: DecodeResult<CompactSpanItem> = { items: [], rejected: [] };
