@@ -40,6 +40,17 @@ function jsonEvent(id: string, type: string, dataJson: string, metadata: IngestM
   };
 }
 
+/**
+ * The same string, flattened in place. The protobuf reader builds each span's JSON by concatenation (a
+ * rope sharing its resource and scope); the event id's join copies a rope without flattening it, so the
+ * writer hand-off's clone walked the rope again. ToNumber flattens in place (and fails fast on '{'): one
+ * walk serves both (decode + id + clone on the bench's bodies: 13.5-14.2 us/span instead of 15.1-15.3).
+ */
+function flat(json: string): string {
+  Number(json);
+  return json;
+}
+
 const traces: SignalCodec<SpanReceivedData | otlp.CompactSpanItem> = {
   signal: 'traces',
   requestName: 'ExportTraceServiceRequest',
@@ -53,7 +64,7 @@ const traces: SignalCodec<SpanReceivedData | otlp.CompactSpanItem> = {
   },
   toEvent: (received, metadata) => {
     // Stored with attribute maps (schema version 2): the same span, lossless, in fewer JSON objects.
-    const dataJson = 'json' in received ? received.json : compactSpanDataJson(received).json;
+    const dataJson = 'json' in received ? flat(received.json) : compactSpanDataJson(received).json;
     const { traceId, spanId } = received.span;
     return {
       stream: Streams.trace(metadata.projectId, traceId),
