@@ -171,7 +171,15 @@ describe.each(readStores)('projector lease: 2 ingest, 2 api, 2 projector process
       expect((await getJson(p, '/api/projects/1/ai/traces')).status).toBe(404);
       expect((await getJson(p, '/api/projections')).status).toBe(404);
       expect((await fetch(`${p.url}/healthz`)).status).toBe(200);
-      expect((await fetch(`${p.url}/readyz`)).status).toBe(200);
+      // Ready once it holds or follows the lease: a standby's first look at the lease can take a moment (FerretDB, loaded CI).
+      let readyz: unknown;
+      await eventually(async () => {
+        const res = await fetch(`${p.url}/readyz`);
+        readyz = [res.status, await res.text()];
+        return res.status === 200 ? true : undefined;
+      }, 20_000, `${p.url}/readyz to answer 200`).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}: ${JSON.stringify(readyz)}`);
+      });
       expect((await getJson(p, '/metrics')).status).toBe(200);
       expect(p.output()).toContain('TEMPS_ROLE=projector runs the projection only');
     }
