@@ -37,7 +37,7 @@ interface ReadStoreCase {
 const TESTS = {
   roles: 'splits the roles: ingest takes OTLP only, api serves the API and dashboard routes, a projector only /healthz, /readyz, /metrics',
   kill: 'kill -9 of the holder under load: the standby takes over within seconds from the checkpoint; every acked span projected once',
-  stop: 'SIGSTOP of the holder past its lease: the standby takes over on expiry; the holder, resumed, writes nothing and stands by',
+  stop: 'SIGSTOP of the holder past its lease (on SQLite between commits: one paused inside a commit holds read.db\'s write lock until it resumes): the standby takes over on expiry; the holder, resumed, writes nothing and stands by',
   rebuild: 'usage equals a clean rebuild of the same log (nothing counted twice or lost across the takeovers)',
 };
 
@@ -214,6 +214,31 @@ describe.each(readStores)('projector lease: 2 ingest, 2 api, 2 projector process
     await allProjectedOnce('after the kill -9 takeover');
   });
 
+  /**
+   * SIGSTOP, outside a commit. On the SQLite read store a process paused inside a commit holds read.db's write lock
+   * (SQLite's file lock, released only when the process resumes or dies): no one can take the lease until it resumes,
+   * and it is fenced then. So the embedded case pauses the holder again until read.db is writable with it paused.
+   */
+  async function pauseBetweenCommits(p: RunningServer): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      p.process.kill('SIGSTOP');
+      if (store.env.TEMPS_READ_STORE === 'mongo') return;
+      const db = new DatabaseSync(join(dataDir, 'read.db'), { timeout: 0 });
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        db.exec('ROLLBACK');
+        return;
+      } catch {
+        // busy: paused inside a commit
+      } finally {
+        db.close();
+      }
+      p.process.kill('SIGCONT');
+      await new Promise((r) => setTimeout(r, 10 + attempt));
+    }
+    throw new Error('the holder was inside a commit at each of 100 pauses');
+  }
+
   it(TESTS.stop, async () => {
     // a new standby in place of the killed projector
     const replacement = await startServer({ dataDir, env: { ...env, TEMPS_ROLE: 'projector' } });
@@ -224,7 +249,7 @@ describe.each(readStores)('projector lease: 2 ingest, 2 api, 2 projector process
     const before = acked.size;
     const load = send(buildAgentRequests(store.requests.stop, 5));
     await eventually(async () => (acked.size >= before + store.requests.stop ? true : undefined), 30_000, 'load under way');
-    paused.process.kill('SIGSTOP');
+    await pauseBetweenCommits(paused);
     const stoppedAt = Date.now();
     await eventually(async () => ((await leaseDetail(replacement)).startsWith('holder') ? true : undefined), 20_000, 'the standby holding the lease');
     const takeoverMs = Date.now() - stoppedAt;
