@@ -15,7 +15,7 @@ type PbKeyValue = opentelemetry.proto.common.v1.KeyValue.$Properties;
  */
 
 /** Keys a map cannot hold as given (attribute-map's mapUnsafeKey): array-index keys and `__proto__`. */
-function unsafeKey(key: string): boolean {
+export function unsafeKey(key: string): boolean {
   const c = key.charCodeAt(0);
   if (!(c >= 48 && c <= 57)) return key === '__proto__';
   return /^(0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;

@@ -5,8 +5,7 @@ import { unsignedToString } from './int64';
 import { ItemContext, sharedReason, type Shared } from './item-context';
 import { resolveLimits, type DecodeLimits, type DecodeResult } from './limits';
 import { decodeMessage, hex } from './protobuf-common';
-import { truncatedPaths } from './finish-item';
-import { validateSpan } from './validate-span';
+import { finishCompactSpan } from './finish-item';
 import { readTraceRequestCompact } from './read-trace-request-compact';
 
 const { ExportTraceServiceRequest } = opentelemetry.proto.collector.trace.v1;
@@ -122,14 +121,7 @@ export function decodeTraceRequestCompactViaProtobufjs(body: Uint8Array, limits?
       for (let i = 0; i < spans.length; i++) {
         ctx.reset();
         const { identity, json } = spanJson(spans[i]!, ctx);
-        // finishSpan's order: the ids and times, then the item's limits, then the resource's or scope's.
-        const reason = ctx.idReason ?? validateSpan(identity as RawSpan) ?? ctx.reason ?? shared;
-        if (reason !== null) {
-          result.rejected.push({ reason });
-          continue;
-        }
-        const truncated = truncatedPaths(ctx, resource, scope);
-        result.items.push({ span: identity, json: `{"span":${json}${truncated ? `,"truncatedAttributes":${JSON.stringify(truncated)}` : ''}}${tail}` });
+        finishCompactSpan(result, ctx, identity, json, shared, resource, scope, tail);
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { LogRecordReceivedData, MetricReceivedData, RawLogRecord, RawResource, RawScope, RawSpan, SpanReceivedData } from '@temps/domain';
 import type { ItemContext, Shared } from './item-context';
+import type { CompactSpanItem, SpanIdentity } from './decode-trace-request-compact';
 import type { DecodeResult, MetricRejection } from './limits';
 import type { DecodedMetric } from './metric-shapes';
 import { validateSpan } from './validate-span';
@@ -73,4 +74,18 @@ export function finishMetric(
   const truncated = truncatedPaths(ctx, resource, scope);
   if (truncated) metric.truncatedAttributes = truncated;
   result.items.push({ metric, resource: resource.value, scope: scope.value });
+}
+
+/**
+ * Ends one span of a compact decoder as finishSpan would (the ids and times, then the item's limits, then the
+ * resource's or scope's): its stored JSON pushed whole, or its reason rejected. Both compact decoders end here.
+ */
+export function finishCompactSpan(result: DecodeResult<CompactSpanItem>, ctx: ItemContext, identity: SpanIdentity, json: string, shared: string | null, resource: Shared<unknown>, scope: Shared<unknown>, tail: string): void {
+  const reason = ctx.idReason ?? validateSpan(identity as RawSpan) ?? ctx.reason ?? shared;
+  if (reason !== null) {
+    result.rejected.push({ reason });
+    return;
+  }
+  const truncated = truncatedPaths(ctx, resource, scope);
+  result.items.push({ span: identity, json: `{"span":${json}${truncated ? `,"truncatedAttributes":${JSON.stringify(truncated)}` : ''}}${tail}` });
 }

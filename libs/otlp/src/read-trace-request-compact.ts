@@ -1,12 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import type { CompactSpanItem, SpanIdentity } from './decode-trace-request-compact';
+import { unsafeKey } from './compact-attributes-json';
 import { int64ToDecimal, uint64ToDecimal } from './int64';
 import { ItemContext, sharedReason, type Shared } from './item-context';
 import { resolveLimits, type DecodeLimits, type DecodeResult } from './limits';
 import { base64 } from './protobuf-common';
-import { truncatedPaths } from './finish-item';
-import type { RawSpan } from '@temps/domain';
-import { validateSpan } from './validate-span';
+import { finishCompactSpan } from './finish-item';
 
 /*
  * A hand-written reader of ExportTraceServiceRequest bytes for ingest: it walks the wire format and
@@ -396,13 +395,6 @@ function keyAt(start: number, end: number): string {
 }
 
 const newList = (): KvList => ({ keys: [], starts: [], ends: [] });
-
-/** Keys a map cannot hold as given (attribute-map's mapUnsafeKey): array-index keys and `__proto__`. */
-function unsafeKey(key: string): boolean {
-  const c = key.charCodeAt(0);
-  if (!(c >= 48 && c <= 57)) return key === '__proto__';
-  return /^(0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
-}
 
 /** Recently seen attribute keys (see compact-attributes-json: same bounds, same use). */
 interface KeyInfo {
@@ -932,13 +924,7 @@ function readResourceSpans(resStart: number, resEnd: number, resSchemaUrl: strin
     for (let i = 0; i < spans.length; i += 2) {
       ctx.reset();
       const { identity, json } = spanJson(spans[i]!, spans[i + 1]!, ctx);
-      const reason = ctx.idReason ?? validateSpan(identity as RawSpan) ?? ctx.reason ?? shared;
-      if (reason !== null) {
-        result.rejected.push({ reason });
-        continue;
-      }
-      const truncated = truncatedPaths(ctx, resource, scope);
-      result.items.push({ span: identity, json: `{"span":${json}${truncated ? `,"truncatedAttributes":${JSON.stringify(truncated)}` : ''}}${tail}` });
+      finishCompactSpan(result, ctx, identity, json, shared, resource, scope, tail);
     }
   }
 }
