@@ -2,26 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { leaseFromEnv } from '../../apps/projector/src/projector-options';
 import { roleFromEnv, storesConfigFromEnv } from '../../apps/cli/src/temps-config';
+import { loadCompose } from '../support/compose-file';
 import { repoRoot } from '../support/temps-server';
 
 // Docker is not available where these tests run: here the compose file, the Caddyfile and the Dockerfile are
 // checked as files (parsed YAML, the proxy's routes, the env against the real config parser); the built server
 // run with each service's env, and the topology behind Caddy: test/e2e/compose-file and compose-topology.
-// js-yaml is jest's own dependency (no YAML parser of our own to get wrong).
-const { safeLoad } = require('js-yaml') as { safeLoad(text: string): unknown };
-
-type Service = {
-  image?: string;
-  build?: unknown;
-  environment?: Record<string, string>;
-  depends_on?: Record<string, { condition: string }> | string[];
-  healthcheck?: { test: string[]; interval?: string };
-  ports?: string[];
-  volumes?: string[];
-  deploy?: { replicas?: number };
-  stop_grace_period?: string;
-};
-const compose = safeLoad(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = loadCompose();
 const services = Object.entries(compose.services);
 
 describe('docker-compose.yml (parsed, not run: no Docker here)', () => {
