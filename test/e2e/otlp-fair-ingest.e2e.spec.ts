@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { buildAgentRequests } from '../support/otlp-bodies';
 import { decodeReply, hexId, PROTOBUF, postOtlp, RpcCode, str, traceRequest, type OtlpReply } from '../support/otlp-raw';
 import { createApiKey, createDeploymentToken, processMemory, temps } from '../support/server-inspect';
+import { tenantExporter } from '../support/tenant-exporter';
 import { startServer, type RunningServer } from '../support/temps-server';
 
 /**
@@ -77,23 +78,8 @@ describe('fair ingest: one tenant slow or bursting costs that tenant, never the 
 
   const abuser = () => ({ Authorization: `Bearer ${dt}`, 'Content-Type': PROTOBUF });
   const other = () => ({ Authorization: `Bearer ${otherKey}`, 'X-Temps-Project-Id': otherProject, 'Content-Type': PROTOBUF });
-  let nextExport = 0;
-
   /** The other tenant's exporter: one export after another for `ms`; every status and latency. */
-  async function otherTenantExports(ms: number): Promise<{ statuses: number[]; latencies: number[] }> {
-    const statuses: number[] = [];
-    const latencies: number[] = [];
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const body = exports[nextExport++ % exports.length]!.body;
-      const started = performance.now();
-      const reply = await postOtlp(`${server.url}${TRACES}`, body, other());
-      latencies.push(performance.now() - started);
-      statuses.push(reply.status);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return { statuses, latencies };
-  }
+  const otherTenantExports = tenantExporter(() => `${server.url}${TRACES}`, exports, other);
 
   it('the other tenant exports alone: 200s', async () => {
     const { statuses } = await otherTenantExports(1_000);

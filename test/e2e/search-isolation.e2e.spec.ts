@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { hexId, PROTOBUF, postOtlp, str, traceRequest, type SpanSpec } from '../support/otlp-raw';
 import { createApiKey, temps } from '../support/server-inspect';
 import { buildAgentRequests } from '../support/otlp-bodies';
+import { tenantExporter } from '../support/tenant-exporter';
 import { eventually, getJson, startServer, type RunningServer } from '../support/temps-server';
 
 /**
@@ -93,21 +94,8 @@ describe('query work never blocks ingest: searches on a big project beside anoth
   });
 
   const other = () => ({ Authorization: `Bearer ${otherKey}`, 'X-Temps-Project-Id': otherProject, 'Content-Type': PROTOBUF });
-  let nextExport = 0;
   /** The other tenant's exporter: one export after another for `ms`; every status and latency. */
-  async function otherTenantExports(ms: number): Promise<{ statuses: number[]; latencies: number[] }> {
-    const statuses: number[] = [];
-    const latencies: number[] = [];
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const started = performance.now();
-      const reply = await postOtlp(`${server.url}${TRACES}`, exports[nextExport++ % exports.length]!.body, other());
-      latencies.push(performance.now() - started);
-      statuses.push(reply.status);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return { statuses, latencies };
-  }
+  const otherTenantExports = tenantExporter(() => `${server.url}${TRACES}`, exports, other);
   async function healthz(): Promise<number> {
     const started = performance.now();
     const res = await fetch(`${server.url}/healthz`);
