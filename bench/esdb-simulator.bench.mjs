@@ -48,8 +48,11 @@ function loadSimulator(dist) {
 function loadModules(dist) {
   return {
     EsdbSimulator: loadSimulator(dist),
+    // The ports alone (EVENT_STORE), and each adapter from its own entry point, as the store modules load them.
     eventStore: require(join(dist, 'libs/event-store/src')),
-    readStore: require(join(dist, 'libs/read-store/src')),
+    sqliteEvents: require(join(dist, 'libs/event-store/src/sqlite')),
+    esdbEvents: require(join(dist, 'libs/event-store/src/esdb')),
+    sqliteReads: require(join(dist, 'libs/read-store/src/sqlite')),
     access: require(join(dist, 'libs/access/src')),
     ingest: require(join(dist, 'apps/ingest/src')),
     createTraceProjection: require(join(dist, 'apps/projector/src/create-trace-projection.js')).createTraceProjection,
@@ -107,22 +110,17 @@ function makeRequests(proto, count) {
   return bodies;
 }
 
-/** The shipped receiver on a real socket, over `events`; resolves to its URL and a stop function. */
+/**
+ * The shipped receiver on a real socket, over `events`; resolves to its URL and a stop function. Wired as
+ * `temps serve --role ingest` wires it (IngestModule.forRoot with the default limits, AccessModule inside it),
+ * with `events` as EVENT_STORE in place of EventStoreModule.forRoot (which would open its own connection).
+ */
 async function startIngest(m, events) {
   const access = new m.access.AccessService(events);
   await access.createProject('1', 'Default project');
   const { secret } = await access.createApiKey({ name: 'bench', role: 'admin' });
-  const host = {
-    module: class BenchHostModule {},
-    global: true,
-    providers: [
-      { provide: m.eventStore.EVENT_STORE, useValue: events },
-      { provide: m.access.AccessService, useValue: access },
-      { provide: m.ingest.INGEST_LIMITS, useValue: m.ingest.DEFAULT_INGEST_LIMITS },
-    ],
-    exports: [m.eventStore.EVENT_STORE, m.access.AccessService, m.ingest.INGEST_LIMITS],
-  };
-  const app = await m.NestFactory.create({ module: class BenchIngestModule {}, imports: [host, m.ingest.IngestModule] }, { bodyParser: false, logger: ['error'] });
+  const store = { module: class BenchEventStoreModule {}, global: true, providers: [{ provide: m.eventStore.EVENT_STORE, useValue: events }], exports: [m.eventStore.EVENT_STORE] };
+  const app = await m.NestFactory.create({ module: class BenchIngestModule {}, imports: [store, m.ingest.IngestModule.forRoot(m.ingest.DEFAULT_INGEST_LIMITS)] }, { bodyParser: false, logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${app.getHttpServer().address().port}/api/otel/v1/traces`;
   return { url, headers: { 'Content-Type': 'application/x-protobuf', Authorization: `Bearer ${secret}`, 'X-Temps-Project-Id': '1' }, stop: () => app.close() };
@@ -153,7 +151,7 @@ async function pushAll({ url, headers }, bodies) {
 
 /** A first build of the trace projection into a fresh SQLite read store, until it serves at the head. */
 async function firstBuild(m, events, readPath) {
-  const reads = m.readStore.SqliteTraceReadStore.open(readPath);
+  const reads = m.sqliteReads.SqliteTraceReadStore.open(readPath);
   const head = await events.headPosition();
   // Positions are not counts on EventStoreDB (byte offsets): count the events once.
   let count = 0;
@@ -188,13 +186,13 @@ export async function runEsdbSimulatorBench() {
     console.log(`EventStoreDB adapter on the simulator (${appendMs} ms per append) vs the embedded SQLite store: ${bodies.length} requests of ${SPANS_PER_REQUEST} spans (${TRACES_PER_REQUEST} traces), ${SENDERS} senders`);
 
     // 1. Ingest, embedded first (the same-run baseline), then on the simulator.
-    const sqlite = m.eventStore.SqliteEventStore.open(join(dir, 'events.db'));
+    const sqlite = m.sqliteEvents.SqliteEventStore.open(join(dir, 'events.db'));
     let server = await startIngest(m, sqlite);
     const embedded = await pushAll(server, bodies);
     await server.stop();
 
     const sim = new m.EsdbSimulator({ appendLatencyMs: appendMs });
-    const esdb = await m.eventStore.EsdbEventStore.fromClient(sim);
+    const esdb = await m.esdbEvents.EsdbEventStore.fromClient(sim);
     server = await startIngest(m, esdb);
     sim.resetCounters();
     const simulated = await pushAll(server, bodies);

@@ -770,6 +770,24 @@ export function describeTraceReadStoreConformance(name: string, factory: (option
       });
     });
 
+    it('opens a view of one build on the same connection (forNamespace): it writes and reads that build alone, and its close leaves the store open', async () => {
+      await commitTraces(1n, [span('1', tid(1), 'a'.repeat(16), 1_000, { name: 'served' })]);
+      const view = await store.forNamespace('traces_v98');
+      await commitBatch(view, 'traces_v98', 5n, [span('1', tid(2), 'b'.repeat(16), 2_000, { name: 'in the view' })]);
+      expect(await view.checkpoint('traces_v98')).toBe(5n);
+      expect((await view.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([tid(2)]);
+      expect((await store.listTraces('1', { limit: 10 })).items.map((t) => t.traceId)).toEqual([tid(1)]); // the served build is another
+      await view.close();
+      expect((await store.getTrace('1', tid(1)))?.trace.rootSpanName).toBe('served'); // the owner's connection is still open
+      const again = await store.forNamespace('traces_v98');
+      try {
+        expect((await again.getTrace('1', tid(2)))?.trace.rootSpanName).toBe('in the view');
+        expect(await store.checkpoint('traces_v98')).toBe(5n);
+      } finally {
+        await again.close();
+      }
+    });
+
     it('serves the active build from the catalog and switches every reader at once (blue/green)', async () => {
       const green = await factory({ namespace: 'traces_v99' });
       try {

@@ -1,14 +1,17 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { EventStoreDBClient } from '@eventstore/db-client';
+import { EventStoreDBClient } from '@eventstore/db-client';
 import { util } from 'protobufjs/minimal';
 import { AccessService } from '@temps/access';
 import { EVENT_STORE } from '@temps/event-store';
 import { EsdbEventStore } from '@temps/event-store/esdb';
+import { EventStoreModule } from '@temps/event-store/nest';
 import { DEFAULT_INGEST_LIMITS, IngestModule } from '@temps/ingest';
+import { storesConfigFromEnv } from '../../apps/cli/src/temps-config';
 import { opentelemetry } from '../../libs/otlp/src/generated/otlp';
+import { COMPOSE_VARS, dockerfileEnv, loadCompose, serviceEnv } from '../support/compose-file';
 import { EsdbSimulator } from '../support/esdb-simulator';
 import { hexId, postOtlp, PROTOBUF, str, traceRequest, type SpanSpec } from '../support/otlp-raw';
 
@@ -16,14 +19,13 @@ import { hexId, postOtlp, PROTOBUF, str, traceRequest, type SpanSpec } from '../
  * The real OTLP/HTTP receiver (Nest + Express on a real socket, the ingest module as shipped) on the
  * EventStoreDB adapter, over the EsdbSimulator: no EventStoreDB server can run here, so the simulator
  * enforces the server's limits (1 MiB per append) and counts the round trips.
+ *
+ * The store is opened as docker-compose.yml's ingest service opens it: its container environment (the
+ * image's ENV, then the service's) through the real config parser (storesConfigFromEnv) and
+ * EventStoreModule.forRoot. Only the connection is faked (it cannot run here): the client's
+ * connectionString hands back the simulator, and records the URL it was given.
  */
-/** Stands in for EventStoreModule.forRoot: the adapter over the simulator as EVENT_STORE. */
-@Module({})
-class SimulatedEventStoreModule {
-  static with(events: EsdbEventStore): DynamicModule {
-    return { module: SimulatedEventStoreModule, global: true, providers: [{ provide: EVENT_STORE, useValue: events }], exports: [EVENT_STORE] };
-  }
-}
+const composeIngestEnv = () => ({ ...dockerfileEnv(), ...serviceEnv(loadCompose().services.ingest!, COMPOSE_VARS) });
 
 const { ExportMetricsServiceRequest } = opentelemetry.proto.collector.metrics.v1;
 
@@ -47,8 +49,9 @@ function metricsRequest(i: number): Uint8Array {
   }).finish();
 }
 
-describe('OTLP ingest over the EventStoreDB adapter on the simulator (real HTTP server, simulated EventStoreDB)', () => {
+describe('OTLP ingest over the EventStoreDB adapter on the simulator (real HTTP server, compose ingest env, simulated EventStoreDB connection)', () => {
   let sim: EsdbSimulator;
+  let connect: jest.SpyInstance;
   let events: EsdbEventStore;
   let app: INestApplication;
   let base: string;
@@ -56,21 +59,29 @@ describe('OTLP ingest over the EventStoreDB adapter on the simulator (real HTTP 
 
   beforeAll(async () => {
     sim = new EsdbSimulator(); // the server's defaults: MaxAppendSize 1 MiB
-    events = await EsdbEventStore.fromClient(sim as unknown as EventStoreDBClient); // the adapter's default: appends of at most 1 MiB
+    connect = jest.spyOn(EventStoreDBClient, 'connectionString').mockImplementation(() => sim as unknown as EventStoreDBClient);
+    const stores = storesConfigFromEnv(composeIngestEnv());
+    app = await NestFactory.create(
+      { module: class TestIngestModule {}, imports: [EventStoreModule.forRoot(stores.events), IngestModule.forRoot(DEFAULT_INGEST_LIMITS)] } as DynamicModule,
+      { bodyParser: false, logger: ['error'] },
+    );
+    events = app.get<EsdbEventStore>(EVENT_STORE);
     const access = new AccessService(events);
     await access.createProject('1', 'Default project');
     const { secret } = await access.createApiKey({ name: 'test', role: 'admin' });
     headers = { 'Content-Type': PROTOBUF, Authorization: `Bearer ${secret}`, 'X-Temps-Project-Id': '1' };
-    app = await NestFactory.create(
-      { module: class TestIngestModule {}, imports: [SimulatedEventStoreModule.with(events), IngestModule.forRoot(DEFAULT_INGEST_LIMITS)] } as DynamicModule,
-      { bodyParser: false, logger: ['error'] },
-    );
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });
   afterAll(async () => {
-    await app?.close();
-    await events?.close();
+    await app?.close(); // EventStoreModule closes the store
+    connect?.mockRestore();
+  });
+
+  it('opens the EventStoreDB adapter as the compose ingest service configures it: its EVENTSTORE_URL, appends of at most 1 MiB', () => {
+    expect(connect.mock.calls).toEqual([['esdb://eventstore:2113?tls=false']]);
+    expect(events).toBeInstanceOf(EsdbEventStore);
+    expect(events.maxAppendBytes).toBe(1_048_576);
   });
 
   /** Streams read by anything but the access list's periodic refresh (AccessService: once a while, its tail only). */
@@ -165,5 +176,28 @@ describe('OTLP ingest over the EventStoreDB adapter on the simulator (real HTTP 
     expect(buckets.length).toBeLessThanOrEqual(2); // an hour may turn during the test
     for (const b of buckets) expect(b).toMatch(/^metrics-1-\d{10}$/);
     expect(buckets.reduce((n, b) => n + sim.storedStream(b).length, 0)).toBe(300);
+  });
+});
+
+describe('TEMPS_ESDB_MAX_APPEND_BYTES beside the compose ingest env reaches the adapter (simulated EventStoreDB connection)', () => {
+  it('given 8192 and a server whose MaxAppendSize is 8192, then a 40 KB stream goes in appends the server accepts', async () => {
+    const sim = new EsdbSimulator({ maxAppendSize: 8192 });
+    const connect = jest.spyOn(EventStoreDBClient, 'connectionString').mockImplementation(() => sim as unknown as EventStoreDBClient);
+    try {
+      const app = await NestFactory.createApplicationContext(
+        { module: class TestStoreModule {}, imports: [EventStoreModule.forRoot(storesConfigFromEnv({ ...composeIngestEnv(), TEMPS_ESDB_MAX_APPEND_BYTES: '8192' }).events)] } as DynamicModule,
+        { logger: ['error'] },
+      );
+      const events = app.get<EsdbEventStore>(EVENT_STORE);
+      expect(events.maxAppendBytes).toBe(8192);
+      const batch = Array.from({ length: 20 }, (_, i) => ({ id: crypto.randomUUID(), type: 'TestEvent', data: { i, pad: 'x'.repeat(2000) } }));
+      await expect(events.append('trace-1-big', batch)).resolves.toMatchObject({ appended: 20 });
+      expect(sim.appendsOverMaxSize).toBe(0);
+      expect(sim.calls.append).toBeGreaterThanOrEqual(5);
+      expect(sim.storedStream('trace-1-big')).toHaveLength(20);
+      await app.close();
+    } finally {
+      connect.mockRestore();
+    }
   });
 });

@@ -33,6 +33,19 @@ describe('store selection (TEMPS_EVENT_STORE, TEMPS_READ_STORE)', () => {
     });
   });
 
+  it('given TEMPS_ESDB_MAX_APPEND_BYTES with esdb, then the adapter gets it; with sqlite it is not read', () => {
+    const esdb = { TEMPS_EVENT_STORE: 'esdb', EVENTSTORE_URL: 'esdb://eventstore:2113?tls=false' };
+    expect(storesConfigFromEnv({ ...esdb, TEMPS_ESDB_MAX_APPEND_BYTES: '524288' }).events).toEqual({ kind: 'esdb', url: 'esdb://eventstore:2113?tls=false', maxAppendBytes: 524288 });
+    expect(storesConfigFromEnv({ ...esdb, TEMPS_ESDB_MAX_APPEND_BYTES: ' ' }).events).toEqual({ kind: 'esdb', url: 'esdb://eventstore:2113?tls=false' });
+    expect(storesConfigFromEnv({ TEMPS_DATA_DIR: dataDir, TEMPS_ESDB_MAX_APPEND_BYTES: 'junk' }).events).toEqual({ kind: 'sqlite', path: join(dataDir, 'events.db') });
+  });
+
+  it.each(['1MiB', '0', '-1', '4095', '1048576.5'])('given TEMPS_ESDB_MAX_APPEND_BYTES=%s with esdb, then it fails saying what it must be (never silently 1 MiB)', (value) => {
+    expect(() => storesConfigFromEnv({ TEMPS_EVENT_STORE: 'esdb', EVENTSTORE_URL: 'esdb://x:2113', TEMPS_ESDB_MAX_APPEND_BYTES: value })).toThrow(
+      `TEMPS_ESDB_MAX_APPEND_BYTES must be a whole number of bytes, at least 4096 and at most the server's MaxAppendSize (default 1048576), got "${value}"`,
+    );
+  });
+
   it.each([
     [{ TEMPS_EVENT_STORE: 'postgres' }, /TEMPS_EVENT_STORE must be sqlite .* or esdb .*got "postgres"/],
     [{ TEMPS_EVENT_STORE: 'esdb' }, /TEMPS_EVENT_STORE=esdb needs EVENTSTORE_URL/],

@@ -95,7 +95,8 @@ export function storesConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Store
     const url = env.EVENTSTORE_URL?.trim();
     if (!url) throw new Error('TEMPS_EVENT_STORE=esdb needs EVENTSTORE_URL, e.g. EVENTSTORE_URL=esdb://localhost:2113?tls=false');
     if (!/^esdb(\+discover)?:\/\//.test(url)) throw new Error(`EVENTSTORE_URL must start with esdb:// or esdb+discover://, got "${url}"`);
-    events = { kind: 'esdb', url, ...timeout };
+    const maxAppendBytes = esdbMaxAppendBytesFromEnv(env);
+    events = { kind: 'esdb', url, ...timeout, ...(maxAppendBytes === undefined ? {} : { maxAppendBytes }) };
   } else {
     throw new Error(`TEMPS_EVENT_STORE must be sqlite (the default: events.db in TEMPS_DATA_DIR) or esdb (EventStoreDB/KurrentDB at EVENTSTORE_URL), got "${env.TEMPS_EVENT_STORE}"`);
   }
@@ -115,6 +116,24 @@ export function storesConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Store
     throw new Error(`TEMPS_READ_STORE must be sqlite (the default: read.db in TEMPS_DATA_DIR) or mongo (MongoDB at MONGO_URL), got "${env.TEMPS_READ_STORE}"`);
   }
   return { events, reads };
+}
+
+/** Below this an append cannot hold a typical span: every item would be rejected as too large. */
+export const MIN_ESDB_MAX_APPEND_BYTES = 4096;
+
+/**
+ * TEMPS_ESDB_MAX_APPEND_BYTES (with esdb; default: the adapter's 1 MiB, the server's default MaxAppendSize).
+ * A value that is not a whole number of bytes stops the start: ignoring it would leave appends at 1 MiB
+ * against a server configured lower (every large request a 503), or cut them needlessly small.
+ */
+export function esdbMaxAppendBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.TEMPS_ESDB_MAX_APPEND_BYTES;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!(Number.isInteger(n) && n >= MIN_ESDB_MAX_APPEND_BYTES)) {
+    throw new Error(`TEMPS_ESDB_MAX_APPEND_BYTES must be a whole number of bytes, at least ${MIN_ESDB_MAX_APPEND_BYTES} and at most the server's MaxAppendSize (default 1048576), got "${raw}"`);
+  }
+  return n;
 }
 
 /** TEMPS_QUERY_THREADS (half the cores, at most 4) and TEMPS_QUERY_TIMEOUT_MS (10000): the embedded read store's query threads and a query's time budget. */

@@ -52,7 +52,7 @@ export interface EsdbEventStoreOptions {
   readTimeoutMs?: number;
   /**
    * Bytes per append, at most the server's MaxAppendSize (1 MiB by default); a stream's events are cut
-   * into appends under it. connect() defaults it from TEMPS_ESDB_MAX_APPEND_BYTES.
+   * into appends under it. `temps serve` sets it from TEMPS_ESDB_MAX_APPEND_BYTES (checked by its config parser).
    */
   maxAppendBytes?: number;
 }
@@ -146,9 +146,7 @@ export class EsdbEventStore implements EventStore {
 
   /** Connects (e.g. `esdb://localhost:2113?tls=false`) and checks the server answers. */
   static connect(url: string, options: EsdbEventStoreOptions = {}): Promise<EsdbEventStore> {
-    const fromEnv = Number(process.env.TEMPS_ESDB_MAX_APPEND_BYTES);
-    const maxAppendBytes = options.maxAppendBytes ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined);
-    return EsdbEventStore.fromClient(EventStoreDBClient.connectionString(url), maxAppendBytes === undefined ? options : { ...options, maxAppendBytes }, url);
+    return EsdbEventStore.fromClient(EventStoreDBClient.connectionString(url), options, url);
   }
 
   /** Over a client made elsewhere (credentials, cluster settings); the store disposes it on close. */

@@ -12,7 +12,7 @@ export async function openEventStore(config: EventStoreConfig, options: { readOn
   const timeout = config.writeTimeoutMs === undefined ? {} : { writeTimeoutMs: config.writeTimeoutMs };
   if (config.kind === 'esdb') {
     const { EsdbEventStore } = await import('@temps/event-store/esdb');
-    return EsdbEventStore.connect(config.url, timeout);
+    return EsdbEventStore.connect(config.url, config.maxAppendBytes === undefined ? timeout : { ...timeout, maxAppendBytes: config.maxAppendBytes });
   }
   const { SqliteEventStore } = await import('@temps/event-store/sqlite');
   if (options.readOnly) return SqliteEventStore.open(config.path, { readOnly: true });
