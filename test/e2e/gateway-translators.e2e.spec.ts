@@ -1,20 +1,16 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import OpenAI from 'openai';
-import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
+import { eventually, getJson, startServer, type RunningServer } from '../support/temps-server';
 import { MOCK_ANTHROPIC_FINAL, MOCK_ANTHROPIC_GREETING, MOCK_ANTHROPIC_TOOL_INPUT, startMockAnthropicServer, type MockAnthropicServer } from '../support/mock-anthropic-server';
 import { MOCK_GEMINI_FINAL, MOCK_GEMINI_GREETING, MOCK_GEMINI_TOOL_ARGS, MOCK_GEMINI_USAGE, mockGeminiEmbedding, startMockGeminiServer, type MockGeminiServer } from '../support/mock-gemini-server';
 
 /**
  * The AI Gateway with its Anthropic and Gemini translators, through the real `openai` Node client, local mock
- * Anthropic and Gemini servers standing in for the providers (keys and base URLs from TEMPS_AI_* env). Built in the
- * gateway-providers branch, where the gateway itself is not: skipped (visibly) in a tree without it.
+ * Anthropic and Gemini servers standing in for the providers (keys and base URLs from TEMPS_AI_* env).
  */
-const gatewayMissing = !existsSync(join(repoRoot, 'apps/gateway/src/gateway.module.ts'));
 
 const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } } }];
 
-(gatewayMissing ? describe.skip : describe)('AI Gateway translators: Anthropic and Gemini behind /api/ai/v1 (real openai Node client; providers: local mock servers)', () => {
+describe('AI Gateway translators: Anthropic and Gemini behind /api/ai/v1 (real openai Node client; providers: local mock servers)', () => {
   let server: RunningServer;
   let anthropic: MockAnthropicServer;
   let gemini: MockGeminiServer;
