@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -336,5 +336,33 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'one' }] }, project);
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'two' }] }, project);
     expect((await scrape()).ok - before.ok).toBe(2);
+  });
+
+  it("answers without waiting for its span's append: the call returns while another process holds the event store's write lock", async () => {
+    // As store-unavailable-retry does for OTLP: a backup job or a stuck CLI holds SQLite's write lock for 3 s.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { DatabaseSync } = require('node:sqlite');
+         const db = new DatabaseSync(${JSON.stringify(join(server.dataDir, 'events.db'))});
+         db.exec('BEGIN IMMEDIATE');
+         console.log('locked');
+         setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 3000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    const released = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+    const started = Date.now();
+    const { data, response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'while locked' }] }, { headers: { 'X-Temps-Project-Id': '1' } }).withResponse();
+    const answeredMs = Date.now() - started;
+    const lockHeld = holder.exitCode === null;
+    expect(data.choices[0]!.message.content).toBe(PROVIDER_ANSWER);
+    expect({ lockHeld, answeredInUnder2s: answeredMs < 2000 }).toEqual({ lockHeld: true, answeredInUnder2s: true });
+    await released;
+    // the span was queued, not lost: it is appended once the lock is gone
+    const detail = await traceOf(response.headers.get('x-temps-trace-id')!);
+    expect(detail.spans[0]).toMatchObject({ responseId: data.id, inputTokens: PROVIDER_USAGE.prompt_tokens });
   });
 });
