@@ -92,6 +92,35 @@ describe('AI Gateway translators: Anthropic and Gemini behind /api/ai/v1 (real o
     await anthropic.closedEarly(anthropic.requests.at(-1)!);
   });
 
+  it('a client that leaves cancels the translated call upstream at once, before the timeout (Claude waiting, Gemini mid-stream)', async () => {
+    anthropic.script({ hang: true });
+    const before = anthropic.requests.length;
+    const leaving = new AbortController();
+    // The gateway's timeout (1500 ms) starts after this: the upstream call closed sooner can only be the client leaving.
+    const started = Date.now();
+    const pending = client.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }] }, { signal: leaving.signal }).catch((e) => e);
+    await eventually(async () => (anthropic.requests.length > before ? true : undefined), 5000, 'the Claude call upstream');
+    leaving.abort();
+    expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await anthropic.closedEarly(anthropic.requests.at(-1)!);
+    expect(Date.now() - started).toBeLessThan(1500);
+
+    gemini.script({ hang: true }); // streams its first piece, then nothing
+    const streamLeaving = new AbortController();
+    const streamStarted = Date.now();
+    const stream = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true }, { signal: streamLeaving.signal });
+    let text = '';
+    await (async () => {
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        streamLeaving.abort();
+      }
+    })().catch(() => undefined);
+    expect(text).toBe('Hello');
+    await gemini.closedEarly(gemini.requests.at(-1)!);
+    expect(Date.now() - streamStarted).toBeLessThan(1500);
+  });
+
   it('Gemini embeddings (base64, as the client asks) and the models of both providers', async () => {
     const emb = await client.embeddings.create({ model: 'gemini-embedding-001', input: ['a', 'bc'] });
     expect(emb.data.map((d) => d.embedding)).toEqual(['a', 'bc'].map((t) => Array.from(new Float32Array(mockGeminiEmbedding(t)))));
