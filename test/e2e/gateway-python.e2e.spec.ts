@@ -94,6 +94,40 @@ if (skipReason) {
       expect(usage.totals.outputTokens - usageBefore.totals.outputTokens).toBe(7);
     });
 
+    it("the seed's openai-v2 instrumentation alone (no trace context sent): two traces, one response, tokens and calls counted once", async () => {
+      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OPENAI_') && !k.startsWith('OTEL_')));
+      const usageBefore = (await getJson(server, '/api/projects/1/ai/usage')).body;
+      const { stdout } = await run(instrumented, [join(repoRoot, 'test/fixtures/python/gateway_openai_v2.py')], {
+        env: { ...base, TEMPS_URL: server.url, TEMPS_API_KEY: server.apiKey, TEMPS_PROPAGATE: '0', PYTHONDONTWRITEBYTECODE: '1' },
+        timeout: 60_000,
+      });
+      const out = JSON.parse(stdout.trim().split('\n').pop()!);
+      expect(out.trace_id).toBeUndefined(); // nothing was propagated
+      // The client's span and the gateway's, each in a trace of its own, found by the response id both carry.
+      const spans = await eventually(async () => {
+        const { body } = await getJson(server, '/api/projects/1/ai/traces?limit=100');
+        const found: any[] = [];
+        for (const item of body.items) {
+          const detail = (await getJson(server, `/api/projects/1/ai/traces/${item.traceId}`)).body;
+          for (const span of detail?.spans ?? []) if (span.responseId === out.id) found.push({ ...span, traceId: item.traceId });
+        }
+        return found.length === 2 ? found : undefined;
+      }, 20_000, "the client's span and the gateway's");
+      const gateway = spans.find((s: any) => s.attributes['temps.gateway'] === true);
+      const client = spans.find((s: any) => s.attributes['temps.gateway'] !== true);
+      expect(client).toMatchObject({ serviceName: 'my-ai-app', inputTokens: 20, outputTokens: 7 });
+      expect(gateway).toMatchObject({ parentSpanId: null, inputTokens: 20, outputTokens: 7 });
+      expect(gateway.traceId).not.toBe(client.traceId);
+      const usage = await eventually(async () => {
+        const { body } = await getJson(server, '/api/projects/1/ai/usage');
+        return body.totals.calls - usageBefore.totals.calls >= 1 ? body : undefined;
+      }, 20_000, 'usage to change');
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // the second span's projection, had it counted again
+      const settled = (await getJson(server, '/api/projects/1/ai/usage')).body;
+      expect(settled.totals).toEqual(usage.totals);
+      expect([settled.totals.calls - usageBefore.totals.calls, settled.totals.inputTokens - usageBefore.totals.inputTokens, settled.totals.outputTokens - usageBefore.totals.outputTokens]).toEqual([1, 20, 7]);
+    });
+
     it("the seed's snippet as the README gives it: claude-haiku-4-5, gpt-4o and gemini-2.5-flash, each answered and in AI Activity", async () => {
       const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OPENAI_')));
       const { stdout } = await run(python, [join(repoRoot, 'test/fixtures/python/gateway_seed_snippet.py')], {
