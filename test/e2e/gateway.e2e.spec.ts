@@ -69,7 +69,7 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
   });
 
   it('streams as server-sent events; the usage chunk only when the client asks, though upstream is always asked', async () => {
-    const plain = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+    const { data: plain, response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], stream: true }).withResponse();
     let text = '';
     const usages: unknown[] = [];
     for await (const chunk of plain) {
@@ -79,6 +79,10 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect(text).toBe(PROVIDER_ANSWER);
     expect(usages).toEqual([]);
     expect(lastUpstream().body.stream_options).toEqual({ include_usage: true });
+    // the usage the client did not ask for is on the span: the streamed call is counted like any other
+    const streamed = (await traceOf(response.headers.get('x-temps-trace-id')!)).spans[0];
+    expect(streamed).toMatchObject({ inputTokens: 20, outputTokens: 7, finishReasons: ['stop'], attributes: { 'temps.gateway.stream': true } });
+    expect(streamed.attributes['temps.gateway.time_to_first_token_ms']).toBeGreaterThan(0);
 
     const withUsage = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
     let last: OpenAI.ChatCompletionChunk | undefined;
