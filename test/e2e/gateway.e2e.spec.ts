@@ -170,9 +170,12 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
   });
 
   it('answers embeddings and lists the models of the configured providers', async () => {
-    const emb = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] });
+    const { data: emb, response } = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] }).withResponse();
     expect(emb.data).toHaveLength(2);
     expect(emb.usage.prompt_tokens).toBe(6);
+    const embedding = (await traceOf(response.headers.get('x-temps-trace-id')!)).spans[0];
+    expect(embedding).toMatchObject({ name: 'embeddings text-embedding-3-small', operation: 'embeddings', provider: 'openai', requestModel: 'text-embedding-3-small', inputTokens: 6 });
+    expect(embedding.attributes['gen_ai.embeddings.dimension.count']).toBe(4);
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);
     await client.models.list(); // served from the gateway's cache: one upstream list per provider a minute
