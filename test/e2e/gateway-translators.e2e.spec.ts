@@ -1,20 +1,16 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import OpenAI from 'openai';
-import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
+import { eventually, getJson, startServer, type RunningServer } from '../support/temps-server';
 import { MOCK_ANTHROPIC_FINAL, MOCK_ANTHROPIC_GREETING, MOCK_ANTHROPIC_TOOL_INPUT, startMockAnthropicServer, type MockAnthropicServer } from '../support/mock-anthropic-server';
 import { MOCK_GEMINI_FINAL, MOCK_GEMINI_GREETING, MOCK_GEMINI_TOOL_ARGS, MOCK_GEMINI_USAGE, mockGeminiEmbedding, startMockGeminiServer, type MockGeminiServer } from '../support/mock-gemini-server';
 
 /**
  * The AI Gateway with its Anthropic and Gemini translators, through the real `openai` Node client, local mock
- * Anthropic and Gemini servers standing in for the providers (keys and base URLs from TEMPS_AI_* env). Built in the
- * gateway-providers branch, where the gateway itself is not: skipped (visibly) in a tree without it.
+ * Anthropic and Gemini servers standing in for the providers (keys and base URLs from TEMPS_AI_* env).
  */
-const gatewayMissing = !existsSync(join(repoRoot, 'apps/gateway/src/gateway.module.ts'));
 
 const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } } }];
 
-(gatewayMissing ? describe.skip : describe)('AI Gateway translators: Anthropic and Gemini behind /api/ai/v1 (real openai Node client; providers: local mock servers)', () => {
+describe('AI Gateway translators: Anthropic and Gemini behind /api/ai/v1 (real openai Node client; providers: local mock servers)', () => {
   let server: RunningServer;
   let anthropic: MockAnthropicServer;
   let gemini: MockGeminiServer;
@@ -94,6 +90,35 @@ const tools = [{ type: 'function' as const, function: { name: 'get_weather', par
     const err = await client.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }] }).catch((e) => e);
     expect(err.status).toBe(504);
     await anthropic.closedEarly(anthropic.requests.at(-1)!);
+  });
+
+  it('a client that leaves cancels the translated call upstream at once, before the timeout (Claude waiting, Gemini mid-stream)', async () => {
+    anthropic.script({ hang: true });
+    const before = anthropic.requests.length;
+    const leaving = new AbortController();
+    // The gateway's timeout (1500 ms) starts after this: the upstream call closed sooner can only be the client leaving.
+    const started = Date.now();
+    const pending = client.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }] }, { signal: leaving.signal }).catch((e) => e);
+    await eventually(async () => (anthropic.requests.length > before ? true : undefined), 5000, 'the Claude call upstream');
+    leaving.abort();
+    expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await anthropic.closedEarly(anthropic.requests.at(-1)!);
+    expect(Date.now() - started).toBeLessThan(1500);
+
+    gemini.script({ hang: true }); // streams its first piece, then nothing
+    const streamLeaving = new AbortController();
+    const streamStarted = Date.now();
+    const stream = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true }, { signal: streamLeaving.signal });
+    let text = '';
+    await (async () => {
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        streamLeaving.abort();
+      }
+    })().catch(() => undefined);
+    expect(text).toBe('Hello');
+    await gemini.closedEarly(gemini.requests.at(-1)!);
+    expect(Date.now() - streamStarted).toBeLessThan(1500);
   });
 
   it('Gemini embeddings (base64, as the client asks) and the models of both providers', async () => {

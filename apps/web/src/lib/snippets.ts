@@ -177,6 +177,6 @@ client = openai.OpenAI(
 client.chat.completions.create(model="claude-haiku-4-5", messages=[{"role": "user", "content": "Hello!"}])
 client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hello!"}])
 client.chat.completions.create(model="gemini-2.5-flash", messages=[{"role": "user", "content": "Hello!"}])`,
-    note: 'Give the server the providers\' keys first: temps ai-provider set openai --api-key sk-... (or TEMPS_AI_OPENAI_API_KEY). A key for several projects also sends X-Temps-Project-Id (default_headers). Your own OpenTelemetry instrumentation keeps working: the gateway\'s span joins your trace.',
+    note: 'Give the server the providers\' keys first: temps ai-provider set openai --api-key sk-... (or TEMPS_AI_OPENAI_API_KEY). A key for several projects also sends X-Temps-Project-Id (default_headers). Your own OpenTelemetry instrumentation keeps working: the gateway\'s span joins your trace when your app sends a traceparent (an HTTP client instrumentation does), and each call\'s usage counts once either way.',
   };
 }
