@@ -6,7 +6,7 @@ import { eventually, getJson, projectorCaughtUp, startServer, type RunningServer
 /**
  * A newcomer's first minute, in a real browser (Debian chromium + playwright-core) against the real `temps serve`:
  * the empty dashboard's "Load demo data" button makes the server send the demo through its own OTLP/HTTP endpoint
- * (with a key made for the run), and the trace list, a trace, sessions and usage all show it. Screenshots in
+ * (with a key made for the run), and the trace list, a trace, sessions, the conversation and usage all show it. Screenshots in
  * test/artifacts/dashboard-demo-*.png.
  */
 const UI_TIMEOUT = 20_000;
@@ -37,7 +37,7 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
     await server?.stop();
   });
 
-  it('list, trace, sessions and usage are populated within seconds of one click; the demo is marked and removable', async () => {
+  it('list, trace, sessions, the three-turn conversation and usage are populated within seconds of one click; the demo is marked and removable', async () => {
     await step('empty', async () => {
       await page.goto(`${server.url}/projects/1/ai`);
       await signIn(page, server.apiKey);
@@ -90,6 +90,18 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
       await eventually(async () => ((await rows.count()) === 1 ? true : undefined), UI_TIMEOUT, 'one session row');
       await expectText(rows.first(), 'demo-conversation-');
       await shot('sessions');
+    });
+
+    await step('session', async () => {
+      // The conversation of three turns, read back turn by turn from the captured messages.
+      await page.getByTestId('session-row').first().click();
+      await page.waitForURL('**/projects/demo/ai/sessions/demo-conversation-*');
+      const turns = page.getByTestId('session-trace');
+      await eventually(async () => ((await turns.count()) === 3 ? true : undefined), UI_TIMEOUT, 'three turns');
+      await expectText(turns.nth(0).getByTestId('turn-question'), 'plan a trip to Lisbon');
+      await expectText(turns.nth(1).getByTestId('turn-answer'), 'pastéis in Belém');
+      await expectText(turns.nth(2).getByTestId('turn-question'), 'tip for the airport');
+      await shot('session');
     });
 
     await step('usage', async () => {
