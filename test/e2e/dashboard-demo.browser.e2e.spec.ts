@@ -124,7 +124,7 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
     console.log(`demo: ${DEMO_TRACES} traces listed ${listFilledMs} ms after the click`);
   }, 120_000);
 
-  it('a key that is not an admin is told what to do instead, and an unknown key is refused', async () => {
+  it('a key that is not an admin is told what to do instead, by the API and under the buttons, and an unknown key is refused', async () => {
     // The CLI runs beside the test, not with spawnSync: a test frozen for the CLI's seconds (more under load) keeps
     // its idle keep-alive connections past the server's 5 s timeout, and its next fetch may go out on one the
     // server is closing ("other side closed", seen once under load).
@@ -137,7 +137,26 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
     expect(unknown.status).toBe(401);
     expect((await getJson(server, '/api/projects')).body.items.map((p: any) => p.id)).toEqual(['1']);
     viewerKey = viewer;
-  });
+
+    // The same two buttons in the dashboard, for that viewer (a tab of its own: the key is kept per tab): each
+    // shows the server's message under it, and nothing is made.
+    const viewerPage = await browser.context.newPage();
+    try {
+      await step('viewer buttons', async () => {
+        await viewerPage.goto(`${server.url}/projects/1/ai`);
+        await signIn(viewerPage, viewer);
+        await viewerPage.getByTestId('empty-state').waitFor();
+        await viewerPage.getByTestId('load-demo').click();
+        await expectText(viewerPage.getByTestId('demo-error'), 'loading demo data needs an admin API key (or run "npx temps demo")');
+        await viewerPage.getByTestId('create-seed-project').click();
+        await expectText(viewerPage.getByTestId('seed-project-error'), 'creating a project needs an admin API key (or run "temps project create --id 2 --name NAME")');
+        expect(viewerPage.url()).toBe(`${server.url}/projects/1/ai`);
+      });
+    } finally {
+      await viewerPage.close();
+    }
+    expect((await getJson(server, '/api/projects')).body.items.map((p: any) => p.id)).toEqual(['1']);
+  }, 60_000);
 
   it("offers to create project 2, where the seed's snippets send, to an admin key", async () => {
     await step('seed project', async () => {
