@@ -35,11 +35,22 @@ function node24BinDir({ install = true } = {}) {
   mkdirSync(tools, { recursive: true });
   process.stderr.write(`temps: this is Node ${process.version}; fetching Node ${NODE_VERSION} (${pkg} from the npm registry) into .tools once\n`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', tools, `${pkg}@${NODE_VERSION}`], { cwd: tools, stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(npm, ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', tools, `${pkg}@${NODE_VERSION}`], { cwd: tools, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0 || !works()) {
-    throw new Node24Unavailable(`temps needs Node.js ${REQUIRED_MAJOR} and could not fetch ${pkg}@${NODE_VERSION} (npm exit ${r.status}): install Node ${REQUIRED_MAJOR} yourself (https://nodejs.org or nvm install ${REQUIRED_MAJOR}) and run the command again`);
+    // npm's own error is twenty lines (a stack, its log's path): the one line keeps its reason only.
+    const reason = npmErrorReason(r.stderr) || (r.error ? r.error.message : `npm exit ${r.status}`);
+    throw new Node24Unavailable(`temps needs Node.js ${REQUIRED_MAJOR} and could not fetch ${pkg}@${NODE_VERSION} (${reason}): install Node ${REQUIRED_MAJOR} yourself (https://nodejs.org or nvm install ${REQUIRED_MAJOR}) and run the command again`);
   }
   return bin;
+}
+
+/** What a failed `npm install` says went wrong: its first "npm error" line that is not a code, errno or syscall. */
+function npmErrorReason(stderr) {
+  for (const line of String(stderr || '').split('\n')) {
+    const m = /^npm (?:error|ERR!)\s+(.+)$/.exec(line.trim());
+    if (m && !/^(code|errno|syscall)\b/.test(m[1])) return `npm: ${m[1].slice(0, 200)}`;
+  }
+  return '';
 }
 
 /** The environment for a child that must run under Node 24: its bin first on PATH. */

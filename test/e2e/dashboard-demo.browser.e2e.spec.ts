@@ -6,7 +6,7 @@ import { eventually, getJson, projectorCaughtUp, startServer, type RunningServer
 /**
  * A newcomer's first minute, in a real browser (Debian chromium + playwright-core) against the real `temps serve`:
  * the empty dashboard's "Load demo data" button makes the server send the demo through its own OTLP/HTTP endpoint
- * (with a key made for the run), and the trace list, a trace, sessions and usage all show it. Screenshots in
+ * (with a key made for the run), and the trace list, a trace, sessions, the conversation and usage all show it. Screenshots in
  * test/artifacts/dashboard-demo-*.png.
  */
 const UI_TIMEOUT = 20_000;
@@ -37,7 +37,7 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
     await server?.stop();
   });
 
-  it('list, trace, sessions and usage are populated within seconds of one click; the demo is marked and removable', async () => {
+  it('list, trace, sessions, the three-turn conversation and usage are populated within seconds of one click; the demo is marked and removable', async () => {
     await step('empty', async () => {
       await page.goto(`${server.url}/projects/1/ai`);
       await signIn(page, server.apiKey);
@@ -92,6 +92,18 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
       await shot('sessions');
     });
 
+    await step('session', async () => {
+      // The conversation of three turns, read back turn by turn from the captured messages.
+      await page.getByTestId('session-row').first().click();
+      await page.waitForURL('**/projects/demo/ai/sessions/demo-conversation-*');
+      const turns = page.getByTestId('session-trace');
+      await eventually(async () => ((await turns.count()) === 3 ? true : undefined), UI_TIMEOUT, 'three turns');
+      await expectText(turns.nth(0).getByTestId('turn-question'), 'plan a trip to Lisbon');
+      await expectText(turns.nth(1).getByTestId('turn-answer'), 'pastéis in Belém');
+      await expectText(turns.nth(2).getByTestId('turn-question'), 'tip for the airport');
+      await shot('session');
+    });
+
     await step('usage', async () => {
       await page.getByTestId('nav-usage').click();
       await page.waitForURL('**/projects/demo/ai/usage**');
@@ -112,7 +124,7 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
     console.log(`demo: ${DEMO_TRACES} traces listed ${listFilledMs} ms after the click`);
   }, 120_000);
 
-  it('a key that is not an admin is told what to do instead, and an unknown key is refused', async () => {
+  it('a key that is not an admin is told what to do instead, by the API and under the buttons, and an unknown key is refused', async () => {
     // The CLI runs beside the test, not with spawnSync: a test frozen for the CLI's seconds (more under load) keeps
     // its idle keep-alive connections past the server's 5 s timeout, and its next fetch may go out on one the
     // server is closing ("other side closed", seen once under load).
@@ -125,7 +137,26 @@ describeInBrowser('the empty dashboard offers demo data that fills every page', 
     expect(unknown.status).toBe(401);
     expect((await getJson(server, '/api/projects')).body.items.map((p: any) => p.id)).toEqual(['1']);
     viewerKey = viewer;
-  });
+
+    // The same two buttons in the dashboard, for that viewer (a tab of its own: the key is kept per tab): each
+    // shows the server's message under it, and nothing is made.
+    const viewerPage = await browser.context.newPage();
+    try {
+      await step('viewer buttons', async () => {
+        await viewerPage.goto(`${server.url}/projects/1/ai`);
+        await signIn(viewerPage, viewer);
+        await viewerPage.getByTestId('empty-state').waitFor();
+        await viewerPage.getByTestId('load-demo').click();
+        await expectText(viewerPage.getByTestId('demo-error'), 'loading demo data needs an admin API key (or run "npx temps demo")');
+        await viewerPage.getByTestId('create-seed-project').click();
+        await expectText(viewerPage.getByTestId('seed-project-error'), 'creating a project needs an admin API key (or run "temps project create --id 2 --name NAME")');
+        expect(viewerPage.url()).toBe(`${server.url}/projects/1/ai`);
+      });
+    } finally {
+      await viewerPage.close();
+    }
+    expect((await getJson(server, '/api/projects')).body.items.map((p: any) => p.id)).toEqual(['1']);
+  }, 60_000);
 
   it("offers to create project 2, where the seed's snippets send, to an admin key", async () => {
     await step('seed project', async () => {

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { configFromEnv, mongoDatabaseOf, roleFromEnv, roleParts, storesConfigFromEnv } from './temps-config';
+import { configFromEnv, defaultProjectFromEnv, mongoDatabaseOf, roleFromEnv, roleParts, storesConfigFromEnv } from './temps-config';
 
 describe('store selection (TEMPS_EVENT_STORE, TEMPS_READ_STORE)', () => {
   const dataDir = resolve('/tmp/temps-config-test');
@@ -97,5 +97,19 @@ describe('roles (TEMPS_ROLE)', () => {
 
   it('is part of the serve config with the stores', () => {
     expect(configFromEnv({ TEMPS_ROLE: 'ingest', TEMPS_DATA_DIR: '/tmp/x' })).toMatchObject({ role: 'ingest', stores: { events: { kind: 'sqlite', path: '/tmp/x/events.db' } } });
+  });
+});
+
+describe("the first start's project (TEMPS_DEFAULT_PROJECT)", () => {
+  it("is 1 unless set; 2 for the seed's snippets; blanks trimmed", () => {
+    expect(defaultProjectFromEnv({})).toBe('1');
+    expect(defaultProjectFromEnv({ TEMPS_DEFAULT_PROJECT: '' })).toBe('1');
+    expect(defaultProjectFromEnv({ TEMPS_DEFAULT_PROJECT: '2' })).toBe('2');
+    expect(defaultProjectFromEnv({ TEMPS_DEFAULT_PROJECT: ' my-ai-app.v2 ' })).toBe('my-ai-app.v2');
+    expect(configFromEnv({ TEMPS_DEFAULT_PROJECT: '2', TEMPS_DATA_DIR: '/tmp/x' })).toMatchObject({ defaultProject: '2' });
+  });
+
+  it.each(['my project', 'a/b', 'x'.repeat(65), '../1'])('refuses %j, saying what an id may hold', (id) => {
+    expect(() => defaultProjectFromEnv({ TEMPS_DEFAULT_PROJECT: id })).toThrow(`TEMPS_DEFAULT_PROJECT must be 1-64 letters, digits, '_', '-' or '.', got "${id}"`);
   });
 });
