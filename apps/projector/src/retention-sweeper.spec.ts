@@ -247,6 +247,30 @@ describe.each(stores)('RetentionSweeper over the %s event store and the SQLite r
     expect(await events.readStream(retentionStream('1'))).toHaveLength(1);
   });
 
+  it("given projects '1' and '1-2' (one id a prefix of the other's streams), then project 1's sweep leaves project 1-2's hourly streams alone", async () => {
+    // 'logs-1-2-2026120601' sorts inside project 1's expired range ['logs-1-', 'logs-1-2026110620'): '-' < '0'.
+    await access.createProject('1-2', 'one-two');
+    await access.setProjectRetention('1-2', 365);
+    const fresh = ['logs-1-2-2026120601', 'logs-1-2-2026110519', 'logs-1-1-2026120601'];
+    await access.createProject('1-1', 'one-one');
+    await access.setProjectRetention('1-1', 365);
+    for (const [i, stream] of fresh.entries()) {
+      await events.append(stream, [{ id: `00000000-0000-8000-8000-0000000001${String(i).padStart(2, '0')}`, type: EventTypes.LogRecordReceived, data: {} }]);
+    }
+    const theirMetrics = { ...metricWrite(NOW - 40 * DAY, { count: 1, sum: 5, buckets: [1, 0, 0] }) };
+    theirMetrics.stream = theirMetrics.stream.replace('metrics-1-', 'metrics-1-2-');
+    await events.appendMany([theirMetrics]);
+    await events.append('logs-1-2026110519', [{ id: '00000000-0000-8000-8000-000000000199', type: EventTypes.LogRecordReceived, data: {} }]);
+    await project();
+    const sweeper = new RetentionSweeper(events, reads, access, { ...retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30' }), batch: 1, lookbackHours: 15 * 24 });
+    const result = await sweeper.sweep(NOW);
+    if (listsStreams) expect(result).toMatchObject({ logStreams: 1, metricStreams: 0 });
+    expect(await events.readStream('logs-1-2026110519')).toEqual([]);
+    for (const stream of fresh) expect(await events.readStream(stream)).toHaveLength(1);
+    expect(await events.readStream(theirMetrics.stream)).toHaveLength(1);
+    expect((await events.readStream(retentionStream('1'))).map((e) => e.type)).not.toContain(EventTypes.MetricsExpired);
+  });
+
   it('given TEMPS_RETENTION_KEEP_USAGE=false and a project retention of 35 days over a default of 30, only traces older than 35 days go, with their usage', async () => {
     await events.appendMany([spanWrite('d'.repeat(32), NOW - 40 * DAY), spanWrite('e'.repeat(32), NOW - 31 * DAY)]);
     await project();

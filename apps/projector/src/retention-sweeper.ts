@@ -5,6 +5,7 @@ import {
   hourlyStreamBound,
   hourlyStreamPrefix,
   hourlyStreamsBefore,
+  isExpiredHourlyStream,
   parseRetentionDays,
   retentionCutoff,
   retentionDaysOf,
@@ -188,11 +189,16 @@ export class RetentionSweeper {
       }
       return count;
     }
-    for (;;) {
+    // The range also holds other projects' streams: project '1-2''s 'logs-1-2-...' sorts inside project 1's
+    // ['logs-1-', 'logs-1-2026...') ('-' < '0'). Only names of this project's hours are taken; the cursor moves
+    // past every name listed, so skipped names are not listed again.
+    for (let cursor = from; ; ) {
       if (await stop()) return count;
-      // Deleted names leave the range: always the first page.
-      const names = await this.events.listStreams({ from, to, limit: pageSize });
-      if (names.length === 0) return count;
+      const listed = await this.events.listStreams({ from: cursor, to, limit: pageSize });
+      if (listed.length === 0) return count;
+      cursor = listed[listed.length - 1]! + '\u0000';
+      const names = listed.filter((name) => isExpiredHourlyStream(name, kind, projectId, cutoff));
+      if (names.length === 0) continue;
       count += await beforeDelete(names);
       await this.events.deleteStreams!(names);
     }
