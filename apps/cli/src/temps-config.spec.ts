@@ -109,7 +109,7 @@ describe("the first start's project (TEMPS_DEFAULT_PROJECT)", () => {
     expect(configFromEnv({ TEMPS_DEFAULT_PROJECT: '2', TEMPS_DATA_DIR: '/tmp/x' })).toMatchObject({ defaultProject: '2' });
   });
 
-  it.each(['my project', 'a/b', 'x'.repeat(65), '../1'])('refuses %j, saying what an id may hold', (id) => {
-    expect(() => defaultProjectFromEnv({ TEMPS_DEFAULT_PROJECT: id })).toThrow(`TEMPS_DEFAULT_PROJECT must be 1-64 letters, digits, '_', '-' or '.', got "${id}"`);
+  it.each(['my project', 'a/b', 'x'.repeat(65), '../1', '.', '..'])('refuses %j, saying what an id may hold', (id) => {
+    expect(() => defaultProjectFromEnv({ TEMPS_DEFAULT_PROJECT: id })).toThrow(`TEMPS_DEFAULT_PROJECT must be 1-64 letters, digits, '_', '-' or '.' (not '.' or '..'), got "${id}"`);
   });
 });

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { ACCESS_ID_RULE, isAccessId } from '@temps/domain';
 import type { StoresConfig } from '@temps/projector';
 
 export interface TempsConfig {
@@ -53,7 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): TempsConfig
 
 export function defaultProjectFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   const id = (env.TEMPS_DEFAULT_PROJECT ?? '').trim() || '1';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new Error(`TEMPS_DEFAULT_PROJECT must be 1-64 letters, digits, '_', '-' or '.', got "${env.TEMPS_DEFAULT_PROJECT}"`);
+  if (!isAccessId(id)) throw new Error(`TEMPS_DEFAULT_PROJECT must be ${ACCESS_ID_RULE}, got "${env.TEMPS_DEFAULT_PROJECT}"`);
   return id;
 }
 

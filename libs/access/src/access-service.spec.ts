@@ -62,3 +62,25 @@ describe('AccessService sees what another process wrote a moment ago', () => {
     expect(await server.authorize(secret, '42', 'ingest')).toMatchObject({ ok: false });
   });
 });
+
+describe('AccessService ids', () => {
+  it.each(['.', '..', 'a/b', 'x'.repeat(65), ''])('refuses the project id %j, saying what an id may hold', async (id) => {
+    const events = await SqliteEventStore.open(':memory:');
+    try {
+      await expect(new AccessService(events).createProject(id, 'p')).rejects.toThrow(`project id must be 1-64 letters, digits, '_', '-' or '.' (not '.' or '..')`);
+    } finally {
+      await events.close();
+    }
+  });
+
+  it('refuses a deployment token whose environment id is ".."', async () => {
+    const events = await SqliteEventStore.open(':memory:');
+    try {
+      const access = new AccessService(events);
+      await access.createProject('1', 'p');
+      await expect(access.createDeploymentToken({ projectId: '1', environmentId: '..', deploymentId: 'web' })).rejects.toThrow(`environmentId must be 1-64 letters`);
+    } finally {
+      await events.close();
+    }
+  });
+});

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ACCESS_ID_RULE,
   authorize,
   emptyAccessState,
   evolveAccess,
+  isAccessId,
   parseRetentionDays,
   Streams,
   type AccessState,
@@ -138,7 +140,7 @@ export class AccessService {
       await this.refresh();
       const used = [...this.state.projects.keys(), ...this.state.deletedProjects];
       const id = projectId ?? String(Math.max(0, ...used.map(Number).filter(Number.isSafeInteger)) + 1);
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new Error(`project id must be 1-64 letters, digits, '_', '-' or '.', got "${id}"`);
+      if (!isAccessId(id)) throw new Error(`project id must be ${ACCESS_ID_RULE}, got "${id}"`);
       if (this.state.projects.has(id)) throw new Error(`project ${id} already exists`);
       if (this.state.deletedProjects.has(id)) throw new Error(`project ${id} was deleted, and ids are not given again: choose another id`);
       const expected = this.nextRevision === 0n ? 'no_stream' : this.nextRevision - 1n;
@@ -225,7 +227,7 @@ export class AccessService {
     await this.refresh();
     if (!this.state.projects.has(input.projectId)) throw new Error(`project ${input.projectId} does not exist`);
     for (const [name, value] of Object.entries(input)) {
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw new Error(`${name} must be 1-64 letters, digits, '_', '-' or '.'`);
+      if (!isAccessId(value)) throw new Error(`${name} must be ${ACCESS_ID_RULE}`);
     }
     const secret = generateDeploymentTokenSecret();
     const data: DeploymentTokenCreatedData = { tokenId: newKeyId(), ...input, secretHash: hashSecret(secret), prefix: secret.slice(0, 7), createdAt: new Date().toISOString() };

@@ -126,7 +126,16 @@ export interface AuthRequest {
   permission: Permission;
 }
 
-const ID = /^[A-Za-z0-9_.-]{1,64}$/;
+/**
+ * Project, environment and deployment ids: 1-64 letters, digits, '_', '-' or '.', not '.' or '..' (a URL path
+ * segment that clients resolve away, so /api/projects/../ would name no project).
+ */
+export function isAccessId(id: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(id) && id !== '.' && id !== '..';
+}
+
+/** What `isAccessId` takes, said in an error message. */
+export const ACCESS_ID_RULE = "1-64 letters, digits, '_', '-' or '.' (not '.' or '..')";
 
 /** Decides a request. Messages say what to change: which header, which id, which role. */
 export function authorize(state: AccessState, req: AuthRequest): AuthDecision {
@@ -162,7 +171,7 @@ export function authorize(state: AccessState, req: AuthRequest): AuthDecision {
     return { ok: false, status: 400, message: `X-Temps-Project-Id ${req.projectHeader} differs from the project ${req.pathIds.projectId} in the path` };
   }
   if (!projectId) return { ok: false, status: 400, message: 'missing X-Temps-Project-Id header: an API key (tk_) must name the project it sends to' };
-  if (!ID.test(projectId)) return { ok: false, status: 400, message: `invalid project id "${projectId.slice(0, 64)}"` };
+  if (!isAccessId(projectId)) return { ok: false, status: 400, message: `invalid project id "${projectId.slice(0, 64)}"` };
   if (state.deletedProjects.has(projectId)) return { ok: false, status: 403, message: `project ${projectId} was deleted` };
   if (!state.projects.has(projectId)) {
     // The key is genuine here: say how to make the project (the seed's snippets send to a project 2).
