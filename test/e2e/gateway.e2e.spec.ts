@@ -11,6 +11,7 @@ import { eventually, getJson, repoRoot, startServer, type RunningServer } from '
 const run = promisify(execFile);
 const PROVIDER_KEY = 'sk-env-provider-key-0123456789';
 const PROJECT_PROVIDER_KEY = 'sk-project-secret-key-9876543210';
+const MISTRAL_PROJECT_KEY = 'mistral-project-key-5647382910';
 // gpt-4o at the shipped prices: input 2.5, cached input 1.25, output 10 USD per million tokens.
 const GPT_4O_COST = ((20 - 5) * 2.5 + 5 * 1.25 + 7 * 10) / 1e6;
 
@@ -296,8 +297,21 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
     expect(JSON.stringify(unreadable.error)).not.toContain(PROJECT_PROVIDER_KEY);
     await cli(['ai-provider', 'remove', 'openai', '--project', '2']);
 
+    // A provider set on project 2 only (no environment key): its models are listed for project 2, not for project 1.
+    await cli(['ai-provider', 'set', 'mistral', '--api-key', MISTRAL_PROJECT_KEY, '--base-url', provider.baseUrl, '--project', '2']);
+    await settle();
+    const listModels = async (headers: Record<string, string>) => {
+      const ids: string[] = [];
+      for await (const m of client.models.list({ headers })) ids.push(m.id);
+      return ids;
+    };
+    expect(await listModels({ 'X-Temps-Project-Id': '2' })).toEqual(expect.arrayContaining(['gpt-4o', 'mistral/gpt-4o', 'mistral/text-embedding-3-small']));
+    expect((await listModels({ 'X-Temps-Project-Id': '1' })).filter((id) => id.startsWith('mistral/'))).toEqual([]);
+    expect(provider.requests.filter((r) => r.path === '/v1/models' && r.headers.authorization === `Bearer ${MISTRAL_PROJECT_KEY}`)).toHaveLength(1);
+    await cli(['ai-provider', 'remove', 'mistral', '--project', '2']);
+
     const everything = [list, server.output(), JSON.stringify(res.data), readFileSync(join(server.dataDir, 'events.db')).toString('latin1')].join('\n');
-    for (const secret of [PROJECT_PROVIDER_KEY, PROVIDER_KEY]) expect(everything).not.toContain(secret);
+    for (const secret of [PROJECT_PROVIDER_KEY, PROVIDER_KEY, MISTRAL_PROJECT_KEY]) expect(everything).not.toContain(secret);
     expect(server.output()).not.toContain(server.apiKey);
   });
 
