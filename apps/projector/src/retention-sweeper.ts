@@ -201,27 +201,34 @@ export class RetentionSweeper {
   /**
    * Before a page of hourly metric streams is deleted: a MetricsExpired event with their cumulative series'
    * newest points and, when usage is kept, the metric rows of the hours their points counted in (genai-metrics.ts).
-   * Appended BEFORE the deletion, and named by the streams: a sweep that dies in between finds the streams
-   * again and appends nothing twice, and a build folds the event the same with or without the deleted points.
+   * Appended BEFORE the deletion, and named by the streams and the ids of the events it read: a sweep that
+   * dies in between finds the same events again and appends nothing twice, and a build folds the event the
+   * same with or without the deleted points. Streams are named by their items' own hours, so a point that
+   * arrives late for an expired hour starts its stream again: the next sweep reads other events there and
+   * names a new event (by the streams alone it would repeat the first one's id, which every store skips,
+   * and the late point would go without its rows being set).
    */
   private async expireMetrics(projectId: string, cutoff: string, names: string[]): Promise<number> {
     const streams: string[] = [];
+    const ids: string[] = [];
     const expired: ExpiredGenaiMetrics = { baselines: new Map(), hours: new Set() };
     // Stream by stream: a page holds up to a day of a project's metric points, only what they leave behind is kept.
     for (const name of names) {
       const events = await this.events.readStream(name);
       if (events.length === 0) continue;
       streams.push(name);
+      for (const e of events) ids.push(e.id);
       summarizeExpiredGenaiMetrics(events, expired);
     }
     if (streams.length === 0) return 0;
     const cutoffHour = genaiMetricHourOf(cutoff);
-    // Points are stamped by their exporter, streams by the hour received: only hours before the cutoff's are carried (a point from the future is not).
+    // A stream's hour is its latest point's, so its points lie before the cutoff's hour; streams of earlier
+    // versions were named by the hour received and may hold a point stamped later: only earlier hours are carried.
     const hours = this.options.keepUsage ? [...expired.hours].filter((hour) => hour < cutoffHour).sort() : null;
     const rows = hours ? (await Promise.all(genaiMetricHourRanges(projectId, hours).map((range) => this.reads.counterRows(range)))).flat() : null;
     const baselines = [...expired.baselines.values()].sort((a, b) => (a.seriesId < b.seriesId ? -1 : 1));
     const data: MetricsExpiredData = { projectId, cutoff, streams, baselines, hours, rows };
-    await this.events.append(retentionStream(projectId), [{ id: deterministicEventId(EventTypes.MetricsExpired, projectId, ...streams), type: EventTypes.MetricsExpired, data }]);
+    await this.events.append(retentionStream(projectId), [{ id: deterministicEventId(EventTypes.MetricsExpired, projectId, ...streams, ids.join(' ')), type: EventTypes.MetricsExpired, data }]);
     return streams.length;
   }
 }
