@@ -319,7 +319,7 @@ describe.each([
     receiveAt(hour + 5_000);
     expect((await postOtlp(`${base}/api/otel/v1/metrics`, body, headers)).status).toBe(200);
     jest.useRealTimers();
-    const log = (await storedLog()).filter((e) => e.type === EventTypes.MetricReceived && (e.data as MetricReceivedData).resource.attributes.some((a) => a.value.stringValue === 'retry-app'));
+    const log = (await storedLog()).filter((e) => e.type === EventTypes.MetricReceived && (e.data as MetricReceivedData).scope.name === 'retry');
     expect(await projectedTokenCalls(log)).toBe(5);
     expect(log.map((e) => e.stream)).toEqual([`metrics-1-${hourBucket(new Date(hour - 30_000).toISOString())}`]);
   });
