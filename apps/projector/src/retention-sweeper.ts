@@ -73,6 +73,13 @@ export interface RetentionSweepResult {
   stopped?: boolean;
 }
 
+/** A page of hourly streams as `beforeDelete` leaves it: how many it counts, which to delete, and at which revisions. */
+interface HourlyPage {
+  count: number;
+  names: string[];
+  ifAt?: ReadonlyMap<string, bigint>;
+}
+
 /** What the sweep needs of the access state: live projects and their own retention. */
 export interface RetentionAccess {
   projects(): Promise<string[]>;
@@ -132,7 +139,7 @@ export class RetentionSweeper {
       if (days === null) continue;
       const cutoff = retentionCutoff(days, nowMs);
       result.traces += await this.sweepTraces(projectId, cutoff, stop);
-      if (!result.stopped) result.logStreams += await this.sweepHourly('logs', projectId, cutoff, stop, 500, async (names) => names.length);
+      if (!result.stopped) result.logStreams += await this.sweepHourly('logs', projectId, cutoff, stop, 500, async (names) => ({ count: names.length, names }));
       if (!result.stopped) result.metricStreams += await this.sweepHourly('metrics', projectId, cutoff, stop, 24, (names) => this.expireMetrics(projectId, cutoff, names));
       if (result.stopped) break;
     }
@@ -171,10 +178,10 @@ export class RetentionSweeper {
 
   /**
    * Deletes a project's hourly streams of a kind wholly before the cutoff, a page at a time; `beforeDelete`
-   * runs first on each page (and says how many it counts).
+   * runs first on each page and says how many it counts, which of the page to delete, and (ifAt) at which
+   * revisions: a stream written to after it was read is left for the next sweep.
    */
-  private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string, stop: () => Promise<boolean>, pageSize: number, beforeDelete: (names: string[]) => Promise<number>): Promise<number> {
-    const from = hourlyStreamPrefix(kind, projectId);
+  private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string, stop: () => Promise<boolean>, pageSize: number, beforeDelete: (names: string[]) => Promise<HourlyPage>): Promise<number> {
     const to = hourlyStreamBound(kind, projectId, cutoff);
     let count = 0;
     if (!this.events.listStreams) {
@@ -182,19 +189,21 @@ export class RetentionSweeper {
       const names = hourlyStreamsBefore(kind, projectId, cutoff, hours).reverse();
       for (let i = 0; i < names.length; i += pageSize) {
         if (await stop()) return count;
-        const page = names.slice(i, i + pageSize);
-        count += await beforeDelete(page);
-        await this.events.deleteStreams!(page);
+        const page = await beforeDelete(names.slice(i, i + pageSize));
+        count += page.count;
+        await this.events.deleteStreams!(page.names, page.ifAt);
       }
       return count;
     }
-    for (;;) {
+    // From after the previous page's last name: a stream left (written to since it was read) is not read again.
+    for (let from = hourlyStreamPrefix(kind, projectId); ; ) {
       if (await stop()) return count;
-      // Deleted names leave the range: always the first page.
       const names = await this.events.listStreams({ from, to, limit: pageSize });
       if (names.length === 0) return count;
-      count += await beforeDelete(names);
-      await this.events.deleteStreams!(names);
+      const page = await beforeDelete(names);
+      count += page.count;
+      await this.events.deleteStreams!(page.names, page.ifAt);
+      from = `${names[names.length - 1]!}\0`;
     }
   }
 
@@ -208,19 +217,21 @@ export class RetentionSweeper {
    * names a new event (by the streams alone it would repeat the first one's id, which every store skips,
    * and the late point would go without its rows being set).
    */
-  private async expireMetrics(projectId: string, cutoff: string, names: string[]): Promise<number> {
+  private async expireMetrics(projectId: string, cutoff: string, names: string[]): Promise<HourlyPage> {
     const streams: string[] = [];
     const ids: string[] = [];
+    const ifAt = new Map<string, bigint>();
     const expired: ExpiredGenaiMetrics = { baselines: new Map(), hours: new Set() };
     // Stream by stream: a page holds up to a day of a project's metric points, only what they leave behind is kept.
     for (const name of names) {
       const events = await this.events.readStream(name);
       if (events.length === 0) continue;
       streams.push(name);
+      ifAt.set(name, events[events.length - 1]!.revision);
       for (const e of events) ids.push(e.id);
       summarizeExpiredGenaiMetrics(events, expired);
     }
-    if (streams.length === 0) return 0;
+    if (streams.length === 0) return { count: 0, names: [] };
     const cutoffHour = genaiMetricHourOf(cutoff);
     // A stream's hour is its latest point's, so its points lie before the cutoff's hour; streams of earlier
     // versions were named by the hour received and may hold a point stamped later: only earlier hours are carried.
@@ -229,6 +240,7 @@ export class RetentionSweeper {
     const baselines = [...expired.baselines.values()].sort((a, b) => (a.seriesId < b.seriesId ? -1 : 1));
     const data: MetricsExpiredData = { projectId, cutoff, streams, baselines, hours, rows };
     await this.events.append(retentionStream(projectId), [{ id: deterministicEventId(EventTypes.MetricsExpired, projectId, ...streams, ids.join(' ')), type: EventTypes.MetricsExpired, data }]);
-    return streams.length;
+    // Only what the event accounts for goes: a point that arrives meanwhile keeps its stream until the next sweep.
+    return { count: streams.length, names: streams, ifAt };
   }
 }
