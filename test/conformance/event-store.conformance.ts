@@ -727,6 +727,22 @@ function deletion({ store, stream, options }: Spec): void {
     expect((await s.readStream(name)).map((e) => e.id)).toEqual(late.map((e) => e.id));
   });
 
+  it('given revisions to delete at (ifAt), then a stream still at its revision is deleted and one written to since is left whole', async () => {
+    const s = store();
+    const read = stream('read');
+    const moved = stream('moved');
+    await s.append(read, newEvents(2, 'r'));
+    await s.append(moved, newEvents(2, 'm'));
+    const at = new Map([...(await Promise.all([read, moved].map(async (name) => [name, (await s.readStream(name)).at(-1)!.revision] as const)))]);
+    const late = newEvents(1, 'late');
+    await s.append(moved, late); // arrives between the caller's read and its delete
+    await s.deleteStreams!([read, moved], at);
+    expect(await s.readStream(read)).toEqual([]);
+    expect(await s.readStream(moved)).toHaveLength(3);
+    await s.deleteStreams!([moved], new Map([[moved, (await s.readStream(moved)).at(-1)!.revision]]));
+    expect(await s.readStream(moved)).toEqual([]);
+  });
+
   it('given hourly streams, when listing a range of names, then only the names in [from, to) come back, sorted, at most limit', async () => {
     const s = store();
     if (!s.listStreams) return; // optional: a store that cannot list streams (eventstoredb) leaves it out

@@ -1,14 +1,20 @@
 import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import { util } from 'protobufjs/minimal';
 import { AccessService } from '@temps/access';
-import { EVENT_STORE } from '@temps/event-store';
+import { EventTypes, GENAI_TOKEN_USAGE, genaiMetricsRowIdPrefix, hourBucket, type MetricReceivedData } from '@temps/domain';
+import { EVENT_STORE, type EventStore, type EventStoreConfig, type RecordedEvent } from '@temps/event-store';
 import { EsdbEventStore } from '@temps/event-store/esdb';
 import { EventStoreModule } from '@temps/event-store/nest';
 import { DEFAULT_INGEST_LIMITS, IngestModule } from '@temps/ingest';
+import { SqliteTraceReadStore } from '@temps/read-store/sqlite';
+import { TraceProjectionHandler } from '../../apps/projector/src/trace-projection.handler';
 import { storesConfigFromEnv } from '../../apps/cli/src/temps-config';
 import { opentelemetry } from '../../libs/otlp/src/generated/otlp';
 import { COMPOSE_VARS, dockerfileEnv, loadCompose, serviceEnv } from '../support/compose-file';
@@ -199,5 +205,142 @@ describe('TEMPS_ESDB_MAX_APPEND_BYTES beside the compose ingest env reaches the 
     } finally {
       connect.mockRestore();
     }
+  });
+});
+
+/**
+ * A retry received after the hour turned stores nothing twice. Untraced log records and metrics go to
+ * hourly streams; EventStoreDB recognises a re-sent event only in the stream it was first written to, so
+ * the stream of an item must not depend on when it is received. The clock is injected by faking Date only
+ * (timers stay real: the HTTP server, the simulator and the SQLite writer thread run as they do), so the
+ * first attempt is received in one hour and its retry in the next.
+ */
+const { ExportLogsServiceRequest } = opentelemetry.proto.collector.logs.v1;
+const REAL_TIMERS = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
+
+/** One DELTA gen_ai.client.token.usage histogram point (5 calls, 100 tokens) stamped at `ms`. */
+function deltaTokenUsage(ms: number): Buffer {
+  const t = long(BigInt(ms) * 1_000_000n);
+  const point = { startTimeUnixNano: long(BigInt(ms - 60_000) * 1_000_000n), timeUnixNano: t, count: long(5n), sum: 100, bucketCounts: [long(3n), long(2n), long(0n)], explicitBounds: [10, 100], attributes: [str('gen_ai.provider.name', 'openai'), str('gen_ai.request.model', 'gpt-4o'), str('gen_ai.token.type', 'input')] };
+  return Buffer.from(
+    ExportMetricsServiceRequest.encode({
+      resourceMetrics: [{ resource: { attributes: [str('service.name', 'retry-app')] }, scopeMetrics: [{ scope: { name: 'retry' }, metrics: [{ name: 'gen_ai.client.token.usage', unit: '{token}', histogram: { aggregationTemporality: 1, dataPoints: [point] } }] }] }],
+    }).finish(),
+  );
+}
+
+/** Two untraced log records stamped at `ms`, then one with trace context (its own stream: a second append). */
+function mixedLogs(ms: number, traceId: string): Buffer {
+  const t = long(BigInt(ms) * 1_000_000n);
+  const record = (i: number, trace?: string) => ({ timeUnixNano: t, observedTimeUnixNano: t, severityNumber: 9, body: { stringValue: `line ${i} ${traceId}` }, ...(trace ? { traceId: Buffer.from(trace, 'hex'), spanId: Buffer.from(hexId(8), 'hex') } : {}) });
+  return Buffer.from(
+    ExportLogsServiceRequest.encode({
+      resourceLogs: [{ resource: { attributes: [str('service.name', 'retry-app')] }, scopeLogs: [{ scope: { name: 'retry' }, logRecords: [record(1), record(2), record(3, traceId)] }] }],
+    }).finish(),
+  );
+}
+
+describe.each([
+  ['EventStoreDB (simulator)', 'esdb'],
+  ['SQLite', 'sqlite'],
+] as const)('a retry of a log or metric export received after the hour turned, on %s (real HTTP server; Date faked to turn the hour)', (_name, kind) => {
+  let dir: string;
+  let sim: EsdbSimulator;
+  let connect: jest.SpyInstance;
+  let events: EventStore;
+  let app: INestApplication;
+  let base: string;
+  let headers: Record<string, string>;
+  /** The next hour boundary at least a minute away: the first attempts come before it, the retries after. */
+  let hour: number;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'temps-hour-retry-'));
+    sim = new EsdbSimulator();
+    connect = jest.spyOn(EventStoreDBClient, 'connectionString').mockImplementation(() => sim as unknown as EventStoreDBClient);
+    const config: EventStoreConfig = kind === 'esdb' ? { kind, url: 'esdb://eventstore:2113?tls=false' } : { kind, path: join(dir, 'events.db') };
+    app = await NestFactory.create({ module: class TestIngestModule {}, imports: [EventStoreModule.forRoot(config), IngestModule.forRoot(DEFAULT_INGEST_LIMITS)] } as DynamicModule, { bodyParser: false, logger: ['error'] });
+    events = app.get<EventStore>(EVENT_STORE);
+    const access = new AccessService(events);
+    await access.createProject('1', 'Default project');
+    const { secret } = await access.createApiKey({ name: 'test', role: 'admin' });
+    headers = { 'Content-Type': PROTOBUF, Authorization: `Bearer ${secret}`, 'X-Temps-Project-Id': '1' };
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    hour = Math.ceil((Date.now() + 60_000) / 3_600_000) * 3_600_000;
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+  afterAll(async () => {
+    await app?.close();
+    connect?.mockRestore();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Receive what follows at `ms` (Date only; the clock stands still there). */
+  const receiveAt = (ms: number) => jest.useFakeTimers({ now: ms, doNotFake: [...REAL_TIMERS] });
+
+  /** Every event of the log, through the store's own readAll (all streams). */
+  async function storedLog(): Promise<RecordedEvent[]> {
+    const out: RecordedEvent[] = [];
+    for (let after: bigint | undefined; ; ) {
+      const page = await events.readAll({ ...(after === undefined ? {} : { after }), limit: 1000 });
+      if (!page.length) return out;
+      out.push(...page);
+      after = page[page.length - 1]!.position;
+    }
+  }
+
+  /** What the real projection handler makes of the log: the GenAI token usage rows' count, summed. */
+  async function projectedTokenCalls(log: RecordedEvent[]): Promise<number> {
+    const reads = SqliteTraceReadStore.open(join(dir, `reads-${Math.random()}.db`));
+    try {
+      const handler = new TraceProjectionHandler(reads, events, () => undefined);
+      await handler.apply(log, log[log.length - 1]!.position);
+      const prefix = genaiMetricsRowIdPrefix('1', GENAI_TOKEN_USAGE);
+      return (await reads.counterRows({ from: prefix, to: `${prefix}\uffff` })).reduce((n, r) => n + (r.values.count ?? 0), 0);
+    } finally {
+      await reads.close();
+    }
+  }
+
+  it('given a delta metric export whose acknowledgement is lost, retried after the hour turned, then it is stored once and counted once in the metrics read model', async () => {
+    const body = deltaTokenUsage(hour - 30_000);
+    receiveAt(hour - 5_000);
+    if (kind === 'esdb') {
+      // The server commits the append, the answer never reaches the adapter: 503, and the exporter retries.
+      sim.inject('append', 'unavailable', { afterCommit: true });
+      expect((await postOtlp(`${base}/api/otel/v1/metrics`, body, headers)).status).toBe(503);
+    } else {
+      // SQLite commits and answers; the exporter never gets the answer (a dropped connection) and retries.
+      expect((await postOtlp(`${base}/api/otel/v1/metrics`, body, headers)).status).toBe(200);
+    }
+    receiveAt(hour + 5_000);
+    expect((await postOtlp(`${base}/api/otel/v1/metrics`, body, headers)).status).toBe(200);
+    jest.useRealTimers();
+    const log = (await storedLog()).filter((e) => e.type === EventTypes.MetricReceived && (e.data as MetricReceivedData).scope.name === 'retry');
+    expect(await projectedTokenCalls(log)).toBe(5);
+    expect(log.map((e) => e.stream)).toEqual([`metrics-1-${hourBucket(new Date(hour - 30_000).toISOString())}`]);
+  });
+
+  it('given a log export that fails part way (its trace stream append refused: 503) with its untraced records stored, retried after the hour turned, then every record is stored once', async () => {
+    const traceId = hexId(16);
+    const body = mixedLogs(hour - 30_000, traceId);
+    receiveAt(hour - 5_000);
+    if (kind === 'esdb') {
+      sim.inject('append', 'unavailable', { nth: 2 }); // the untraced records' stream goes first, the trace's fails
+      expect((await postOtlp(`${base}/api/otel/v1/logs`, body, headers)).status).toBe(503);
+      expect(sim.storedStream(`logs-1-${hourBucket(new Date(hour - 30_000).toISOString())}`).length).toBeGreaterThan(0);
+    } else {
+      // SQLite commits a request whole or not at all: the part-way failure is the lost answer again.
+      expect((await postOtlp(`${base}/api/otel/v1/logs`, body, headers)).status).toBe(200);
+    }
+    receiveAt(hour + 5_000);
+    expect((await postOtlp(`${base}/api/otel/v1/logs`, body, headers)).status).toBe(200);
+    jest.useRealTimers();
+    const mine = (await storedLog()).filter((e) => e.type === EventTypes.LogRecordReceived && JSON.stringify(e.data).includes(traceId));
+    expect(mine.map((e) => e.stream).sort()).toEqual([`logs-1-${hourBucket(new Date(hour - 30_000).toISOString())}`, `logs-1-${hourBucket(new Date(hour - 30_000).toISOString())}`, `trace-1-${traceId}`]);
+    expect(new Set(mine.map((e) => e.id)).size).toBe(3);
   });
 });

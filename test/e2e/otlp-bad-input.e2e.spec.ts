@@ -9,6 +9,7 @@ import {
   logsRequest,
   nestedKvlistAnyValue,
   nestedKvlistAnyValueJson,
+  nowNanos,
   postOtlp,
   PROTOBUF,
   rawKeyValue,
@@ -704,7 +705,7 @@ describe('OTLP/HTTP bad input: clear answers, nothing half-stored, nothing lost'
 
     it('dt_ with its own ids in the path, JSON logs: stored in logs-1-{hour} with the scope', async () => {
       const body = JSON.stringify({
-        resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 'dt-json' }, logRecords: [{ timeUnixNano: '1', body: { stringValue: 'hello from dep-7' } }] }] }],
+        resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 'dt-json' }, logRecords: [{ timeUnixNano: String(nowNanos()), body: { stringValue: 'hello from dep-7' } }] }] }],
       });
       const reply = await post('/api/otel/v1/1/prod/dep-7/logs', body, { Authorization: `Bearer ${keys.deployment}`, 'Content-Type': JSON_TYPE });
       expectReply(reply, { status: 200, contentType: JSON_TYPE, partial: null, json: {} });

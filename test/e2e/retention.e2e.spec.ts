@@ -91,10 +91,10 @@ async function seedTokenUsage(server: RunningServer) {
     ),
   );
   const now = Date.now() - 60_000;
-  const sentAt = Date.now();
   await sendMetrics(server, tokenUsagePoint(now, start, 9, 1260, [3, 4, 2]).request);
   const hourOf = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00.000Z`;
-  return { oldStreams, newStream: `metrics-1-${hourBucket(new Date(sentAt).toISOString())}`, oldHours: old.map(hourOf), newHour: hourOf(now) };
+  // Named by the point's own hour (not the hour it is received in, which may be the next one).
+  return { oldStreams, newStream: `metrics-1-${hourBucket(new Date(now).toISOString())}`, oldHours: old.map(hourOf), newHour: hourOf(now) };
 }
 
 function runCli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -148,11 +148,15 @@ describe('retention (TEMPS_RETENTION_DAYS, temps project retention)', () => {
     server = await startServer({ keepData: true, env: { TEMPS_RETENTION_DAYS: '30', TEMPS_RETENTION_SWEEP_MINUTES: '0.02', ...storeEnv } });
     const s = server;
     const old = Date.now() - 40 * DAY_MS;
-    // A log stream of an hour 40 days back (ingest buckets log records by the hour received, which is now:
-    // written straight into the log, as a server running for 40 days would have it).
+    // Ingest names a log record's stream by the record's own hour: one stamped 40 days ago, sent now over OTLP,
+    // lands in that expired hour's stream (before or after a sweep: the next one deletes it). The current
+    // hour's stream is written straight into the log.
     const oldLogs = `logs-1-${hourBucket(new Date(old).toISOString())}`;
     const newLogs = `logs-1-${hourBucket(new Date().toISOString())}`;
-    await withLog(s, (log) => log.appendMany([{ stream: oldLogs, events: [{ id: hex(16), type: 'LogRecordReceived', data: { old: true } }] }, { stream: newLogs, events: [{ id: hex(16), type: 'LogRecordReceived', data: { old: false } }] }]));
+    const oldLog = { resourceLogs: [{ resource: { attributes: METRIC_RESOURCE }, scopeLogs: [{ scope: { name: 'e2e' }, logRecords: [{ timeUnixNano: nanos(old), body: { stringValue: 'late' } }] }] }] };
+    const sent = await fetch(`${s.url}/api/otel/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.apiKey}`, 'x-temps-project-id': '1' }, body: JSON.stringify(oldLog) });
+    expect(sent.status).toBe(200);
+    await withLog(s, (log) => log.appendMany([{ stream: newLogs, events: [{ id: hex(16), type: 'LogRecordReceived', data: { old: false } }] }]));
     expect((await getJson(s, '/api/projects/1/retention')).body).toEqual({ days: 30, source: 'default', keepUsage: true });
     const metrics = await seedTokenUsage(s);
 
@@ -174,7 +178,7 @@ describe('retention (TEMPS_RETENTION_DAYS, temps project retention)', () => {
     // Usage kept (TEMPS_RETENTION_KEEP_USAGE defaults to true): all five calls still count.
     expect(await usageTotals(s)).toMatchObject({ calls: 5, inputTokens: 500, outputTokens: 35 });
 
-    await eventually(() => withLog(s, async (log) => ((await Promise.all(metrics.oldStreams.map((x) => log.readStream(x)))).every((e) => e.length === 0) ? true : undefined)), 30_000, 'the old metric streams deleted');
+    await eventually(() => withLog(s, async (log) => ((await Promise.all([oldLogs, ...metrics.oldStreams].map((x) => log.readStream(x)))).every((e) => e.length === 0) ? true : undefined)), 30_000, 'the old log and metric streams deleted');
     await projectorCaughtUp(s);
     // The log: the expired traces' streams and the old hour's log stream are gone, the rest stays.
     await withLog(s, async (log) => {

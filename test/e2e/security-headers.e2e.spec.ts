@@ -9,7 +9,8 @@ import { eventually, getJson, repoRoot, startServer, type RunningServer } from '
 /**
  * What an outside probe sees: security headers on the dashboard and the APIs (against the real built server
  * and dashboard), `/api/projections` as a key of one project sees it, and spans with absurd times rejected by
- * item in partial_success (protobuf and JSON), so a u64-max start cannot sort first in "newest first".
+ * item in partial_success (protobuf and JSON), so a u64-max start cannot sort first in "newest first"; log
+ * records and metrics at absurd times too (their own time names their hourly stream).
  */
 const U64_MAX = 18446744073709551615n;
 const haveDashboard = existsSync(join(repoRoot, 'apps/web/build/index.html'));
@@ -89,13 +90,34 @@ describe('security headers, project-scoped projection status, absurd span times'
     expect(JSON.stringify(mine.body)).not.toMatch(/"(position|head|lagEvents|lastError|eventsPerSecond)"/);
   });
 
-  describe('absurd span times are rejected by item in partial_success', () => {
+  describe('absurd span, log record and metric times are rejected by item in partial_success', () => {
     const span = (traceId: string, startNs?: bigint, durationNs?: bigint): SpanSpec => ({ traceId, spanId: hexId(8), startNs, durationNs });
 
     async function listedTraceIds(): Promise<string[]> {
       const { body } = await getJson(server, `/api/projects/${server.projectId}/ai/traces?limit=500`);
       return body.items.map((t: { traceId: string }) => t.traceId);
     }
+
+    it('log records and metrics: their own time names their hourly stream, so one before 2000 or more than a day ahead is rejected by item (a metric whole, counting its points); a record without any time is kept', async () => {
+      const post = (signal: string, body: unknown) => postOtlp(`${server.url}/api/otel/v1/${signal}`, JSON.stringify(body), { ...headers(), 'Content-Type': JSON_TYPE });
+      const run = hexId(6);
+      const now = nowNanos();
+      const ahead = String(now + 2n * 86_400_000_000_000n);
+      const records = [{ timeUnixNano: '1' }, { timeUnixNano: String(now) }, { observedTimeUnixNano: ahead }, {}].map((r, i) => ({ ...r, body: { stringValue: `${run} ${i}` } }));
+      const logs = await post('logs', { resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: run }, logRecords: records }] }] });
+      expect(logs.status).toBe(200);
+      expect(logs.partial).toEqual({ rejected: 2, errorMessage: '1 rejected: invalid time: before 2000-01-01; 1 rejected: invalid time: more than a day in the future' });
+      const stored = readEvents(server.dataDir, { streamPrefix: `logs-${server.projectId}-` }).filter((e) => e.data.scope.name === run);
+      expect(stored.map((e) => e.data.logRecord.body)).toEqual([`${run} 1`, `${run} 3`]);
+      expect(stored[0]!.stream).toBe(Streams.logs(server.projectId, new Date(Number(now / 1_000_000n)).toISOString()));
+
+      const sum = (name: string, times: string[]) => ({ name, sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: times.map((timeUnixNano) => ({ timeUnixNano, asInt: '1' })) } });
+      const metrics = await post('metrics', { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: run }, metrics: [sum('ok', [String(now)]), sum('mixed', [String(now), ahead, String(now)])] }] }] });
+      expect(metrics.status).toBe(200);
+      expect(metrics.partial).toEqual({ rejected: 3, errorMessage: '3 rejected: invalid time: more than a day in the future' });
+      const points = readEvents(server.dataDir, { streamPrefix: `metrics-${server.projectId}-` }).filter((e) => e.data.scope.name === run);
+      expect(points.map((e) => [e.stream, e.data.metric.name])).toEqual([[Streams.metrics(server.projectId, new Date(Number(now / 1_000_000n)).toISOString()), 'ok']]);
+    });
 
     for (const encoding of ['protobuf', 'json'] as const) {
       it(`${encoding}: u64-max start, a start at 1 ns and one two days ahead rejected with reasons; the good span stored and first in newest first`, async () => {

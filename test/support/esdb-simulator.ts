@@ -197,13 +197,21 @@ export class EsdbSimulator {
   /**
    * A soft delete (the server's `deleteStream`): the stream reads as not found, its revisions go on when a
    * later append starts it again. On the server its events stay in $all until a scavenge; here they leave
-   * the log at once unless scavengeOnDelete is false (then scavenge() removes them).
+   * the log at once unless scavengeOnDelete is false (then scavenge() removes them). An exact expectedRevision
+   * must be the stream's last visible revision, else WrongExpectedVersionError and nothing is deleted.
    */
-  async deleteStream(streamName: string, options: { deadline?: number } = {}) {
+  async deleteStream(streamName: string, options: { expectedRevision?: AppendExpectedRevision; deadline?: number } = {}) {
     this.deletes++;
     if (options.deadline === undefined) this.callsWithoutDeadline++;
     await sleep(0);
     const stored = this.streams.get(streamName);
+    const expected = options.expectedRevision;
+    if (typeof expected === 'bigint') {
+      // Checked at the delete, as the server does: a stream written to since (or gone) is refused.
+      const visible = stored !== undefined && stored.length > (this.truncateBefore.get(streamName) ?? 0);
+      const current = visible ? BigInt(stored.length - 1) : undefined;
+      if (current !== expected) throw new WrongExpectedVersionError(undefined as never, { streamName, expected, current: current ?? 'no_stream' });
+    }
     if (stored?.length) this.truncateBefore.set(streamName, stored.length);
     if (this.scavengeOnDelete) this.scavenge();
     return { position: undefined };

@@ -69,3 +69,57 @@ describe('traces codec toEvent', () => {
     expect(new Set(first).size).toBe(first.length);
   });
 });
+
+/**
+ * Untraced log records and metrics go to hourly streams named by what the client sent (the item's own
+ * time), not by the clock: a retry received in a later hour must name the stream of its first attempt,
+ * where EventStoreDB's per-stream idempotency recognises it.
+ */
+describe('logs and metrics codecs: hourly stream of the item own time', () => {
+  const json = (o: unknown) => Buffer.from(JSON.stringify(o));
+  const ns = (iso: string) => `${Date.parse(iso)}000000`;
+  const at = (receivedAt: string): IngestMetadata => ({ ...metadata, receivedAt });
+  const nowIso = new Date().toISOString();
+  const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+
+  const logsBody = (records: Record<string, unknown>[]) => json({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 's' }, logRecords: records }] }] });
+  const metricsBody = (points: Record<string, unknown>[][]) =>
+    json({ resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: 's' }, metrics: points.map((dataPoints, i) => ({ name: `m${i}`, sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints } })) }] }] });
+
+  it('given an untraced log record, then its stream is the hour of its time (else observed time), whatever hour it is received in; the event id does not change', () => {
+    const logs = SIGNAL_CODECS.logs;
+    const { items, rejected } = logs.decode('json', logsBody([{ timeUnixNano: ns(hourAgo), body: { stringValue: 'a' } }, { observedTimeUnixNano: ns(nowIso), body: { stringValue: 'b' } }, { body: { stringValue: 'c' } }]), DEFAULT_DECODE_LIMITS);
+    expect(rejected).toEqual([]);
+    const first = items.map((item) => logs.toEvent(item, at('2026-01-01T00:59:59.000Z')));
+    const retried = items.map((item) => logs.toEvent(item, at('2026-01-01T01:00:01.000Z')));
+    expect(first.map((e) => e.stream)).toEqual([Streams.logs('7', hourAgo), Streams.logs('7', nowIso), 'logs-7-2026010100']);
+    // A record with no time at all takes the hour received: the one item whose retry can change hour.
+    expect(retried.map((e) => e.stream)).toEqual([Streams.logs('7', hourAgo), Streams.logs('7', nowIso), 'logs-7-2026010101']);
+    expect(retried.map((e) => e.event.id)).toEqual(first.map((e) => e.event.id));
+  });
+
+  it('given a metric, then its stream is the hour of its latest point, whatever hour it is received in', () => {
+    const metrics = SIGNAL_CODECS.metrics;
+    const points = [[{ timeUnixNano: ns(hourAgo), asInt: '1' }, { timeUnixNano: ns(nowIso), asInt: '2' }], [{ startTimeUnixNano: ns(hourAgo), timeUnixNano: '0', asInt: '3' }], [{ asInt: '4' }]];
+    const { items, rejected } = metrics.decode('json', metricsBody(points), DEFAULT_DECODE_LIMITS);
+    expect(rejected).toEqual([]);
+    const first = items.map((item) => metrics.toEvent(item, at('2026-01-01T00:59:59.000Z')));
+    const retried = items.map((item) => metrics.toEvent(item, at('2026-01-01T01:00:01.000Z')));
+    expect(first.map((e) => e.stream)).toEqual([Streams.metrics('7', nowIso), Streams.metrics('7', hourAgo), 'metrics-7-2026010100']);
+    expect(retried.map((e) => e.stream)).toEqual([Streams.metrics('7', nowIso), Streams.metrics('7', hourAgo), 'metrics-7-2026010101']);
+    expect(retried.map((e) => e.event.id)).toEqual(first.map((e) => e.event.id));
+  });
+
+  it('given times before 2000 or more than a day ahead, then the log record, or the whole metric (counting its points), is rejected; an item with no time is kept', () => {
+    const ahead = new Date(Date.now() + 25 * 3_600_000).toISOString();
+    const logs = SIGNAL_CODECS.logs.decode('json', logsBody([{ timeUnixNano: '1765000000' }, { observedTimeUnixNano: ns(ahead) }, { timeUnixNano: ns(nowIso), observedTimeUnixNano: '1' }, {}]), DEFAULT_DECODE_LIMITS);
+    expect(logs.items).toHaveLength(2);
+    expect(logs.rejected).toEqual([{ reason: 'invalid time: before 2000-01-01' }, { reason: 'invalid time: more than a day in the future' }]);
+    const metrics = SIGNAL_CODECS.metrics.decode('json', metricsBody([[{ timeUnixNano: ns(nowIso), asInt: '1' }, { timeUnixNano: ns(ahead), asInt: '2' }], [{ timeUnixNano: '0', startTimeUnixNano: '1765000000', asInt: '3' }], [{ timeUnixNano: ns(nowIso), asInt: '4' }]]), DEFAULT_DECODE_LIMITS);
+    expect(metrics.items.map((m) => (m as { metric: { name: string } }).metric.name)).toEqual(['m2']);
+    expect(metrics.rejected).toEqual([
+      { reason: 'invalid time: more than a day in the future', count: 2 },
+      { reason: 'invalid time: before 2000-01-01', count: 1 },
+    ]);
+  });
+});

@@ -1,4 +1,4 @@
-import { compactLogRecordData, compactSpanDataJson, EventTypes, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
+import { compactLogRecordData, compactSpanDataJson, EventTypes, logRecordStreamTime, metricStreamTime, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
 import { deterministicEventId, type NewEvent } from '@temps/event-store';
 import * as otlp from '@temps/otlp';
 
@@ -76,7 +76,8 @@ const traces: SignalCodec<SpanReceivedData | otlp.CompactSpanItem> = {
 const logs: SignalCodec<LogRecordReceivedData> = {
   signal: 'logs',
   requestName: 'ExportLogsServiceRequest',
-  decode: (encoding, body, limits) => (encoding === 'json' ? otlp.decodeLogsRequestJson(body, limits) : otlp.decodeLogsRequest(body, limits)),
+  // Records at implausible times are rejected per item, as spans are: their time names their stream.
+  decode: (encoding, body, limits) => otlp.rejectImplausibleLogTimes(encoding === 'json' ? otlp.decodeLogsRequestJson(body, limits) : otlp.decodeLogsRequest(body, limits), Date.now()),
   response: (encoding, rejected, message) => {
     const partial = rejected ? { rejectedLogRecords: rejected, errorMessage: message } : undefined;
     return encoding === 'json' ? otlp.logsResponseJson(partial) : otlp.encodeLogsResponse(partial);
@@ -85,9 +86,11 @@ const logs: SignalCodec<LogRecordReceivedData> = {
     const data = compactLogRecordData(received);
     const dataJson = JSON.stringify(data);
     const traceId = data.logRecord.traceId;
-    // Records with trace context join their trace's stream (GenAI content events); the rest go per project.
+    // Records with trace context join their trace's stream (GenAI content events); the rest go per project and
+    // hour of their own time, so a retry received in a later hour names the same stream (the time received
+    // only when the record carries no time at all).
     return {
-      stream: traceId ? Streams.trace(metadata.projectId, traceId) : Streams.logs(metadata.projectId, metadata.receivedAt),
+      stream: traceId ? Streams.trace(metadata.projectId, traceId) : Streams.logs(metadata.projectId, logRecordStreamTime(data.logRecord) ?? metadata.receivedAt),
       event: jsonEvent(deterministicEventId('log', metadata.projectId, dataJson), EventTypes.LogRecordReceived, dataJson, metadata),
     };
   },
@@ -96,7 +99,7 @@ const logs: SignalCodec<LogRecordReceivedData> = {
 const metrics: SignalCodec<MetricReceivedData> = {
   signal: 'metrics',
   requestName: 'ExportMetricsServiceRequest',
-  decode: (encoding, body, limits) => (encoding === 'json' ? otlp.decodeMetricsRequestJson(body, limits) : otlp.decodeMetricsRequest(body, limits)),
+  decode: (encoding, body, limits) => otlp.rejectImplausibleMetricTimes(encoding === 'json' ? otlp.decodeMetricsRequestJson(body, limits) : otlp.decodeMetricsRequest(body, limits), Date.now()),
   response: (encoding, rejected, message) => {
     const partial = rejected ? { rejectedDataPoints: rejected, errorMessage: message } : undefined;
     return encoding === 'json' ? otlp.metricsResponseJson(partial) : otlp.encodeMetricsResponse(partial);
@@ -104,7 +107,8 @@ const metrics: SignalCodec<MetricReceivedData> = {
   toEvent: (data, metadata) => {
     const dataJson = JSON.stringify(data);
     return {
-      stream: Streams.metrics(metadata.projectId, metadata.receivedAt),
+      // The hour of the metric's latest point, as for logs: a retry names the same stream whenever it comes.
+      stream: Streams.metrics(metadata.projectId, metricStreamTime(data.metric) ?? metadata.receivedAt),
       event: jsonEvent(deterministicEventId('metric', metadata.projectId, dataJson), EventTypes.MetricReceived, dataJson, metadata),
     };
   },

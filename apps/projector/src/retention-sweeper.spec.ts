@@ -197,6 +197,68 @@ describe.each(stores)('RetentionSweeper over the %s event store and the SQLite r
     expect(await sweeper.sweep(NOW + 2 * DAY)).toMatchObject({ metricStreams: 0 });
   });
 
+  it.each([
+    ['kept (the default)', 'true'],
+    ['dropped (TEMPS_RETENTION_KEEP_USAGE=false)', 'false'],
+  ])('given a point that arrives late, stamped in an hour a sweep already expired, then its stream starts again, the next sweep names it in a new marker and deletes it, and a rebuild gives the same rows (%s)', async (_name, keepUsage) => {
+    const oldHour = NOW - 40 * DAY;
+    await events.appendMany([metricWrite(oldHour, { count: 4, sum: 8, buckets: [4, 0, 0], delta: true }), metricWrite(NOW - 2 * 3_600_000, { count: 1, sum: 5, buckets: [1, 0, 0], delta: true })]);
+    await project();
+    const options = { ...retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30', TEMPS_RETENTION_KEEP_USAGE: keepUsage }), lookbackHours: 15 * 24 };
+    const sweeper = new RetentionSweeper(events, reads, access, options);
+    expect(await sweeper.sweep(NOW)).toMatchObject({ metricStreams: 1 });
+    await project();
+    // Streams are named by the point's own hour: a late export for the expired hour lands in its deleted stream.
+    const late = metricWrite(oldHour + 60_000, { count: 3, sum: 6, buckets: [3, 0, 0], delta: true });
+    expect(late.stream).toBe(Streams.metrics('1', new Date(oldHour).toISOString()));
+    await events.appendMany([late]);
+    await project();
+    expect(await events.readStream(late.stream)).toHaveLength(1);
+    expect(await sweeper.sweep(NOW)).toMatchObject({ metricStreams: 1 });
+    expect(await events.readStream(late.stream)).toEqual([]);
+    const markers = (await events.readStream(retentionStream('1'))).filter((e) => e.type === EventTypes.MetricsExpired);
+    expect(markers.map((e) => (e.data as { streams: string[] }).streams)).toEqual([[late.stream], [late.stream]]);
+    expect(new Set(markers.map((e) => e.id)).size).toBe(2);
+    await project();
+    const rows = await metricRows(reads);
+    const oldRow = rows.find(([hour]) => hour!.slice(0, 13) === new Date(oldHour).toISOString().slice(0, 13));
+    expect(oldRow?.[1].count).toBe(keepUsage === 'true' ? 7 : undefined);
+    expect(await rebuiltMetricRows()).toEqual(rows);
+    expect(await sweeper.sweep(NOW)).toMatchObject({ metricStreams: 0 });
+  });
+
+  it.each([
+    ['kept (the default)', 'true'],
+    ['dropped (TEMPS_RETENTION_KEEP_USAGE=false)', 'false'],
+  ])('given a late point for an expired hour that arrives while the sweep is between its marker and the deletion, then that stream is left whole, the next sweep takes it, and a rebuild gives the same rows (%s)', async (_name, keepUsage) => {
+    const oldHour = NOW - 40 * DAY;
+    const first = metricWrite(oldHour, { count: 4, sum: 8, buckets: [4, 0, 0], delta: true });
+    await events.appendMany([first, metricWrite(NOW - 2 * 3_600_000, { count: 1, sum: 5, buckets: [1, 0, 0], delta: true })]);
+    await project();
+    const late = metricWrite(oldHour + 60_000, { count: 3, sum: 6, buckets: [3, 0, 0], delta: true });
+    let sent = false;
+    // The exporter's late point lands right after the marker, before the sweep deletes the stream.
+    const racing: EventStore = Object.assign(Object.create(events) as EventStore, {
+      append: async (stream: string, list: Parameters<EventStore['append']>[1]) => {
+        const result = await events.append(stream, list);
+        if (stream === retentionStream('1') && !sent) (sent = true), await events.appendMany([late]);
+        return result;
+      },
+    });
+    const options = { ...retentionOptionsFromEnv({ TEMPS_RETENTION_DAYS: '30', TEMPS_RETENTION_KEEP_USAGE: keepUsage }), lookbackHours: 15 * 24 };
+    expect(await new RetentionSweeper(racing, reads, access, options).sweep(NOW)).toMatchObject({ metricStreams: 1 });
+    expect((await events.readStream(first.stream)).map((e) => e.id)).toEqual([...first.events, ...late.events].map((e) => e.id));
+    await project();
+    expect(await rebuiltMetricRows()).toEqual(await metricRows(reads));
+    expect(await new RetentionSweeper(events, reads, access, options).sweep(NOW)).toMatchObject({ metricStreams: 1 });
+    expect(await events.readStream(first.stream)).toEqual([]);
+    await project();
+    const rows = await metricRows(reads);
+    const oldRow = rows.find(([hour]) => hour!.slice(0, 13) === new Date(oldHour).toISOString().slice(0, 13));
+    expect(oldRow?.[1].count).toBe(keepUsage === 'true' ? 7 : undefined);
+    expect(await rebuiltMetricRows()).toEqual(rows);
+  });
+
   it('given mayGoOn turning false after the first page (the lease lost mid-sweep), then the sweep stops before the next page (of traces, log or metric streams) and says so; the next sweep finishes', async () => {
     const old = ['d'.repeat(32), 'e'.repeat(32)];
     await events.appendMany(old.map((id) => spanWrite(id, NOW - 40 * DAY)));

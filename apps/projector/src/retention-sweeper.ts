@@ -74,6 +74,13 @@ export interface RetentionSweepResult {
   stopped?: boolean;
 }
 
+/** A page of hourly streams as `beforeDelete` leaves it: how many it counts, which to delete, and at which revisions. */
+interface HourlyPage {
+  count: number;
+  names: string[];
+  ifAt?: ReadonlyMap<string, bigint>;
+}
+
 /** What the sweep needs of the access state: live projects and their own retention. */
 export interface RetentionAccess {
   projects(): Promise<string[]>;
@@ -133,7 +140,7 @@ export class RetentionSweeper {
       if (days === null) continue;
       const cutoff = retentionCutoff(days, nowMs);
       result.traces += await this.sweepTraces(projectId, cutoff, stop);
-      if (!result.stopped) result.logStreams += await this.sweepHourly('logs', projectId, cutoff, stop, 500, async (names) => names.length);
+      if (!result.stopped) result.logStreams += await this.sweepHourly('logs', projectId, cutoff, stop, 500, async (names) => ({ count: names.length, names }));
       if (!result.stopped) result.metricStreams += await this.sweepHourly('metrics', projectId, cutoff, stop, 24, (names) => this.expireMetrics(projectId, cutoff, names));
       if (result.stopped) break;
     }
@@ -172,10 +179,10 @@ export class RetentionSweeper {
 
   /**
    * Deletes a project's hourly streams of a kind wholly before the cutoff, a page at a time; `beforeDelete`
-   * runs first on each page (and says how many it counts).
+   * runs first on each page and says how many it counts, which of the page to delete, and (ifAt) at which
+   * revisions: a stream written to after it was read is left for the next sweep.
    */
-  private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string, stop: () => Promise<boolean>, pageSize: number, beforeDelete: (names: string[]) => Promise<number>): Promise<number> {
-    const from = hourlyStreamPrefix(kind, projectId);
+  private async sweepHourly(kind: HourlyStreamKind, projectId: string, cutoff: string, stop: () => Promise<boolean>, pageSize: number, beforeDelete: (names: string[]) => Promise<HourlyPage>): Promise<number> {
     const to = hourlyStreamBound(kind, projectId, cutoff);
     let count = 0;
     if (!this.events.listStreams) {
@@ -183,51 +190,62 @@ export class RetentionSweeper {
       const names = hourlyStreamsBefore(kind, projectId, cutoff, hours).reverse();
       for (let i = 0; i < names.length; i += pageSize) {
         if (await stop()) return count;
-        const page = names.slice(i, i + pageSize);
-        count += await beforeDelete(page);
-        await this.events.deleteStreams!(page);
+        const page = await beforeDelete(names.slice(i, i + pageSize));
+        count += page.count;
+        await this.events.deleteStreams!(page.names, page.ifAt);
       }
       return count;
     }
     // The range also holds other projects' streams: project '1-2''s 'logs-1-2-...' sorts inside project 1's
-    // ['logs-1-', 'logs-1-2026...') ('-' < '0'). Only names of this project's hours are taken; the cursor moves
-    // past every name listed, so skipped names are not listed again.
-    for (let cursor = from; ; ) {
+    // ['logs-1-', 'logs-1-2026...') ('-' < '0'): only names of this project's hours are taken. The cursor moves
+    // past every name listed, so neither a skipped name nor a stream left (written to since it was read) is read again.
+    for (let cursor = hourlyStreamPrefix(kind, projectId); ; ) {
       if (await stop()) return count;
       const listed = await this.events.listStreams({ from: cursor, to, limit: pageSize });
       if (listed.length === 0) return count;
-      cursor = listed[listed.length - 1]! + '\u0000';
+      cursor = `${listed[listed.length - 1]!}\0`;
       const names = listed.filter((name) => isExpiredHourlyStream(name, kind, projectId, cutoff));
       if (names.length === 0) continue;
-      count += await beforeDelete(names);
-      await this.events.deleteStreams!(names);
+      const page = await beforeDelete(names);
+      count += page.count;
+      await this.events.deleteStreams!(page.names, page.ifAt);
     }
   }
 
   /**
    * Before a page of hourly metric streams is deleted: a MetricsExpired event with their cumulative series'
    * newest points and, when usage is kept, the metric rows of the hours their points counted in (genai-metrics.ts).
-   * Appended BEFORE the deletion, and named by the streams: a sweep that dies in between finds the streams
-   * again and appends nothing twice, and a build folds the event the same with or without the deleted points.
+   * Appended BEFORE the deletion, and named by the streams and the ids of the events it read: a sweep that
+   * dies in between finds the same events again and appends nothing twice, and a build folds the event the
+   * same with or without the deleted points. Streams are named by their items' own hours, so a point that
+   * arrives late for an expired hour starts its stream again: the next sweep reads other events there and
+   * names a new event (by the streams alone it would repeat the first one's id, which every store skips,
+   * and the late point would go without its rows being set).
    */
-  private async expireMetrics(projectId: string, cutoff: string, names: string[]): Promise<number> {
+  private async expireMetrics(projectId: string, cutoff: string, names: string[]): Promise<HourlyPage> {
     const streams: string[] = [];
+    const ids: string[] = [];
+    const ifAt = new Map<string, bigint>();
     const expired: ExpiredGenaiMetrics = { baselines: new Map(), hours: new Set() };
     // Stream by stream: a page holds up to a day of a project's metric points, only what they leave behind is kept.
     for (const name of names) {
       const events = await this.events.readStream(name);
       if (events.length === 0) continue;
       streams.push(name);
+      ifAt.set(name, events[events.length - 1]!.revision);
+      for (const e of events) ids.push(e.id);
       summarizeExpiredGenaiMetrics(events, expired);
     }
-    if (streams.length === 0) return 0;
+    if (streams.length === 0) return { count: 0, names: [] };
     const cutoffHour = genaiMetricHourOf(cutoff);
-    // Points are stamped by their exporter, streams by the hour received: only hours before the cutoff's are carried (a point from the future is not).
+    // A stream's hour is its latest point's, so its points lie before the cutoff's hour; streams of earlier
+    // versions were named by the hour received and may hold a point stamped later: only earlier hours are carried.
     const hours = this.options.keepUsage ? [...expired.hours].filter((hour) => hour < cutoffHour).sort() : null;
     const rows = hours ? (await Promise.all(genaiMetricHourRanges(projectId, hours).map((range) => this.reads.counterRows(range)))).flat() : null;
     const baselines = [...expired.baselines.values()].sort((a, b) => (a.seriesId < b.seriesId ? -1 : 1));
     const data: MetricsExpiredData = { projectId, cutoff, streams, baselines, hours, rows };
-    await this.events.append(retentionStream(projectId), [{ id: deterministicEventId(EventTypes.MetricsExpired, projectId, ...streams), type: EventTypes.MetricsExpired, data }]);
-    return streams.length;
+    await this.events.append(retentionStream(projectId), [{ id: deterministicEventId(EventTypes.MetricsExpired, projectId, ...streams, ids.join(' ')), type: EventTypes.MetricsExpired, data }]);
+    // Only what the event accounts for goes: a point that arrives meanwhile keeps its stream until the next sweep.
+    return { count: streams.length, names: streams, ifAt };
   }
 }

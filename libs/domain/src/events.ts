@@ -274,18 +274,63 @@ export function hourBucket(isoTime: string): string {
   return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13);
 }
 
+/** Decimal nanoseconds since the epoch as ISO 8601 (ms), or null for 0 (OTLP: unknown) and anything not a time. */
+function nanosToIso(nanos: unknown): string | null {
+  if (typeof nanos !== 'string' || !/^\d{1,20}$/.test(nanos) || /^0+$/.test(nanos)) return null;
+  const ms = Number(BigInt(nanos) / 1_000_000n);
+  return ms <= 8.64e15 ? new Date(ms).toISOString() : null;
+}
+
+/** Decimal nanosecond strings compared as the numbers they are. */
+const laterNanos = (a: string, b: string) => a.padStart(20, '0') > b.padStart(20, '0');
+
+/**
+ * The time whose hour names an untraced log record's stream: when it happened (timeUnixNano), else when it
+ * was observed; null when it carries neither (0 means unknown in OTLP). A function of what the client sent,
+ * so a retry of the same record names the same stream whenever it is received.
+ */
+export function logRecordStreamTime(record: { timeUnixNano?: string; observedTimeUnixNano?: string }): string | null {
+  return nanosToIso(record.timeUnixNano) ?? nanosToIso(record.observedTimeUnixNano);
+}
+
+/** A data point's own time (timeUnixNano, else startTimeUnixNano) as decimal nanoseconds, or null. */
+export function metricPointNanos(point: Record<string, unknown>): string | null {
+  for (const key of ['timeUnixNano', 'startTimeUnixNano']) {
+    const v = point[key];
+    if (typeof v === 'string' && nanosToIso(v) !== null) return v;
+  }
+  return null;
+}
+
+/**
+ * The time whose hour names a metric's stream: its LATEST data point's time (else start time), so every
+ * point of a stream lies in or before the stream's hour and a stream wholly before a retention cutoff holds
+ * nothing newer. Null when no point carries a time. A function of the metric as sent, as for log records.
+ */
+export function metricStreamTime(metric: { dataPoints: readonly Record<string, unknown>[] }): string | null {
+  let latest: string | null = null;
+  for (const p of metric.dataPoints) {
+    const t = metricPointNanos(p);
+    if (t !== null && (latest === null || laterNanos(t, latest))) latest = t;
+  }
+  return nanosToIso(latest);
+}
+
 export const Streams = {
   /** All events of one trace of one project; scoping by project keeps tenants' trace ids apart. */
   trace: (projectId: string, traceId: string) => `trace-${projectId}-${traceId}`,
   /**
-   * Log records without trace context, per project and hour received (`logs-1-2026120620`): a stream that
-   * never ends would make every append to it cost more on some stores (EventStoreDB conflicts read its tail,
-   * scavenges and stream reads grow). Nothing reads these streams by name (projections read the log), so
-   * events of the unbucketed `logs-{project}` of earlier versions stay where they are and are read as before.
+   * Log records without trace context, per project and UTC hour of the record's own time
+   * (logRecordStreamTime; the hour received only for a record with no time at all): `logs-1-2026120620`.
+   * A stream that never ends would make every append to it cost more on some stores (EventStoreDB conflicts
+   * read its tail, scavenges and stream reads grow); a bucket taken from the body, not the clock, keeps a
+   * retry in the stream of its first attempt, where EventStoreDB's per-stream idempotency sees it. Nothing
+   * reads these streams by name (projections read the log), so events of the unbucketed `logs-{project}` of
+   * earlier versions, and of hours named by the time received, stay where they are and are read as before.
    */
-  logs: (projectId: string, receivedAt: string) => `logs-${projectId}-${hourBucket(receivedAt)}`,
-  /** Metric data, per project and hour received (`metrics-1-2026120620`), for the same reason. */
-  metrics: (projectId: string, receivedAt: string) => `metrics-${projectId}-${hourBucket(receivedAt)}`,
+  logs: (projectId: string, time: string) => `logs-${projectId}-${hourBucket(time)}`,
+  /** Metric data, per project and UTC hour of the metric's latest point (metricStreamTime), for the same reasons. */
+  metrics: (projectId: string, time: string) => `metrics-${projectId}-${hourBucket(time)}`,
   access: 'access',
   /** Dated model prices (ModelPriceSet). */
   pricing: 'pricing',

@@ -94,8 +94,10 @@ export interface EventStore {
    * Optional (retention): deletes these whole streams, their events gone from the stream and the log.
    * A soft delete: a later append to a deleted stream starts it again (a late span of an expired trace is
    * kept, as a trace of its own). Deleting a stream that does not exist is a no-op, so a retried call is safe.
+   * `ifAt`: a stream named there is deleted only while its newest revision is that one (what the caller read
+   * and accounted for); one written to since is left whole, for a later call.
    */
-  deleteStreams?(streams: string[]): Promise<void>;
+  deleteStreams?(streams: string[], ifAt?: ReadonlyMap<string, bigint>): Promise<void>;
   /**
    * Optional (retention): names of the streams in [from, to), sorted, at most `limit`; a store that cannot
    * list streams (EventStoreDB) leaves it out and callers name the streams they delete.

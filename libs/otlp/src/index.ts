@@ -17,6 +17,7 @@ export type {
 } from './metric-shapes';
 export { validateSpan } from './validate-span';
 export { EARLIEST_SPAN_START_UNIX_NANO, implausibleSpanTimeReason, MAX_SPAN_FUTURE_MS, rejectImplausibleSpanTimes } from './plausible-span-times';
+export { rejectImplausibleLogTimes, rejectImplausibleMetricTimes } from './plausible-item-times';
 export * from './encode-responses';
 export * from './otlp-decode-error';
 export * from './otlp-http-status';

@@ -205,14 +205,15 @@ export class EsdbEventStore implements EventStore {
    * again (its revisions go on), where a tombstone would refuse every later span of the trace. The events
    * leave $all only when the server scavenges (run one after a sweep: until then a rebuild reads them).
    */
-  async deleteStreams(streams: string[]): Promise<void> {
+  async deleteStreams(streams: string[], ifAt?: ReadonlyMap<string, bigint>): Promise<void> {
     if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
     await inParallel(streams, WRITE_CONCURRENCY, (stream) =>
       this.withStreamLock(this.prefix + stream, async () => {
         try {
-          await this.client.deleteStream(this.prefix + stream, { expectedRevision: ANY, deadline: this.writeTimeoutMs });
+          // The server checks the revision with the delete: a stream written to since is refused, and left whole.
+          await this.client.deleteStream(this.prefix + stream, { expectedRevision: ifAt?.get(stream) ?? ANY, deadline: this.writeTimeoutMs });
         } catch (err) {
-          if (!(err instanceof StreamNotFoundError)) throw unavailable(err, `deleting ${stream} failed`);
+          if (!(err instanceof StreamNotFoundError) && !(ifAt?.has(stream) && err instanceof EsdbWrongExpectedVersionError)) throw unavailable(err, `deleting ${stream} failed`);
         } finally {
           this.known.forget(this.prefix + stream); // the next append reads where the stream stands
         }

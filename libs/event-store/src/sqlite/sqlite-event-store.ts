@@ -523,6 +523,7 @@ export class SqliteEventStore implements EventStore {
   private readonly selectPartitionAfter: StatementSync;
   private deleteStreamEvents: StatementSync | undefined;
   private deleteStreamRow: StatementSync | undefined;
+  private selectStreamRevision: StatementSync | undefined;
   private selectStreamRange: StatementSync | undefined;
 
   /** The last append that failed for want of room, until one commits. */
@@ -665,16 +666,20 @@ export class SqliteEventStore implements EventStore {
    * out meanwhile; its busy timeout waits). By the streams table's key and the events' (stream, revision)
    * index: no scan. The streams row goes too, so a later append starts the stream again at revision 0.
    */
-  async deleteStreams(streams: string[]): Promise<void> {
+  async deleteStreams(streams: string[], ifAt?: ReadonlyMap<string, bigint>): Promise<void> {
     this.assertOpen();
     if (this.readOnly) throw new Error(`the event store at ${this.path ?? 'memory'} was opened read-only: it cannot delete`);
     if (streams.length === 0) return;
     this.deleteStreamEvents ??= this.db.prepare('DELETE FROM events WHERE stream = ?');
     this.deleteStreamRow ??= this.db.prepare('DELETE FROM streams WHERE stream = ?');
+    if (ifAt?.size && !this.selectStreamRevision) (this.selectStreamRevision = this.db.prepare('SELECT revision FROM streams WHERE stream = ?')).setReadBigInts(true);
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
         for (const stream of streams) {
+          const expected = ifAt?.get(stream);
+          // Checked inside the write transaction: no append can come between the check and the delete.
+          if (expected !== undefined && (this.selectStreamRevision!.get(stream) as { revision: bigint } | undefined)?.revision !== expected) continue;
           this.deleteStreamEvents.run(stream);
           this.deleteStreamRow.run(stream);
         }
