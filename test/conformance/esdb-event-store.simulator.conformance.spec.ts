@@ -3,7 +3,7 @@ import type { EventStoreDBClient } from '@eventstore/db-client';
 import { EventStoreUnavailableError, type StreamWrite } from '@temps/event-store';
 import { EsdbEventStore } from '@temps/event-store/esdb';
 import { EsdbSimulator, type SimulatedFault } from '../support/esdb-simulator';
-import { describeEventStoreConformance } from './event-store.conformance';
+import { describeEventStoreConformance, type CrashableStore } from './event-store.conformance';
 
 /**
  * The EventStoreDB adapter under the shared suite, over the EsdbSimulator (no EventStoreDB server can run
@@ -22,14 +22,71 @@ describeEventStoreConformance('eventstoredb adapter with a stream prefix, on a s
   return () => EsdbEventStore.fromClient(over(shared), { streamPrefix: `store${++n}-` });
 })());
 
+/**
+ * The crash cases. The steps of a call are its appends as they reach the server (one per stream and 4 KiB
+ * chunk; streams go in parallel), each with two crash points: before the server commits it (unavailable:
+ * nothing of it stored) and after (a deadline: stored, the acknowledgement lost). From there the crashed
+ * process sends nothing more (its later appends fail) until the suite has seen the crash; what it had
+ * already sent still lands. A new process is a new adapter on the same simulator.
+ */
+async function openCrashable(appendLatencyMs = 0): Promise<CrashableStore> {
+  const sim = new EsdbSimulator({ maxAppendSize: 4096, appendLatencyMs });
+  const options = { maxAppendBytes: 4096, writeTimeoutMs: 30_000 };
+  const stores: EsdbEventStore[] = [];
+  let armed = 0;
+  let sent = 0;
+  let down = false;
+  let crashed = false;
+  /** The first process's connection: the one that crashes. */
+  const connection = new Proxy(sim, {
+    get(target, key) {
+      if (key !== 'appendToStream') return Reflect.get(target, key);
+      return async (...args: Parameters<EsdbSimulator['appendToStream']>) => {
+        if (down) target.inject('append', 'unavailable'); // taken by this very call: a dead process reaches no server
+        else if (armed > 0 && ++sent === Math.ceil(armed / 2)) {
+          target.inject('append', armed % 2 === 1 ? 'unavailable' : 'deadline', { afterCommit: armed % 2 === 0 });
+          down = crashed = true;
+        }
+        return target.appendToStream(...args);
+      };
+    },
+  });
+  const open = async (client: EsdbSimulator) => {
+    const s = await EsdbEventStore.fromClient(over(client), options);
+    stores.push(s);
+    return s;
+  };
+  return {
+    store: await open(connection),
+    crashAt(step) {
+      armed = step;
+      sent = 0;
+      crashed = false;
+    },
+    crashed() {
+      const was = crashed;
+      armed = 0;
+      down = false; // back up: the same store may retry
+      sim.clearFaults();
+      return was;
+    },
+    reopen: () => open(sim),
+    async dispose() {
+      for (const s of stores) await s.close();
+    },
+  };
+}
+
 /** Small appends (4 KiB): every multi-event stream of the suite is cut into several appends. */
 describeEventStoreConformance('eventstoredb adapter on the simulator, appends cut at 4 KiB', () =>
-  EsdbEventStore.fromClient(over(new EsdbSimulator({ maxAppendSize: 4096 })), { maxAppendBytes: 4096 }), { maxEventBytes: 4096 },
+  EsdbEventStore.fromClient(over(new EsdbSimulator({ maxAppendSize: 4096 })), { maxAppendBytes: 4096 }), { maxEventBytes: 4096, crashes: { open: () => openCrashable(), atomic: false, retryMayCountStoredEvents: true } },
 );
 
 /** 2 ms per append, appends cut at 4 KiB: concurrent callers interleave between a call's appends. */
 describeEventStoreConformance('eventstoredb adapter on the simulator, 2 ms per append, appends cut at 4 KiB', () =>
-  EsdbEventStore.fromClient(over(new EsdbSimulator({ maxAppendSize: 4096, appendLatencyMs: 2 })), { maxAppendBytes: 4096, writeTimeoutMs: 30_000 }), { maxEventBytes: 4096 },
+  EsdbEventStore.fromClient(over(new EsdbSimulator({ maxAppendSize: 4096, appendLatencyMs: 2 })), { maxAppendBytes: 4096, writeTimeoutMs: 30_000 }),
+  // the crash cases with appends in flight at the crash: they land while the retry runs
+  { maxEventBytes: 4096, crashes: { open: () => openCrashable(2), atomic: false, retryMayCountStoredEvents: true } },
 );
 
 describe('EventStore conformance: eventstoredb adapter on the simulator, a failure at every step of a multi-stream append', () => {

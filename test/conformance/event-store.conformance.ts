@@ -8,7 +8,19 @@
  * so an adapter against a shared server can still run most of the suite.
  */
 import { randomUUID } from 'node:crypto';
-import { readPartition, streamPartition, WrongExpectedVersionError, type AppendResult, type EventStore, type NewEvent, type RecordedEvent, type StreamWrite } from '@temps/event-store';
+import {
+  EventStoreUnavailableError,
+  readPartition,
+  streamPartition,
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+  type StreamWrite,
+} from '@temps/event-store';
+import { hex, traceWrite } from '../support/span-events';
+import { readWholeLog, traceReadModelOf } from '../support/trace-read-model-of';
 
 type Spec = {
   /** The store under test, fresh for each test. */
@@ -23,6 +35,42 @@ export interface ConformanceOptions {
   maxEventBytes?: number;
   /** A deleted stream's events stay in the global log until the server scavenges (a real EventStoreDB). */
   deletedEventsStayInLogUntilScavenge?: boolean;
+  /** The adapter's crash test hook; absent (a real server), the crash cases are skipped, visibly. */
+  crashes?: CrashHook;
+}
+
+/**
+ * What the crash cases need of an adapter: a store whose next appendMany can be made to crash at one of
+ * its write steps, and the same storage opened again as a new process would.
+ */
+export interface CrashHook {
+  /** A fresh, empty store (the cases also open a clean one this way to compare with). */
+  open(): Promise<CrashableStore>;
+  /**
+   * A crash leaves all of a call or nothing of it (one transaction): nothing at every step but the last
+   * (after the commit, before the acknowledgement), which leaves all. Else a crash may leave a prefix of
+   * each stream's events (one append per chunk), more the later the step.
+   */
+  atomic: boolean;
+  /**
+   * A retry may count (in `appended`, with a lastPosition) events the server already held, when the process
+   * does not know where the stream stands (a new process, or one whose append's outcome was unknown):
+   * EventStoreDB answers a re-append of a stream's first events as a plain success, the same reply as a
+   * new write. Reads must still show each event once; `appended` is then only bounded.
+   */
+  retryMayCountStoredEvents?: boolean;
+}
+
+export interface CrashableStore {
+  store: EventStore;
+  /** The next appendMany crashes at its write step `step` (1-based); it must then reject as unavailable. */
+  crashAt(step: number): void;
+  /** Whether the crash armed last happened. One that did not (the call has fewer steps) is disarmed. */
+  crashed(): boolean;
+  /** The same storage opened by another process (it knows nothing of this one's appends). */
+  reopen(): Promise<EventStore>;
+  /** Closes every store it opened and removes their storage. */
+  dispose(): Promise<void>;
 }
 
 export function describeEventStoreConformance(name: string, factory: () => Promise<EventStore>, options: ConformanceOptions = {}): void {
@@ -59,6 +107,7 @@ export function describeEventStoreConformance(name: string, factory: () => Promi
     describe('large streams', () => largeStreams(spec));
     describe('concurrent appends', () => concurrency(spec));
     describe('deleteStreams (retention)', () => deletion(spec));
+    describe('a crash at every write step of a multi-stream, multi-chunk append, then recovery', () => crashRecovery(options.crashes));
   });
 }
 
@@ -764,4 +813,176 @@ async function readAllAfter(s: EventStore, after: bigint): Promise<RecordedEvent
     out.push(...page);
     from = page[page.length - 1]!.position;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// crash cases
+
+/**
+ * Spans of three traces as ingest appends them: one request that adds 10 spans to a trace already
+ * holding 2 (expected at revision 1) and starts two more (no_stream, any). Each span carries ~600 bytes
+ * of padding, so a store that cuts appends at a few KiB takes several for the first stream.
+ */
+function crashCaseWrites() {
+  const pad = (w: ReturnType<typeof traceWrite>) => ({
+    stream: w.stream,
+    events: w.events.map((e) => ({ ...e, data: { ...e.data, span: { ...e.data.span, attributes: [...e.data.span.attributes, { key: 'app.note', value: { stringValue: `${e.id} `.repeat(24) } }] } } })),
+  });
+  const first = pad(traceWrite(hex(1), 13, { conversationId: 'conv-a' }));
+  const second = pad(traceWrite(hex(2), 3, { conversationId: 'conv-a', content: true }));
+  const third = pad(traceWrite(hex(3), 1));
+  const before: StreamWrite = { stream: first.stream, events: first.events.slice(0, 2), expected: 'no_stream' };
+  const call: StreamWrite[] = [
+    { stream: first.stream, events: first.events.slice(2, 12), expected: 1n },
+    { stream: second.stream, events: second.events, expected: 'no_stream' },
+    { stream: third.stream, events: third.events, expected: 'any' },
+  ];
+  /** A later request, after the recovery: its exact expected revision holds only if the retries stored each event once. */
+  const after: StreamWrite = { stream: first.stream, events: first.events.slice(12), expected: 11n };
+  return { before, call, after, streams: call.map((w) => w.stream), total: call.reduce((n, w) => n + w.events.length, 0) };
+}
+
+/**
+ * What a reader sees of a store: $all stream by stream (each in $all order) and each stream read by
+ * itself, positions left out (a store's own). How $all interleaves the streams of one call is not
+ * compared: an adapter may write them in parallel. The requests' order is: each one's events come after
+ * the previous one's.
+ */
+async function storeView(store: EventStore, w: ReturnType<typeof crashCaseWrites>) {
+  const log = await readWholeLog(store, 7);
+  expectStrictlyIncreasingPositions(log);
+  expect(await store.headPosition()).toBe(log.length > 0 ? log[log.length - 1]!.position : -1n);
+  const strip = (e: RecordedEvent) => ({ id: e.id, revision: e.revision, type: e.type, data: e.data, metadata: e.metadata });
+  const requestOf = new Map([w.before, ...w.call, w.after].flatMap((x) => x.events.map((e) => [e.id, x === w.before ? 0 : x === w.after ? 2 : 1] as const)));
+  const order = log.map((e) => requestOf.get(e.id) ?? -1);
+  expect(order).toEqual([...order].sort((a, b) => a - b));
+  const streams = [...new Set(log.map((e) => e.stream))].sort();
+  return {
+    log: Object.fromEntries(streams.map((s) => [s, log.filter((e) => e.stream === s).map(strip)])),
+    streams: Object.fromEntries(await Promise.all(streams.map(async (s) => [s, (await store.readStream(s)).map(strip)] as const))),
+  };
+}
+
+function crashRecovery(hook: CrashHook | undefined): void {
+  if (!hook) {
+    it.skip('skipped: no crash test hook wired for this store (a real server cannot be crashed from here)', () => undefined);
+    return;
+  }
+
+  /** The clean store's reads and projection, built once. */
+  let clean: { view: Awaited<ReturnType<typeof storeView>>; model: Awaited<ReturnType<typeof traceReadModelOf>>; callResult: AppendResult } | undefined;
+  const cleanBuild = async () => {
+    if (clean) return clean;
+    const w = crashCaseWrites();
+    const c = await hook.open();
+    try {
+      await c.store.appendMany([w.before]);
+      const callResult = await c.store.appendMany(w.call);
+      await c.store.appendMany([w.after]);
+      clean = { view: await storeView(c.store, w), model: await traceReadModelOf(c.store), callResult };
+      expect(callResult.appended).toBe(w.total);
+      expect(clean.model.traces).toHaveLength(3);
+      return clean;
+    } finally {
+      await c.dispose();
+    }
+  };
+
+  it('given no crash, then the append stores every event once (the baseline the cases compare with)', async () => {
+    const { view, model } = await cleanBuild();
+    const w = crashCaseWrites();
+    expect(Object.values(view.log).flat()).toHaveLength(2 + w.total + 1);
+    expect(view.streams[w.streams[0]!]!.map((e) => e.revision)).toEqual(Array.from({ length: 13 }, (_, i) => BigInt(i)));
+    expect(model.sessions.map((s) => s.sessionId)).toEqual(['conv-a']);
+  });
+
+  describe.each([
+    ['the same store retries (its client got a 503)', 'same'],
+    ['a new process retries (the crashed one is gone)', 'reopened'],
+  ] as const)('when %s', (_label, who) => {
+    it("given a crash at each write step in turn, then the retry stores everything exactly once, a second retry stores nothing, and reads and a rebuilt projection equal the clean store's", async () => {
+      const expected = await cleanBuild();
+      const w = crashCaseWrites();
+      /** Per step: how many of the call's events the crash left stored. */
+      const leftByStep: number[] = [];
+      const failures: string[] = [];
+      for (let step = 1; step <= 200; step++) {
+        const c = await hook.open();
+        try {
+          await c.store.appendMany([w.before]);
+          c.crashAt(step);
+          const outcome: { result?: AppendResult; error?: unknown } = await c.store.appendMany(w.call).then(
+            (result) => ({ result }),
+            (error: unknown) => ({ error }),
+          );
+          if (!c.crashed()) {
+            // Past the call's last step: it went through as a clean call does.
+            expect(outcome.error).toBeUndefined();
+            expect(outcome.result).toMatchObject({ appended: w.total });
+            break;
+          }
+          try {
+            leftByStep.push(await recoverFromCrash(c, outcome, who, w, expected, hook.retryMayCountStoredEvents === true));
+          } catch (err) {
+            failures.push(`crash at step ${step}: ${(err as Error).message}`);
+          }
+        } finally {
+          await c.dispose();
+        }
+      }
+      expect(failures).toEqual([]);
+      // Every step was tried: at least one write per stream, then the commit and the moment after it.
+      expect(leftByStep.length).toBeGreaterThanOrEqual(w.streams.length + 2);
+      // The last step (committed, not acknowledged) leaves everything.
+      expect(leftByStep[leftByStep.length - 1]).toBe(w.total);
+      if (hook.atomic) expect(leftByStep.slice(0, -1)).toEqual(leftByStep.slice(0, -1).map(() => 0));
+      else expect(leftByStep.filter((n) => n > 0 && n < w.total).length).toBeGreaterThan(0); // some crash fell between chunks
+    }, 240_000); // a store per step and two more per recovery: ~20 s for SQLite's 19 steps on a loaded machine
+  });
+}
+
+/**
+ * After a crash of `w.call`: checks what it left, retries it (on the same store or a new process), retries
+ * once more from yet another process, appends the next request, and compares everything with the clean
+ * store. Returns how many of the call's events the crash left stored.
+ */
+async function recoverFromCrash(
+  c: CrashableStore,
+  outcome: { result?: AppendResult; error?: unknown },
+  who: 'same' | 'reopened',
+  w: ReturnType<typeof crashCaseWrites>,
+  clean: { view: Awaited<ReturnType<typeof storeView>>; model: Awaited<ReturnType<typeof traceReadModelOf>> },
+  uncertainCounts: boolean,
+): Promise<number> {
+  // The client sees a retryable failure (a 503), never a success.
+  if (outcome.result) throw new Error(`the append crashed, yet it answered success (appended ${outcome.result.appended})`);
+  expect(outcome.error).toBeInstanceOf(EventStoreUnavailableError);
+  let store = c.store;
+  if (who === 'reopened') {
+    await store.close();
+    store = await c.reopen();
+  }
+  // What the crash left: in each stream, after what it held, the call's first events (a prefix), nothing else.
+  let left = 0;
+  for (const write of w.call) {
+    const held = write.stream === w.before.stream ? w.before.events.map((e) => e.id) : [];
+    const ids = (await store.readStream(write.stream)).map((e) => e.id);
+    const stored = ids.slice(held.length);
+    expect(ids).toEqual([...held, ...write.events.slice(0, stored.length).map((e) => e.id)]);
+    left += stored.length;
+  }
+  // The client's retry: same events, same ids, same expectations.
+  const retry = await store.appendMany(w.call);
+  if (uncertainCounts) expect(retry.appended).toBeGreaterThanOrEqual(w.total - left);
+  else expect(retry.appended).toBe(w.total - left);
+  expect(retry.appended).toBeLessThanOrEqual(w.total);
+  // Its answer was lost too: another process retries once more, and stores nothing (reads below tell).
+  const other = await c.reopen();
+  const again = await other.appendMany(w.call);
+  if (uncertainCounts) expect(again.appended).toBeLessThanOrEqual(w.total);
+  else expect(again).toEqual({ appended: 0, lastPosition: null });
+  await other.appendMany([w.after]);
+  expect(await storeView(other, w)).toEqual(clean.view);
+  expect(await traceReadModelOf(other)).toEqual(clean.model);
+  return left;
 }

@@ -184,6 +184,11 @@ export class EsdbSimulator {
     return this.faults.length;
   }
 
+  /** Drops the faults not yet triggered; returns how many there were. */
+  clearFaults(): number {
+    return this.faults.splice(0).length;
+  }
+
   /** Every event of a stream as stored (for assertions), without counting a round trip. */
   storedStream(streamName: string): { id: string; revision: bigint; type: string }[] {
     return (this.streams.get(streamName) ?? []).map((e) => ({ id: e.id, revision: e.revision, type: e.type }));

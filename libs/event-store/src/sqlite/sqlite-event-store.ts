@@ -16,6 +16,7 @@ import {
 import type { ReadPartitionOptions } from '../read-partition';
 import { SQL_STREAM_PARTITION } from './sql-stream-partition';
 import {
+  CRASH_TEST_EXIT_CODE,
   READER_CACHE_KIB,
   SQLITE_FULL,
   SqliteWriter,
@@ -71,6 +72,11 @@ export interface SqliteEventStoreOptions {
    * appends are refused and `onAppended` never fires here (the writing side must signal its readers).
    */
   readOnly?: boolean;
+  /**
+   * Test hook, never for production: the writer thread can be made to crash at a write step of its next
+   * transaction (testCrashAt). Thread writer only. Off, the writer's connection is not even wrapped.
+   */
+  testCrashes?: boolean;
 }
 
 /** Schema versions this build knows; each entry migrates from the previous version. */
@@ -295,6 +301,8 @@ class ThreadWriter implements Writer {
   private stopped = false;
   private drained: (() => void) | undefined;
   private readonly pragmaWaiters = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  /** Test hook: how many times the writer thread exited on a testCrashAt. */
+  crashes = 0;
 
   constructor(
     private readonly data: WriterWorkerData,
@@ -348,6 +356,12 @@ class ThreadWriter implements Writer {
       this.pragmaWaiters.set(id, { resolve, reject });
       worker.postMessage({ type: 'pragma', id, name, ...(value === undefined ? {} : { value }) } satisfies ToWriter);
     });
+  }
+
+  /** Test hook (testCrashes): the thread exits at write step `step` of its next transaction. */
+  crashAt(step: number): void {
+    if (!this.data.crashTest || !this.worker) throw new Error('testCrashAt needs a store opened with testCrashes and a running writer thread');
+    this.worker.postMessage({ type: 'crashAt', step } satisfies ToWriter);
   }
 
   private post(worker: Worker, p: PendingCall): void {
@@ -422,6 +436,7 @@ class ThreadWriter implements Writer {
 
   private onExit(code: number): void {
     this.worker = undefined;
+    if (code === CRASH_TEST_EXIT_CODE && this.data.crashTest) this.crashes++;
     if (this.pending.size > 0) {
       const why = this.lastProblem ? `: ${this.lastProblem}` : '';
       const err = new EventStoreUnavailableError(
@@ -558,6 +573,7 @@ export class SqliteEventStore implements EventStore {
     const writeTimeoutMs = options.writeTimeoutMs ?? 2000;
     if (mode !== 'thread' && mode !== 'inline') throw new RangeError(`writer must be 'thread' or 'inline', got ${String(mode)}`);
     if (!(writeTimeoutMs > 0) || !Number.isFinite(writeTimeoutMs)) throw new RangeError(`writeTimeoutMs must be a positive number, got ${writeTimeoutMs}`);
+    if (options.testCrashes && (mode !== 'thread' || isPrivateMemoryPath(path) || options.readOnly)) throw new RangeError('testCrashes needs the thread writer (a file, not read-only)');
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(path, { timeout: busyTimeoutMs, readOnly: options.readOnly === true });
@@ -573,7 +589,7 @@ export class SqliteEventStore implements EventStore {
           ? () => new RefusingWriter(path)
           : mode === 'inline' || isPrivateMemoryPath(path)
             ? (notify) => new InlineWriter(conn, notify)
-            : (notify) => new ThreadWriter({ kind: WRITER_WORKER_KIND, path, busyTimeoutMs, synchronous }, writeTimeoutMs, notify),
+            : (notify) => new ThreadWriter({ kind: WRITER_WORKER_KIND, path, busyTimeoutMs, synchronous, ...(options.testCrashes ? { crashTest: true } : {}) }, writeTimeoutMs, notify),
         isPrivateMemoryPath(path) || path.startsWith('file:') ? null : path,
         options.readOnly === true,
       );
@@ -739,6 +755,22 @@ export class SqliteEventStore implements EventStore {
   async writerPragma(name: string, value?: number): Promise<unknown> {
     if (this.writer instanceof ThreadWriter) return this.writer.pragma(name, value);
     return pragma(this.db, name, value);
+  }
+
+  /**
+   * Test hook (open with testCrashes): the writer thread exits, as a crashed process would, at write step
+   * `step` (1-based) of its next transaction: each INSERT/UPDATE/DELETE it runs, then COMMIT, then after
+   * COMMIT before it answers. The calls it held fail as unavailable and the thread restarts, as after any
+   * crash of it. Past the transaction's last step nothing happens (see testCrashCount).
+   */
+  testCrashAt(step: number): void {
+    if (!(this.writer instanceof ThreadWriter)) throw new Error('testCrashAt needs the thread writer');
+    this.writer.crashAt(step);
+  }
+
+  /** Test hook: how many times the writer thread crashed on a testCrashAt. */
+  get testCrashCount(): number {
+    return this.writer instanceof ThreadWriter ? this.writer.crashes : 0;
   }
 
   private notify(): void {

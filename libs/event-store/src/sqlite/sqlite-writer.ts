@@ -310,6 +310,8 @@ export interface WriterWorkerData {
   /** SQLite busy timeout of one attempt; a busy group is retried (its expired calls dropped) until empty. */
   busyTimeoutMs: number;
   synchronous: 'FULL' | 'NORMAL';
+  /** Test hook (SqliteEventStoreOptions.testCrashes): the writer's connection can crash at a write step. */
+  crashTest?: boolean;
 }
 
 export type ToWriter =
@@ -317,6 +319,8 @@ export type ToWriter =
   | { type: 'call'; id: number; call: WireCall }
   /** Test hook: reads (or, with a number, sets) a PRAGMA on the writer's connection. */
   | { type: 'pragma'; id: number; name: string; value?: number }
+  /** Test hook (crashTest only): the thread exits at write step `step` of its next transaction. */
+  | { type: 'crashAt'; step: number }
   | { type: 'close' };
 export type FromWriter =
   | { type: 'ready' }
@@ -345,10 +349,12 @@ function runWriterWorker(data: WriterWorkerData): void {
   const port = parentPort!;
   let db: DatabaseSync;
   let writer: SqliteWriter;
+  let crashTest: CrashTestConnection | undefined;
   try {
     db = new DatabaseSync(data.path, { timeout: data.busyTimeoutMs });
     configureConnection(db, data.synchronous);
-    writer = new SqliteWriter(db);
+    crashTest = data.crashTest ? crashTestConnection(db) : undefined;
+    writer = new SqliteWriter(crashTest?.db ?? db);
   } catch (err) {
     port.postMessage({ type: 'fatal', error: toWireError(err) } satisfies FromWriter);
     port.close();
@@ -412,12 +418,78 @@ function runWriterWorker(data: WriterWorkerData): void {
       schedule(0);
     } else if (msg.type === 'pragma') {
       port.postMessage({ type: 'pragma', id: msg.id, value: pragma(db, msg.name, msg.value) } satisfies FromWriter);
+    } else if (msg.type === 'crashAt') {
+      crashTest?.arm(msg.step);
     } else if (msg.type === 'close') {
       closing = true;
       if (queue.length === 0 && !scheduled) finishClose(); // else the last flush closes
     }
   });
   port.postMessage({ type: 'ready' } satisfies FromWriter);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// test hook: a crash at a write step
+
+/** The exit code of a writer thread that crashed on purpose (crashAt): the store counts these. */
+export const CRASH_TEST_EXIT_CODE = 86;
+
+interface CrashTestConnection {
+  db: DatabaseSync;
+  /** The thread exits at write step `step` (1-based) of the next transaction; past its last step, nothing happens. */
+  arm(step: number): void;
+}
+
+/**
+ * Test hook: the writer's connection, seen through a proxy that counts the write steps of each
+ * transaction: every run of an INSERT, UPDATE or DELETE, then COMMIT, then "after COMMIT" (before the
+ * writer answers). Armed at step n, the thread exits right there, as a crashed process would: before
+ * COMMIT SQLite keeps nothing of the transaction, after it the caller never hears of the commit. The
+ * writer itself is unchanged and production connections are never wrapped.
+ */
+function crashTestConnection(db: DatabaseSync): CrashTestConnection {
+  let armed = 0;
+  let step = 0;
+  const at = (): void => {
+    if (armed > 0 && ++step === armed) process.exit(CRASH_TEST_EXIT_CODE); // a worker's exit ends the thread only
+  };
+  const kindOf = (sql: string): 'begin' | 'write' | 'commit' | 'other' => {
+    const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase();
+    if (verb === 'BEGIN') return 'begin';
+    if (verb === 'COMMIT' || verb === 'END') return 'commit';
+    return verb === 'INSERT' || verb === 'UPDATE' || verb === 'DELETE' || verb === 'REPLACE' ? 'write' : 'other';
+  };
+  const around = <T>(sql: string, run: () => T): T => {
+    const kind = kindOf(sql);
+    if (kind === 'begin') step = 0;
+    if (kind === 'write' || kind === 'commit') at();
+    const result = run();
+    if (kind === 'commit') {
+      at(); // committed, not yet answered
+      armed = 0; // the transaction had fewer steps: disarmed
+    }
+    return result;
+  };
+  const bound = (target: object, key: string | symbol): unknown => {
+    const value = Reflect.get(target, key) as unknown;
+    return typeof value === 'function' ? value.bind(target) : value;
+  };
+  const statement = (s: StatementSync, sql: string): StatementSync =>
+    new Proxy(s, { get: (t, key) => (key === 'run' ? (...args: Parameters<StatementSync['run']>) => around(sql, () => t.run(...args)) : bound(t, key)) });
+  const proxy = new Proxy(db, {
+    get: (t, key) => {
+      if (key === 'prepare') return (sql: string, ...rest: unknown[]) => statement((t.prepare as (sql: string, ...r: unknown[]) => StatementSync)(sql, ...rest), sql);
+      if (key === 'exec') return (sql: string) => around(sql, () => t.exec(sql));
+      return bound(t, key);
+    },
+  });
+  return {
+    db: proxy,
+    arm: (n) => {
+      armed = n;
+      step = 0;
+    },
+  };
 }
 
 if (!isMainThread && (workerData as Partial<WriterWorkerData> | null)?.kind === WRITER_WORKER_KIND) runWriterWorker(workerData as WriterWorkerData);
