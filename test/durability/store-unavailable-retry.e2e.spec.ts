@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { otelPipeline } from '../support/send-spans';
 import { storedSpanCounts } from '../support/server-inspect';
+import { holdSqliteWriteLock } from '../support/sqlite-lock-holder';
 import { eventually, getJson, startServer, TEST_API_KEY, type RunningServer } from '../support/temps-server';
 
 /**
@@ -32,20 +32,8 @@ describe('retry: event store unavailable for a while', () => {
 
   it('answers 503 while the store is locked, and the exporter retry stores every span once', async () => {
     // Hold the write lock from another process (as a backup job or a stuck CLI might) for 3 s.
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `const { DatabaseSync } = require('node:sqlite');
-         const db = new DatabaseSync(${JSON.stringify(join(server.dataDir, 'events.db'))});
-         db.exec('BEGIN IMMEDIATE');
-         console.log('locked');
-         setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 3000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
-    const released = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+    const holder = await holdSqliteWriteLock(join(server.dataDir, 'events.db'), 3000);
+    const released = holder.released;
 
     const { provider, tracer, exporter } = otelPipeline(`${server.url}/api/otel/v1/traces`, { Authorization: `Bearer ${TEST_API_KEY}`, 'X-Temps-Project-Id': '1' });
     const results: ExportResult[] = [];

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -6,6 +6,7 @@ import { SpanKind } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { startMockOpenAIProvider, PROVIDER_ANSWER, PROVIDER_TOOL_CALL, PROVIDER_USAGE, type MockOpenAIProvider } from '../support/mock-openai-provider';
 import { otelPipeline } from '../support/send-spans';
+import { holdSqliteWriteLock } from '../support/sqlite-lock-holder';
 import { eventually, getJson, repoRoot, startServer, type RunningServer } from '../support/temps-server';
 
 const run = promisify(execFile);
@@ -361,24 +362,12 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
 
   it("answers without waiting for its span's append: the call returns while another process holds the event store's write lock", async () => {
     // As store-unavailable-retry does for OTLP: a backup job or a stuck CLI holds SQLite's write lock for 3 s.
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `const { DatabaseSync } = require('node:sqlite');
-         const db = new DatabaseSync(${JSON.stringify(join(server.dataDir, 'events.db'))});
-         db.exec('BEGIN IMMEDIATE');
-         console.log('locked');
-         setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 3000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
-    const released = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+    const holder = await holdSqliteWriteLock(join(server.dataDir, 'events.db'), 3000);
+    const released = holder.released;
     const started = Date.now();
     const { data, response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'while locked' }] }, { headers: { 'X-Temps-Project-Id': '1' } }).withResponse();
     const answeredMs = Date.now() - started;
-    const lockHeld = holder.exitCode === null;
+    const lockHeld = holder.holding();
     expect(data.choices[0]!.message.content).toBe(PROVIDER_ANSWER);
     expect({ lockHeld, answeredInUnder2s: answeredMs < 2000 }).toEqual({ lockHeld: true, answeredInUnder2s: true });
     await released;

@@ -55,6 +55,20 @@ function metricsRequest(i: number): Uint8Array {
   }).finish();
 }
 
+/** The ingest role alone on a real HTTP server over the given event store, with project 1 and an admin key's headers. */
+async function startIngestApp(config: EventStoreConfig): Promise<{ app: INestApplication; base: string; headers: Record<string, string> }> {
+  const app = await NestFactory.create(
+    { module: class TestIngestModule {}, imports: [EventStoreModule.forRoot(config), IngestModule.forRoot(DEFAULT_INGEST_LIMITS)] } as DynamicModule,
+    { bodyParser: false, logger: ['error'] },
+  );
+  const access = new AccessService(app.get<EventStore>(EVENT_STORE));
+  await access.createProject('1', 'Default project');
+  const { secret } = await access.createApiKey({ name: 'test', role: 'admin' });
+  await app.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  return { app, base, headers: { 'Content-Type': PROTOBUF, Authorization: `Bearer ${secret}`, 'X-Temps-Project-Id': '1' } };
+}
+
 describe('OTLP ingest over the EventStoreDB adapter on the simulator (real HTTP server, compose ingest env, simulated EventStoreDB connection)', () => {
   let sim: EsdbSimulator;
   let connect: jest.SpyInstance;
@@ -67,17 +81,8 @@ describe('OTLP ingest over the EventStoreDB adapter on the simulator (real HTTP 
     sim = new EsdbSimulator(); // the server's defaults: MaxAppendSize 1 MiB
     connect = jest.spyOn(EventStoreDBClient, 'connectionString').mockImplementation(() => sim as unknown as EventStoreDBClient);
     const stores = storesConfigFromEnv(composeIngestEnv());
-    app = await NestFactory.create(
-      { module: class TestIngestModule {}, imports: [EventStoreModule.forRoot(stores.events), IngestModule.forRoot(DEFAULT_INGEST_LIMITS)] } as DynamicModule,
-      { bodyParser: false, logger: ['error'] },
-    );
+    ({ app, base, headers } = await startIngestApp(stores.events));
     events = app.get<EsdbEventStore>(EVENT_STORE);
-    const access = new AccessService(events);
-    await access.createProject('1', 'Default project');
-    const { secret } = await access.createApiKey({ name: 'test', role: 'admin' });
-    headers = { 'Content-Type': PROTOBUF, Authorization: `Bearer ${secret}`, 'X-Temps-Project-Id': '1' };
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });
   afterAll(async () => {
     await app?.close(); // EventStoreModule closes the store
@@ -259,14 +264,8 @@ describe.each([
     sim = new EsdbSimulator();
     connect = jest.spyOn(EventStoreDBClient, 'connectionString').mockImplementation(() => sim as unknown as EventStoreDBClient);
     const config: EventStoreConfig = kind === 'esdb' ? { kind, url: 'esdb://eventstore:2113?tls=false' } : { kind, path: join(dir, 'events.db') };
-    app = await NestFactory.create({ module: class TestIngestModule {}, imports: [EventStoreModule.forRoot(config), IngestModule.forRoot(DEFAULT_INGEST_LIMITS)] } as DynamicModule, { bodyParser: false, logger: ['error'] });
+    ({ app, base, headers } = await startIngestApp(config));
     events = app.get<EventStore>(EVENT_STORE);
-    const access = new AccessService(events);
-    await access.createProject('1', 'Default project');
-    const { secret } = await access.createApiKey({ name: 'test', role: 'admin' });
-    headers = { 'Content-Type': PROTOBUF, Authorization: `Bearer ${secret}`, 'X-Temps-Project-Id': '1' };
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     hour = Math.ceil((Date.now() + 60_000) / 3_600_000) * 3_600_000;
   });
   afterEach(() => {
