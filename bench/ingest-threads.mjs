@@ -26,7 +26,18 @@ let seed = Number(process.env.DRIVE_SEED ?? 0);
 const startServer = (dataDir, env = {}) => startTempsServer({ dataDir, apiKey: API_KEY, env, nodeArgs: benchServerNodeArgs() });
 const auth = { Authorization: `Bearer ${API_KEY}`, 'X-Temps-Project-Id': '1' };
 const headers = { 'Content-Type': 'application/x-protobuf', ...auth };
-async function post(url, body) { const res = await fetch(`${url}/api/otel/v1/traces`, { method: 'POST', headers, body }); await res.arrayBuffer(); return res.status; }
+async function post(url, body) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(`${url}/api/otel/v1/traces`, { method: 'POST', headers, body });
+      await res.arrayBuffer();
+      return res.status;
+    } catch (err) {
+      // an idle keep-alive socket the server closed as this request went out (seen between rounds under load)
+      if (attempt > 0 || err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+    }
+  }
+}
 async function pushAll(url, bodies) {
   const queue = [...bodies]; let acked = 0, throttled = 0; const t0 = performance.now();
   await Promise.all(Array.from({ length: SENDERS }, async () => {
