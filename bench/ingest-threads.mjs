@@ -26,7 +26,18 @@ let seed = Number(process.env.DRIVE_SEED ?? 0);
 const startServer = (dataDir, env = {}) => startTempsServer({ dataDir, apiKey: API_KEY, env, nodeArgs: benchServerNodeArgs() });
 const auth = { Authorization: `Bearer ${API_KEY}`, 'X-Temps-Project-Id': '1' };
 const headers = { 'Content-Type': 'application/x-protobuf', ...auth };
-async function post(url, body) { const res = await fetch(`${url}/api/otel/v1/traces`, { method: 'POST', headers, body }); await res.arrayBuffer(); return res.status; }
+async function post(url, body) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(`${url}/api/otel/v1/traces`, { method: 'POST', headers, body });
+      await res.arrayBuffer();
+      return res.status;
+    } catch (err) {
+      // an idle keep-alive socket the server closed as this request went out (seen between rounds under load)
+      if (attempt > 0 || err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+    }
+  }
+}
 async function pushAll(url, bodies) {
   const queue = [...bodies]; let acked = 0, throttled = 0; const t0 = performance.now();
   await Promise.all(Array.from({ length: SENDERS }, async () => {
@@ -44,11 +55,15 @@ function decodeRate(bodies) {
   for (let pass = 0; pass < 3; pass++) { const t0 = performance.now(); for (const b of bodies) Req.decode(b); best = Math.min(best, performance.now() - t0); }
   return bodies.length * BATCH / (best / 1000);
 }
-function threads(pid) {
+function threads(pid, file = 'stat') {
   const out = {};
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try {
       const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+      if (file === 'io') {
+        out[`${comm}#${t}`] = Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${pid}/task/${t}/io`, 'utf8'))[1]);
+        continue;
+      }
       const f = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ');
       const ticks = Number(f[11]) + Number(f[12]);
       out[`${comm}#${t}`] = ticks;
@@ -57,6 +72,8 @@ function threads(pid) {
   return out;
 }
 function diffThreads(a, b) { const o = []; for (const [k, v] of Object.entries(b)) { const d = v - (a[k] ?? 0); if (d > 5) o.push(`${k.replace(/#.*/, '')}=${(d / 100).toFixed(1)}s`); } return o.join(' '); }
+/** Bytes each thread handed to write() per span (wchar: WAL, checkpoints, sockets). */
+function diffWritten(a, b, spans) { const o = []; for (const [k, v] of Object.entries(b)) { const d = (v - (a[k] ?? 0)) / spans; if (d >= 10) o.push(`${k.replace(/#.*/, '')}=${Math.round(d)}`); } return o.join(' '); }
 const rss = (pid) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
 const env = JSON.parse(process.env.DRIVE_ENV ?? '{}');
 const rounds = Number(process.env.DRIVE_REPEAT ?? 1);
@@ -77,9 +94,12 @@ try {
     const bodies = all.slice(r * SENDERS * PER, (r + 1) * SENDERS * PER);
     const before = decodeRate(bodies);
     const th0 = threads(child.pid);
+    const io0 = threads(child.pid, 'io');
     const ing = await pushAll(url, bodies);
     const th1 = threads(child.pid);
-    console.log(`  cpu during ingest (wall ${(bodies.length * BATCH / ing.spansPerSec).toFixed(1)}s): ${diffThreads(th0, th1)}`);
+    const io1 = threads(child.pid, 'io');
+    const spans = bodies.length * BATCH;
+    console.log(`  cpu during ingest (wall ${(spans / ing.spansPerSec).toFixed(1)}s): ${diffThreads(th0, th1)}; bytes written per span: ${diffWritten(io0, io1, spans)}`);
     const after = decodeRate(bodies);
     const dec = Math.max(before, after);
     console.log(`round ${r}: ingest ${Math.round(ing.spansPerSec)} spans/s, decode ${Math.round(dec)} spans/s, ratio ${(ing.spansPerSec / dec).toFixed(3)}, throttled ${ing.throttled}, peak RSS ${rss(child.pid)} MiB`);

@@ -28,6 +28,12 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
   const cli = (args: string[], env: Record<string, string> = {}) =>
     run(process.execPath, [join(repoRoot, 'bin/temps.js'), ...args], { env: { ...process.env, ...providerEnv(), TEMPS_DATA_DIR: server.dataDir, ...env } });
 
+  /**
+   * The server re-reads provider settings written by another process (the CLI) at most every 500 ms
+   * (provider-credentials' REFRESH_MS): a call sooner than that after the CLI may still see the old one.
+   */
+  const settingSeen = () => new Promise((resolve) => setTimeout(resolve, 600));
+
   beforeAll(async () => {
     provider = await startMockOpenAIProvider();
     server = await startServer({ env: { ...providerEnv(), TEMPS_AI_TIMEOUT_MS: '1500' } });
@@ -113,12 +119,14 @@ describe('AI Gateway /api/ai/v1 (real openai Node client; provider: local mock O
 
   it('puts prompts and answers on its span only when the project turns content capture on', async () => {
     await cli(['ai-provider', 'capture', 'on', '--project', '1']);
+    await settingSeen();
     const on = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] }, { headers: { 'X-Temps-Project-Id': '1' } }).withResponse();
     const captured = (await traceOf(on.response.headers.get('x-temps-trace-id')!)).spans[0];
     expect(captured.inputMessages.map((m: any) => m.role)).toEqual(['system', 'user']);
     expect(JSON.stringify(captured.inputMessages)).toContain('Weather in Paris?');
     expect(JSON.stringify(captured.outputMessages)).toContain('get_weather');
     await cli(['ai-provider', 'capture', 'off', '--project', '1']);
+    await settingSeen();
     const off = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Secret question' }] }, { headers: { 'X-Temps-Project-Id': '1' } }).withResponse();
     const detail = await traceOf(off.response.headers.get('x-temps-trace-id')!);
     expect(JSON.stringify(detail)).not.toContain('Secret question');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { compactSpanData, EVENT_SCHEMA_VERSION, EventTypes, Streams, type IngestMetadata, type SpanReceivedData } from '@temps/domain';
-import { deterministicEventId, EVENT_STORE, type EventStore, type StreamWrite } from '@temps/event-store';
+import { compactSpanData, EVENT_SCHEMA_VERSION, EventTypes, spanIdTimeMs, Streams, type IngestMetadata, type SpanReceivedData } from '@temps/domain';
+import { EVENT_STORE, timeOrderedEventId, type EventStore, type StreamWrite } from '@temps/event-store';
 
 /** Spans waiting beyond this are dropped (with a warning): a store that is down must not grow memory without bound. */
 const MAX_QUEUED = 10_000;
@@ -47,7 +47,7 @@ export class GatewayTracer implements OnApplicationShutdown {
     // As apps/ingest's traces codec does: attribute maps, and an id from project, trace, span and content.
     const data = compactSpanData(received);
     const dataJson = JSON.stringify(data);
-    const event = { id: deterministicEventId(projectId, data.span.traceId, data.span.spanId, dataJson), type: EventTypes.SpanReceived, data, dataJson, metadata: metadata as never };
+    const event = { id: timeOrderedEventId(spanIdTimeMs(data.span), projectId, data.span.traceId, data.span.spanId, dataJson), type: EventTypes.SpanReceived, data, dataJson, metadata: metadata as never };
     this.queue.push({ stream: Streams.trace(projectId, data.span.traceId), events: [event], expected: 'any' });
     if (!this.scheduled) {
       this.scheduled = true;

@@ -1,5 +1,5 @@
-import { compactLogRecordData, compactSpanDataJson, EventTypes, logRecordStreamTime, metricStreamTime, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
-import { deterministicEventId, type NewEvent } from '@temps/event-store';
+import { compactLogRecordData, compactSpanDataJson, EventTypes, logRecordStreamTime, metricStreamTime, spanIdTimeMs, Streams, type IngestMetadata, type LogRecordReceivedData, type MetricReceivedData, type SpanReceivedData } from '@temps/domain';
+import { deterministicEventId, timeOrderedEventId, type NewEvent } from '@temps/event-store';
 import * as otlp from '@temps/otlp';
 
 export type Signal = 'traces' | 'logs' | 'metrics';
@@ -68,7 +68,7 @@ const traces: SignalCodec<SpanReceivedData | otlp.CompactSpanItem> = {
     const { traceId, spanId } = received.span;
     return {
       stream: Streams.trace(metadata.projectId, traceId),
-      event: jsonEvent(deterministicEventId(metadata.projectId, traceId, spanId, dataJson), EventTypes.SpanReceived, dataJson, metadata),
+      event: jsonEvent(timeOrderedEventId(spanIdTimeMs(received.span), metadata.projectId, traceId, spanId, dataJson), EventTypes.SpanReceived, dataJson, metadata),
     };
   },
 };

@@ -3,6 +3,7 @@ export * from './attribute-map';
 export * from './compact-event-data';
 export * from './events';
 export * from './messages';
+export * from './span-id-time';
 export * from './span-document';
 export * from './normalize-span';
 export * from './trace-summary';

@@ -73,7 +73,7 @@ describe('SqliteEventStore (sqlite-only behaviour)', () => {
     const probe = new DatabaseSync(file);
     toClose.push(probe);
     expect(probe.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
-    expect(probe.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }]);
+    expect(probe.prepare('SELECT version FROM schema_version ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
     expect(existsSync(`${file}-wal`)).toBe(true);
     // synchronous is per connection: ask the store's own writer (the writer thread's connection)
     expect(await store.writerPragma('synchronous')).toEqual({ synchronous: 2 }); // FULL
@@ -98,6 +98,63 @@ describe('SqliteEventStore (sqlite-only behaviour)', () => {
     const inline = SqliteEventStore.open(join(dir, 'inline-cache.db'), { writer: 'inline' });
     toClose.push(inline);
     expect(await inline.writerPragma('cache_size')).toEqual({ cache_size: -16384 });
+  });
+
+  it('given an events.db of the first layout (with its streams table), when opened, then it is migrated and every stream, revision, id and name carries on', async () => {
+    // given: the file as the first release wrote it (schema version 1), two streams and their table rows
+    const v1 = new DatabaseSync(file);
+    v1.exec(`PRAGMA journal_mode = WAL;
+      CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied TEXT NOT NULL);
+      INSERT INTO schema_version VALUES (1, '2026-01-01T00:00:00.000Z');
+      CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
+        type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, created TEXT NOT NULL, UNIQUE (stream, revision));
+      CREATE TABLE streams (stream TEXT NOT NULL PRIMARY KEY, revision INTEGER NOT NULL) WITHOUT ROWID;`);
+    const old = [randomUUID(), randomUUID(), randomUUID()];
+    const insert = v1.prepare("INSERT INTO events (id, stream, revision, type, data, metadata, created) VALUES (?, ?, ?, 'T', '{\"i\":0}', '{}', '2026-01-01T00:00:00.000Z')");
+    insert.run(old[0]!, 'logs-1-2026010100', 0);
+    insert.run(old[1]!, 'trace-1-a', 0);
+    insert.run(old[2]!, 'trace-1-a', 1);
+    v1.exec("INSERT INTO streams VALUES ('logs-1-2026010100', 0), ('trace-1-a', 1)");
+    v1.close();
+
+    // when
+    const store = open();
+
+    // then: schema 2, no streams table, the old events read as before
+    const probe = new DatabaseSync(file, { readOnly: true });
+    toClose.push(probe);
+    expect(probe.prepare('SELECT MAX(version) AS v FROM schema_version').get()).toEqual({ v: 2 });
+    expect(probe.prepare("SELECT name FROM sqlite_schema WHERE name = 'streams'").all()).toEqual([]);
+    expect((await store.readStream('trace-1-a')).map((e) => [e.id, e.revision])).toEqual([
+      [old[1], 0n],
+      [old[2], 1n],
+    ]);
+    // revisions continue from the stored events, expectations hold against them
+    await expect(store.append('trace-1-a', events(1), 2n)).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    const next = events(2);
+    await store.append('trace-1-a', next, 1n);
+    expect((await store.readStream('trace-1-a')).map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n]);
+    // an old id appended again (a retry) is not stored twice, even with an expectation that no longer holds
+    expect(await store.append('trace-1-a', [{ id: old[1]!, type: 'T', data: { i: 0 } }], 'no_stream')).toEqual({ appended: 0, lastPosition: null });
+    expect(await store.append('logs-1-2026010100', [{ id: old[0]!, type: 'T', data: { i: 0 } }])).toEqual({ appended: 0, lastPosition: null });
+    expect(await store.readAll({ limit: 100 })).toHaveLength(5);
+    // names are listed from the events, a deleted stream starts again at revision 0
+    expect(await store.listStreams({ from: '', to: '\uffff', limit: 10 })).toEqual(['logs-1-2026010100', 'trace-1-a']);
+    await store.deleteStreams(['trace-1-a']);
+    expect(await store.listStreams({ from: '', to: '\uffff', limit: 10 })).toEqual(['logs-1-2026010100']);
+    await store.append('trace-1-a', events(1), 'no_stream');
+    expect((await store.readStream('trace-1-a')).map((e) => e.revision)).toEqual([0n]);
+  });
+
+  it('given many streams with many events each, then listStreams pages names without reading their events', async () => {
+    const store = open({ writer: 'inline' });
+    const writes: StreamWrite[] = Array.from({ length: 30 }, (_, i) => ({ stream: `h-${String(i).padStart(2, '0')}`, events: events(50) }));
+    await store.appendMany(writes);
+    expect(await store.listStreams({ from: 'h-05', to: 'h-09', limit: 10 })).toEqual(['h-05', 'h-06', 'h-07', 'h-08']);
+    expect(await store.listStreams({ from: 'h-05', to: 'h-99', limit: 3 })).toEqual(['h-05', 'h-06', 'h-07']);
+    expect(await store.listStreams({ from: 'h-29', to: 'h-99', limit: 3 })).toEqual(['h-29']);
+    expect(await store.listStreams({ from: 'i', to: 'j', limit: 3 })).toEqual([]);
+    expect(await store.listStreams({ from: 'h-05', to: 'h-09', limit: 0 })).toEqual([]);
   });
 
   it('given a file written by a newer schema, when opened, then it refuses instead of guessing', async () => {

@@ -98,6 +98,9 @@ const MIGRATIONS: readonly string[] = [
     revision INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: a stream's revision and the list of streams come from the events' (stream, revision) index; the
+  // streams table (kept up to date at every append, a random page per stream and commit) goes.
+  `DROP TABLE streams;`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -260,6 +263,9 @@ const MAX_RESTART_DELAY_MS = 2000;
 /** close() gives the writer thread this long to commit its last group and exit before terminating it. */
 const CLOSE_GRACE_MS = 30_000;
 
+/** Placeholder until the call's promise hands over its resolve / reject (synchronously, in its executor). */
+const settleLater = (): void => {};
+
 interface PendingCall {
   id: number;
   /** Dropped once posted: the writer has its own copy. */
@@ -320,14 +326,18 @@ class ThreadWriter implements Writer {
       const why = this.lastProblem ? `; last problem: ${this.lastProblem}` : '';
       return Promise.reject(new EventStoreUnavailableError(`append failed: the event store writer has not answered for ${now - this.lastHeardAt} ms${why}; retry later`));
     }
-    const call = toWireCall(writes, now + this.writeTimeoutMs);
-    return new Promise<AppendResult>((resolve, reject) => {
-      const p: PendingCall = { id: this.nextId++, call, resolve, reject, done: false, timer: undefined };
-      p.timer = setTimeout(() => this.expire(p), this.writeTimeoutMs);
-      if (this.worker) this.post(this.worker, p);
-      else this.backlog.push(p);
-      this.updateRef();
+    // The call lives only in `p` (no closure holds it), so posting it lets its strings go: a closure over
+    // it (the timer's) kept a request's span JSON alive until the commit, through two scavenges into old space.
+    const p: PendingCall = { id: this.nextId++, call: toWireCall(writes, now + this.writeTimeoutMs), resolve: settleLater, reject: settleLater, done: false, timer: undefined };
+    const settled = new Promise<AppendResult>((resolve, reject) => {
+      p.resolve = resolve;
+      p.reject = reject;
     });
+    p.timer = setTimeout(() => this.expire(p), this.writeTimeoutMs);
+    if (this.worker) this.post(this.worker, p);
+    else this.backlog.push(p);
+    this.updateRef();
+    return settled;
   }
 
   async close(): Promise<void> {
@@ -537,9 +547,9 @@ export class SqliteEventStore implements EventStore {
   private readonly selectHead: StatementSync;
   private readonly selectPartitionAfter: StatementSync;
   private deleteStreamEvents: StatementSync | undefined;
-  private deleteStreamRow: StatementSync | undefined;
   private selectStreamRevision: StatementSync | undefined;
-  private selectStreamRange: StatementSync | undefined;
+  private selectFirstStream: StatementSync | undefined;
+  private selectNextStream: StatementSync | undefined;
 
   /** The last append that failed for want of room, until one commits. */
   private diskFull: { message: string; at: number } | null = null;
@@ -679,16 +689,15 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Deletes on this thread's connection, one transaction per call (SQLite's lock keeps the writer thread
-   * out meanwhile; its busy timeout waits). By the streams table's key and the events' (stream, revision)
-   * index: no scan. The streams row goes too, so a later append starts the stream again at revision 0.
+   * out meanwhile; its busy timeout waits). By the events' (stream, revision) index: no scan. A later
+   * append starts the stream again at revision 0 (its revision is read from its events).
    */
   async deleteStreams(streams: string[], ifAt?: ReadonlyMap<string, bigint>): Promise<void> {
     this.assertOpen();
     if (this.readOnly) throw new Error(`the event store at ${this.path ?? 'memory'} was opened read-only: it cannot delete`);
     if (streams.length === 0) return;
     this.deleteStreamEvents ??= this.db.prepare('DELETE FROM events WHERE stream = ?');
-    this.deleteStreamRow ??= this.db.prepare('DELETE FROM streams WHERE stream = ?');
-    if (ifAt?.size && !this.selectStreamRevision) (this.selectStreamRevision = this.db.prepare('SELECT revision FROM streams WHERE stream = ?')).setReadBigInts(true);
+    if (ifAt?.size && !this.selectStreamRevision) (this.selectStreamRevision = this.db.prepare('SELECT MAX(revision) AS revision FROM events WHERE stream = ?')).setReadBigInts(true);
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
@@ -697,7 +706,6 @@ export class SqliteEventStore implements EventStore {
           // Checked inside the write transaction: no append can come between the check and the delete.
           if (expected !== undefined && (this.selectStreamRevision!.get(stream) as { revision: bigint } | undefined)?.revision !== expected) continue;
           this.deleteStreamEvents.run(stream);
-          this.deleteStreamRow.run(stream);
         }
         this.db.exec('COMMIT');
       } catch (err) {
@@ -709,12 +717,19 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** By the streams table's primary key: a range read, however many streams there are. */
+  /** One seek per name in the events' (stream, revision) index (to the next stream after the last found), however many events each has. */
   async listStreams(range: { from: string; to: string; limit: number }): Promise<string[]> {
     this.assertOpen();
-    this.selectStreamRange ??= this.db.prepare('SELECT stream FROM streams WHERE stream >= ? AND stream < ? ORDER BY stream LIMIT ?');
+    this.selectFirstStream ??= this.db.prepare('SELECT stream FROM events WHERE stream >= ? AND stream < ? ORDER BY stream LIMIT 1');
+    this.selectNextStream ??= this.db.prepare('SELECT stream FROM events WHERE stream > ? AND stream < ? ORDER BY stream LIMIT 1');
     try {
-      return (this.selectStreamRange.all(range.from, range.to, range.limit) as { stream: string }[]).map((r) => r.stream);
+      const names: string[] = [];
+      let row = this.selectFirstStream.get(range.from, range.to) as { stream: string } | undefined;
+      while (row && names.length < range.limit) {
+        names.push(row.stream);
+        row = this.selectNextStream.get(row.stream, range.to) as { stream: string } | undefined;
+      }
+      return names;
     } catch (err) {
       throw wrapSqliteError(err, 'listing streams failed');
     }

@@ -187,7 +187,6 @@ export class SqliteWriter {
   private readonly rollbackTo: StatementSync;
   private readonly insertEvent: StatementSync;
   private readonly selectStreamRevision: StatementSync;
-  private readonly upsertStream: StatementSync;
   private readonly selectIdExists: StatementSync;
 
   constructor(db: DatabaseSync) {
@@ -201,8 +200,9 @@ export class SqliteWriter {
     this.insertEvent = db.prepare(
       'INSERT INTO events (id, stream, revision, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     );
-    this.selectStreamRevision = db.prepare('SELECT revision FROM streams WHERE stream = ?');
-    this.upsertStream = db.prepare('INSERT INTO streams (stream, revision) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision');
+    // The stream's last revision, from the (stream, revision) index: one seek to the stream's last entry.
+    // (A table of streams kept it before: one more row rewritten at a random page per stream and commit.)
+    this.selectStreamRevision = db.prepare('SELECT MAX(revision) AS revision FROM events WHERE stream = ?');
     this.selectIdExists = db.prepare('SELECT 1 AS found FROM events WHERE id = ?');
     for (const s of [this.insertEvent, this.selectStreamRevision]) s.setReadBigInts(true);
   }
@@ -261,14 +261,13 @@ export class SqliteWriter {
       const stream = streams[w]!;
       const expected = call.expected[w]!;
       const end = start + counts[w]!;
-      const row = this.selectStreamRevision.get(stream) as { revision: bigint } | undefined;
-      const actual = row ? row.revision : 'no_stream';
+      const { revision } = this.selectStreamRevision.get(stream) as { revision: bigint | null };
+      const actual = revision ?? 'no_stream';
       if (!satisfies(expected, actual)) {
         if (end > start && this.allKnown(ids, start, end)) continue;
         throw new Conflict(stream, expected, actual);
       }
       let next = actual === 'no_stream' ? 0n : actual + 1n;
-      const first = next;
       for (let i = start; i < end; i++) {
         const r = this.insertEvent.run(ids[i]!, stream, next, types[i]!, data[i]!, metadata[meta[i]!]!, created);
         if (!r.changes) continue; // known id: a retried append
@@ -276,7 +275,6 @@ export class SqliteWriter {
         lastPosition = r.lastInsertRowid as bigint;
         next++;
       }
-      if (next !== first) this.upsertStream.run(stream, next - 1n);
     }
     return { kind: 'ok', appended, lastPosition };
   }
