@@ -9,7 +9,7 @@ import { FairInflightLimiter, type InflightScope } from './fair-inflight-limiter
 import { INGEST_LIMITS } from './ingest.tokens';
 import type { IngestLimits } from './ingest-limits';
 import type { OtlpResponse } from './otlp-response';
-import { SIGNAL_CODECS, type Encoding, type Signal } from './otlp-signals';
+import { SIGNAL_CODECS, type Encoding, type Signal, type SignalCodec } from './otlp-signals';
 import { BodyError, ClientGoneError, readRequestBody } from './read-request-body';
 
 /** A google.rpc.Status error in the request's encoding (protobuf when the encoding is unknown). */
@@ -31,6 +31,30 @@ function countItems(items: unknown[]): number {
   let n = 0;
   for (const item of items) n += (item as { metric?: { dataPoints: unknown[] } }).metric?.dataPoints.length ?? 1;
   return n;
+}
+
+/**
+ * Each item's event, grouped by stream, handed to the store: the append under way (null when nothing is
+ * to be stored) and the items the store refused. Not async, so the events live in no frame that awaits
+ * the commit (an async frame kept a request's span JSON alive until then, and the young generation
+ * promoted it); the store has serialized them by the time this returns.
+ */
+function appendItems(items: unknown[], codec: SignalCodec<unknown>, metadata: IngestMetadata, events: EventStore): { appended: Promise<unknown> | null; refused: { reason: string }[] } {
+  const byStream = new Map<string, StreamWrite>();
+  const refused: { reason: string }[] = [];
+  for (const item of items) {
+    const { stream, event } = codec.toEvent(item, metadata);
+    // An item the store can never take is rejected alone (partial success), not retried forever as a 503.
+    const refusal = events.rejectsEvent?.(event);
+    if (refusal) {
+      refused.push({ reason: `item ${refusal}` });
+      continue;
+    }
+    let write = byStream.get(stream);
+    if (!write) byStream.set(stream, (write = { stream, events: [], expected: 'any' }));
+    write.events.push(event);
+  }
+  return { appended: byStream.size > 0 ? events.appendMany([...byStream.values()]) : null, refused };
 }
 
 export interface PathIds {
@@ -137,25 +161,12 @@ export class OtlpIngestService {
         encoding,
         schemaVersion: EVENT_SCHEMA_VERSION,
       };
-      const byStream = new Map<string, StreamWrite>();
-      const refused: { reason: string }[] = [];
-      for (const item of decoded.items) {
-        const { stream, event } = codec.toEvent(item, metadata);
-        // An item the store can never take is rejected alone (partial success), not retried forever as a 503.
-        const refusal = this.events.rejectsEvent?.(event);
-        if (refusal) {
-          refused.push({ reason: `item ${refusal}` });
-          continue;
-        }
-        let write = byStream.get(stream);
-        if (!write) byStream.set(stream, (write = { stream, events: [], expected: 'any' }));
-        write.events.push(event);
-      }
+      const { appended, refused } = appendItems(decoded.items, codec, metadata, this.events);
       const itemCount = countItems(decoded.items) - refused.length; // what this request stores
-      decoded.items = []; // the events hold them as JSON now: collectable while the commit is awaited
-      if (byStream.size > 0) {
+      decoded.items = []; // posted to the store: nothing here holds them while the commit is awaited
+      if (appended) {
         try {
-          await this.events.appendMany([...byStream.values()]);
+          await appended;
         } catch (err) {
           if (err instanceof EventStoreUnavailableError) {
             const refused = failure(encoding, 503, `the event store is unavailable, retry later: ${err.message}`, { 'Retry-After': '2' });

@@ -622,17 +622,31 @@ export class SqliteEventStore implements EventStore {
    * ids are skipped; a write whose events are ALL already stored is a retried call and succeeds as a
    * no-op even when its expected state no longer holds (the first attempt moved the stream on).
    */
-  async appendMany(writes: StreamWrite[]): Promise<AppendResult> {
-    this.assertOpen();
+  appendMany(writes: StreamWrite[]): Promise<AppendResult> {
+    // Not async: an async frame keeps `writes` (every event's JSON) until the commit, which promoted them to
+    // old space; the writer has them serialized and posted before this returns.
+    let appended: Promise<AppendResult>;
     try {
-      const result = await this.writer.append(writes);
-      this.diskFull = null;
-      return result;
+      this.assertOpen();
+      appended = this.writer.append(writes);
     } catch (err) {
-      const cause = err instanceof EventStoreUnavailableError ? err.cause : err;
-      if (isSqliteError(cause) && (cause.errcode & 0xff) === SQLITE_FULL) this.diskFull = { message: sqliteErrorMessage(cause), at: Date.now() };
-      throw wrapSqliteError(err, 'append failed');
+      return Promise.reject(this.appendFailure(err));
     }
+    return appended.then(
+      (result) => {
+        this.diskFull = null;
+        return result;
+      },
+      (err: unknown) => {
+        throw this.appendFailure(err);
+      },
+    );
+  }
+
+  private appendFailure(err: unknown): unknown {
+    const cause = err instanceof EventStoreUnavailableError ? err.cause : err;
+    if (isSqliteError(cause) && (cause.errcode & 0xff) === SQLITE_FULL) this.diskFull = { message: sqliteErrorMessage(cause), at: Date.now() };
+    return wrapSqliteError(err, 'append failed');
   }
 
   /**
