@@ -290,7 +290,13 @@ const laterNanos = (a: string, b: string) => a.padStart(20, '0') > b.padStart(20
  * so a retry of the same record names the same stream whenever it is received.
  */
 export function logRecordStreamTime(record: { timeUnixNano?: string; observedTimeUnixNano?: string }): string | null {
-  return nanosToIso(record.timeUnixNano) ?? nanosToIso(record.observedTimeUnixNano);
+  return nanosToIso(logRecordTimeNanos(record));
+}
+
+/** A log record's own time as decimal nanoseconds: timeUnixNano, else observedTimeUnixNano; null for neither (0). */
+export function logRecordTimeNanos(record: { timeUnixNano?: string; observedTimeUnixNano?: string }): string | null {
+  const known = (nanos: string | undefined) => (nanos && !/^0+$/.test(nanos) ? nanos : null);
+  return known(record.timeUnixNano) ?? known(record.observedTimeUnixNano);
 }
 
 /** A data point's own time (timeUnixNano, else startTimeUnixNano) as decimal nanoseconds, or null. */

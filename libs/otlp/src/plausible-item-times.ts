@@ -1,35 +1,25 @@
-import { metricPointNanos, type LogRecordReceivedData, type MetricReceivedData } from '@temps/domain';
-import type { DecodeResult, MetricRejection, Rejection } from './limits';
-import { EARLIEST_SPAN_START_UNIX_NANO, MAX_SPAN_FUTURE_MS } from './plausible-span-times';
-
-const key = (decimal: string) => decimal.padStart(20, '0');
+import { logRecordTimeNanos, metricPointNanos, type LogRecordReceivedData, type MetricReceivedData } from '@temps/domain';
+import type { DecodeResult, MetricRejection } from './limits';
+import { implausibleTime, moveRejected } from './plausible-span-times';
 
 /** Why a time (decimal ns) is implausible: before 2000-01-01 or more than a day after `nowMs`; else null. */
 function implausibleTimeReason(nanos: string, nowMs: number): string | null {
-  if (key(nanos) < key(EARLIEST_SPAN_START_UNIX_NANO)) return 'invalid time: before 2000-01-01';
-  if (key(nanos) > key(`${Math.floor(nowMs + MAX_SPAN_FUTURE_MS)}000000`)) return 'invalid time: more than a day in the future';
-  return null;
+  const verdict = implausibleTime(nanos, nowMs);
+  return verdict === 'early' ? 'invalid time: before 2000-01-01' : verdict === 'late' ? 'invalid time: more than a day in the future' : null;
 }
-
-const isZero = (nanos: string | undefined) => !nanos || /^0+$/.test(nanos);
 
 /**
  * Moves log records whose own time is implausible to `rejected`, in place (the rest keep their order). The
- * time checked is the one that names an untraced record's stream (logRecordStreamTime): timeUnixNano, else
+ * time checked is the one that names an untraced record's stream (logRecordTimeNanos): timeUnixNano, else
  * observedTimeUnixNano; a record with neither (OTLP's "unknown") is kept. A stream named for 1970 or 2200
  * would sit outside every retention sweep, so such a record is refused as a span is.
  */
 export function rejectImplausibleLogTimes(result: DecodeResult<LogRecordReceivedData>, nowMs: number): DecodeResult<LogRecordReceivedData> {
-  let kept = 0;
-  for (const item of result.items) {
-    const { timeUnixNano, observedTimeUnixNano } = item.logRecord;
-    const time = isZero(timeUnixNano) ? observedTimeUnixNano : timeUnixNano;
-    const reason = isZero(time) ? null : implausibleTimeReason(time, nowMs);
-    if (reason === null) result.items[kept++] = item;
-    else result.rejected.push({ reason } satisfies Rejection);
-  }
-  result.items.length = kept;
-  return result;
+  return moveRejected(result, (item) => {
+    const time = logRecordTimeNanos(item.logRecord);
+    const reason = time === null ? null : implausibleTimeReason(time, nowMs);
+    return reason === null ? null : { reason };
+  });
 }
 
 /**
@@ -38,16 +28,12 @@ export function rejectImplausibleLogTimes(result: DecodeResult<LogRecordReceived
  * is then always stored exactly as sent, so its event id and stream never depend on the clock.
  */
 export function rejectImplausibleMetricTimes(result: DecodeResult<MetricReceivedData, MetricRejection>, nowMs: number): DecodeResult<MetricReceivedData, MetricRejection> {
-  let kept = 0;
-  for (const item of result.items) {
-    let reason: string | null = null;
+  return moveRejected(result, (item) => {
     for (const point of item.metric.dataPoints) {
       const time = metricPointNanos(point);
-      if (time !== null && (reason = implausibleTimeReason(time, nowMs)) !== null) break;
+      const reason = time === null ? null : implausibleTimeReason(time, nowMs);
+      if (reason !== null) return { reason, count: item.metric.dataPoints.length };
     }
-    if (reason === null) result.items[kept++] = item;
-    else result.rejected.push({ reason, count: item.metric.dataPoints.length });
-  }
-  result.items.length = kept;
-  return result;
+    return null;
+  });
 }
