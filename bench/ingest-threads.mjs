@@ -8,6 +8,10 @@
 //   DRIVE_BURST=2                                      then that many 96-request bursts (in-flight bound 16), peak RSS
 //   DRIVE_NICE=10                                      renice the projector thread from outside (an A/B without a rebuild)
 //   DRIVE_ENV='{"TEMPS_PROJECTOR_NICE":"0"}'           extra server environment
+//   DRIVE_PAUSE=5000                                   ms between rounds (the projector drains the round before)
+//   BENCH_SERVER_STDOUT=/tmp/opt.txt BENCH_SERVER_NODE_ARGS=--trace-opt    the server's stdout copied to a file
+// Per round it prints the CPU seconds and the run-queue wait (runnable, not running: the cores were busy) of
+// each server thread, and the CPU of this process (the senders share the 2 cores with the server).
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   profile every server thread
 import { benchServerNodeArgs, startTempsServer } from './support/temps-server.mjs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { agentTraceRequests as makeRequests } from './support/agent-trace-requests.mjs';
+import { otlpPoster } from './support/otlp-poster.mjs';
+const poster = otlpPoster();
 
 const root = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -29,12 +35,10 @@ const headers = { 'Content-Type': 'application/x-protobuf', ...auth };
 async function post(url, body) {
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await fetch(`${url}/api/otel/v1/traces`, { method: 'POST', headers, body });
-      await res.arrayBuffer();
-      return res.status;
+      return await poster.post(url, '/api/otel/v1/traces', body, headers);
     } catch (err) {
       // an idle keep-alive socket the server closed as this request went out (seen between rounds under load)
-      if (attempt > 0 || err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+      if (attempt > 0 || err?.code !== 'ECONNRESET') throw err;
     }
   }
 }
@@ -60,6 +64,11 @@ function threads(pid, file = 'stat') {
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try {
       const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+      if (file === 'sched') {
+        const [run, wait] = readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ').map(Number);
+        out[`${comm}#${t}`] = wait / 1e7; // runqueue wait, in the ticks' unit (10 ms)
+        continue;
+      }
       if (file === 'io') {
         out[`${comm}#${t}`] = Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${pid}/task/${t}/io`, 'utf8'))[1]);
         continue;
@@ -71,7 +80,12 @@ function threads(pid, file = 'stat') {
   }
   return out;
 }
-function diffThreads(a, b) { const o = []; for (const [k, v] of Object.entries(b)) { const d = v - (a[k] ?? 0); if (d > 5) o.push(`${k.replace(/#.*/, '')}=${(d / 100).toFixed(1)}s`); } return o.join(' '); }
+/** CPU (or wait) seconds per thread name (threads of one name summed), and their total. */
+function diffThreads(a, b) {
+  const by = new Map(); let total = 0;
+  for (const [k, v] of Object.entries(b)) { const d = v - (a[k] ?? 0); const n = k.replace(/#.*/, ''); by.set(n, (by.get(n) ?? 0) + d); total += d; }
+  return [...by].filter(([, d]) => d > 1).map(([n, d]) => `${n}=${(d / 100).toFixed(2)}s`).join(' ') + ` total=${(total / 100).toFixed(2)}s`;
+}
 /** Bytes each thread handed to write() per span (wchar: WAL, checkpoints, sockets). */
 function diffWritten(a, b, spans) { const o = []; for (const [k, v] of Object.entries(b)) { const d = (v - (a[k] ?? 0)) / spans; if (d >= 10) o.push(`${k.replace(/#.*/, '')}=${Math.round(d)}`); } return o.join(' '); }
 const rss = (pid) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
@@ -92,11 +106,16 @@ if (process.env.DRIVE_NICE) {
 try {
   for (let r = 0; r < rounds; r++) {
     const bodies = all.slice(r * SENDERS * PER, (r + 1) * SENDERS * PER);
+    if (r > 0 && process.env.DRIVE_PAUSE) await new Promise((res) => setTimeout(res, Number(process.env.DRIVE_PAUSE)));
     const before = decodeRate(bodies);
     const th0 = threads(child.pid);
     const io0 = threads(child.pid, 'io');
+    const sw0 = threads(child.pid, 'sched');
+    const cu0 = process.cpuUsage();
     const ing = await pushAll(url, bodies);
+    const cu = process.cpuUsage(cu0);
     const th1 = threads(child.pid);
+    console.log(`  run-queue wait: ${diffThreads(sw0, threads(child.pid, 'sched'))}; senders' cpu ${((cu.user + cu.system) / 1e6).toFixed(2)}s`);
     const io1 = threads(child.pid, 'io');
     const spans = bodies.length * BATCH;
     console.log(`  cpu during ingest (wall ${(spans / ing.spansPerSec).toFixed(1)}s): ${diffThreads(th0, th1)}; bytes written per span: ${diffWritten(io0, io1, spans)}`);
@@ -108,6 +127,7 @@ try {
   child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); rmSync(dataDir, { recursive: true, force: true });
 }
 }
+poster.close();
 const burstBodies = process.env.DRIVE_BURST ? makeRequests(96, BATCH) : [];
 for (let rep = 0; rep < Number(process.env.DRIVE_BURST ?? 0); rep++) {
   const dd = mkdtempSync(join(tmpdir(), 'temps-drive-'));

@@ -3,7 +3,8 @@
 //
 //  1. Baseline: protobuf decode alone (the generated ExportTraceServiceRequest.decode) of the exact
 //     request bodies the senders will post, in spans/s on one core.
-//  2. Ingest: 4 concurrent senders POST 512-span protobuf batches to a fresh `temps serve`; acked spans/s.
+//  2. Ingest: 4 concurrent senders POST 512-span protobuf batches to a fresh `temps serve`; acked spans/s. They
+//     post as the OTel SDK's OTLP/HTTP exporters do (node:http, keep-alive: bench/support/otlp-poster.mjs).
 //     Ratio = ingest / decode baseline.
 //  3. The same spans as OTLP/JSON and as gzip'd protobuf (each on a fresh server), ratio to (2).
 //  4. Ack-to-visible: one 4-span trace at a time; time from the 200 to the trace being returned by the
@@ -28,6 +29,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { agentTraceRequests as makeRequests } from './support/agent-trace-requests.mjs';
+import { otlpPoster } from './support/otlp-poster.mjs';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { runGatewayBench } from './gateway.bench.mjs';
@@ -62,11 +64,8 @@ async function withServer(fn, env) {
 
 const auth = { Authorization: `Bearer ${API_KEY}`, 'X-Temps-Project-Id': '1' };
 const protobufHeaders = { 'Content-Type': 'application/x-protobuf', ...auth };
-async function post(url, body, headers = protobufHeaders) {
-  const res = await fetch(`${url}/api/otel/v1/traces`, { method: 'POST', headers, body });
-  await res.arrayBuffer();
-  return res.status;
-}
+const poster = otlpPoster();
+const post = (url, body, headers = protobufHeaders) => poster.post(url, '/api/otel/v1/traces', body, headers);
 
 /** `senders` concurrent loops post every body once (a 429/503 is retried after a short pause); acked spans/s. */
 async function pushAll(url, bodies, senders, headers) {
@@ -99,6 +98,7 @@ const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,search,rebuild,gateway
 
 async function main() {
   if (PARTS.has('ingest')) await ingestBench();
+  poster.close();
   if (PARTS.has('search')) {
     console.log('');
     await runSearchIsolationBench();

@@ -1,6 +1,7 @@
 // Starts `temps serve` (bin/temps.js, as built) for a bench: port 0 on 127.0.0.1, a fresh data dir, the bench's
 // bootstrap API key; resolves once the server prints where it listens.
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -15,7 +16,9 @@ export function startTempsServer({ dataDir, apiKey, env = {}, nodeArgs = [] }) {
   });
   return new Promise((resolve, reject) => {
     let out = '';
+    const copy = process.env.BENCH_SERVER_STDOUT;
     child.stdout.on('data', (d) => {
+      if (copy) appendFileSync(copy, d);
       out += d;
       const m = /listening on http:\/\/localhost:(\d+)/.exec(out);
       if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` });
