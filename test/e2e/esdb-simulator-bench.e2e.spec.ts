@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { repoRoot } from '../support/temps-server';
+import { runBenchScript } from '../support/run-bench-script';
 
 /**
  * `npm run bench`'s EventStoreDB part (bench/esdb-simulator.bench.mjs) runs on the built code (npm run
@@ -9,20 +7,7 @@ import { repoRoot } from '../support/temps-server';
  * the wiring as shipped (it once required the adapters from the ports' index, which no longer exports them,
  * and failed before printing a figure) and that its round-trip count holds N + 1.
  */
-function runBench(): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bench/esdb-simulator.bench.mjs')], {
-      cwd: repoRoot,
-      env: { ...process.env, BENCH_ESDB_BATCHES_PER_SENDER: '1', BENCH_ESDB_APPEND_MS: '8' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+const runBench = () => runBenchScript('esdb-simulator.bench.mjs', { BENCH_ESDB_BATCHES_PER_SENDER: '1', BENCH_ESDB_APPEND_MS: '8' });
 
 describe('npm run bench, EventStoreDB part on the simulator (built code, 4 requests of 128 traces)', () => {
   it('runs to its end and prints acked spans/s, round trips per request (at most N + 1 for N traces) and first-build events/s beside the embedded figures', async () => {

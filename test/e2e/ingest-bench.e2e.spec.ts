@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runBenchScript } from '../support/run-bench-script';
 import { repoRoot } from '../support/temps-server';
 
 /**
@@ -11,20 +11,7 @@ import { repoRoot } from '../support/temps-server';
  * lead's to measure on an idle machine; this checks that the part runs to its end as shipped and that what it
  * prints agrees with the JSON it writes.
  */
-function runBench(): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bench/run.mjs')], {
-      cwd: repoRoot,
-      env: { ...process.env, BENCH_PARTS: 'ingest', BENCH_BATCHES_PER_SENDER: '1', BENCH_LATENCY_SAMPLES: '3' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+const runBench = () => runBenchScript('run.mjs', { BENCH_PARTS: 'ingest', BENCH_BATCHES_PER_SENDER: '1', BENCH_LATENCY_SAMPLES: '3' });
 
 const n = (s: string) => Number(s.replaceAll(',', ''));
 
