@@ -10,9 +10,9 @@
 //   DRIVE_ENV='{"TEMPS_PROJECTOR_NICE":"0"}'           extra server environment
 //   DRIVE_PAUSE=5000                                   ms between rounds (the projector drains the round before)
 //   BENCH_SERVER_STDOUT=/tmp/opt.txt BENCH_SERVER_NODE_ARGS=--trace-opt    the server's stdout copied to a file
+//   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   profile every server thread
 // Per round it prints the CPU seconds and the run-queue wait (runnable, not running: the cores were busy) of
 // each server thread, and the CPU of this process (the senders share the 2 cores with the server).
-//   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   profile every server thread
 import { benchServerNodeArgs, startTempsServer } from './support/temps-server.mjs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { agentTraceRequests as makeRequests } from './support/agent-trace-requests.mjs';
 import { otlpPoster } from './support/otlp-poster.mjs';
-const poster = otlpPoster();
 
+const poster = otlpPoster();
 const root = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
 const BATCH = 512, SENDERS = 4;
@@ -65,8 +65,8 @@ function threads(pid, file = 'stat') {
     try {
       const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
       if (file === 'sched') {
-        const [run, wait] = readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ').map(Number);
-        out[`${comm}#${t}`] = wait / 1e7; // runqueue wait, in the ticks' unit (10 ms)
+        const waitNs = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[1]);
+        out[`${comm}#${t}`] = waitNs / 1e7; // in the ticks' unit (10 ms), as the CPU times
         continue;
       }
       if (file === 'io') {
