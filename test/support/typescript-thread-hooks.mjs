@@ -55,4 +55,11 @@ function install() {
 // Only threads that run a module of the repo's source (projection threads, bulk-load partitions: see
 // projection-worker-entry.ts; query threads: sqlite-query-worker.ts); other threads (the SQLite writer)
 // are erasable TypeScript Node loads alone.
+// swc makes its native thread pool on the first transform that needs it (a class with a parameter property
+// does), from whichever thread that is; Linux threads inherit their creator's name and niceness. Make it here
+// on the main thread, so that a lowered projection thread compiling its modules does not leave two more
+// threads behind named like it and at its niceness (the projector's niceness test counts them).
+if (isMainThread) {
+  createRequire(join(root, 'tsconfig.json'))('@swc/core').transformSync('export class Warm { constructor(private readonly n: number) {} }', { ...SWC_OPTIONS, filename: 'warm.ts' });
+}
 if (!isMainThread && (workerData?.kind === 'temps-projection-thread' || workerData?.kind === 'temps-query-thread') && String(workerData.module).endsWith('.ts')) install();
