@@ -14,6 +14,9 @@ const root = join(import.meta.dirname, '..', '..');
 /** The swc options of jest.config.js (its one transform), with inline source maps: the thread must see the same code the tests see. */
 const SWC_OPTIONS = { ...Object.values(createRequire(import.meta.url)('../../jest.config.js').transform)[0][1], sourceMaps: 'inline' };
 
+/** @swc/core as the repo resolves it. */
+const loadSwc = () => createRequire(join(root, 'tsconfig.json'))('@swc/core');
+
 function install() {
   const tsconfigPath = join(root, 'tsconfig.json');
   const options = JSON.parse(readFileSync(tsconfigPath, 'utf8')).compilerOptions ?? {};
@@ -22,7 +25,7 @@ function install() {
   for (const [key, targets] of Object.entries(options.paths ?? {})) {
     if (!key.includes('*') && targets[0]) aliases.set(key, pathToFileURL(resolve(base, targets[0])).href);
   }
-  const swc = createRequire(tsconfigPath)('@swc/core');
+  const swc = loadSwc();
   registerHooks({
     resolve(specifier, context, nextResolve) {
       const alias = aliases.get(specifier);
@@ -52,14 +55,15 @@ function install() {
   });
 }
 
-// Only threads that run a module of the repo's source (projection threads, bulk-load partitions: see
-// projection-worker-entry.ts; query threads: sqlite-query-worker.ts); other threads (the SQLite writer)
-// are erasable TypeScript Node loads alone.
 // swc makes its native thread pool on the first transform that needs it (a class with a parameter property
 // does), from whichever thread that is; Linux threads inherit their creator's name and niceness. Make it here
 // on the main thread, so that a lowered projection thread compiling its modules does not leave two more
 // threads behind named like it and at its niceness (the projector's niceness test counts them).
 if (isMainThread) {
-  createRequire(join(root, 'tsconfig.json'))('@swc/core').transformSync('export class Warm { constructor(private readonly n: number) {} }', { ...SWC_OPTIONS, filename: 'warm.ts' });
+  loadSwc().transformSync('export class Warm { constructor(private readonly n: number) {} }', { ...SWC_OPTIONS, filename: 'warm.ts' });
 }
+
+// Only threads that run a module of the repo's source (projection threads, bulk-load partitions: see
+// projection-worker-entry.ts; query threads: sqlite-query-worker.ts); other threads (the SQLite writer)
+// are erasable TypeScript Node loads alone.
 if (!isMainThread && (workerData?.kind === 'temps-projection-thread' || workerData?.kind === 'temps-query-thread') && String(workerData.module).endsWith('.ts')) install();

@@ -8,8 +8,7 @@ import { hash } from 'node:crypto';
  */
 export function deterministicEventId(...parts: string[]): string {
   const h = sha256Hex(parts);
-  // Version nibble 8 ("custom") and the RFC 4122 variant bits.
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant(h)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${hashTail(h)}`;
 }
 
 const MAX_48_BITS = 2 ** 48 - 1;
@@ -25,13 +24,14 @@ export function timeOrderedEventId(timeMs: number, ...parts: string[]): string {
   const h = sha256Hex(parts);
   const t = Number.isFinite(timeMs) ? Math.min(MAX_48_BITS, Math.max(0, Math.trunc(timeMs))) : 0;
   const th = t.toString(16).padStart(12, '0');
-  return `${th.slice(0, 8)}-${th.slice(8, 12)}-8${h.slice(13, 16)}-${variant(h)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return `${th.slice(0, 8)}-${th.slice(8, 12)}-${hashTail(h)}`;
 }
 
 function sha256Hex(parts: string[]): string {
   return hash('sha256', parts.length === 1 ? parts[0]! : parts.join('\0'), 'hex');
 }
 
-function variant(h: string): string {
-  return ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+/** The id's last three groups from the hash: version nibble 8 ("custom"), then the RFC 4122 variant bits. */
+function hashTail(h: string): string {
+  return `8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
